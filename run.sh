@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Builds, makes PostgreSQL available, starts the Api and the Worker, creates a demo tenant
+# when there is none and prints its keys and the URLs. Ctrl-C stops everything it started.
+set -euo pipefail
+cd "$(dirname "$0")"
+source scripts/postgres.sh
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+export ASPNETCORE_ENVIRONMENT=${ASPNETCORE_ENVIRONMENT:-Development}
+export ASPNETCORE_URLS=${ASPNETCORE_URLS:-http://127.0.0.1:5080}
+api_url=${ASPNETCORE_URLS%%;*}
+api_url=${api_url/0.0.0.0/127.0.0.1}
+export PublicBaseUrl=${PublicBaseUrl:-$api_url}
+mkdir -p .data
+
+pids=()
+started_pg=""
+cleanup() {
+  trap - INT TERM EXIT
+  echo
+  echo "Stopping..."
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  [[ -n "$started_pg" ]] && pg_stop "$started_pg"
+  echo "Stopped."
+}
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT TERM
+
+if [[ -z "${ConnectionStrings__Postgres:-}" ]]; then
+  pg_start .data/pg
+  started_pg=.data/pg
+fi
+
+if [[ -z "${Admin__ApiKey:-}" ]]; then
+  [[ -f .data/admin-key ]] || head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 40 > .data/admin-key
+  Admin__ApiKey=$(cat .data/admin-key)
+  export Admin__ApiKey
+fi
+
+echo "Building..."
+dotnet build RappelRdv.sln -c Release -nologo -v quiet -clp:ErrorsOnly
+
+mkdir -p .data/logs
+dotnet src/Api/bin/Release/net10.0/RappelRdv.Api.dll > .data/logs/api.log 2>&1 &
+pids+=($!)
+dotnet src/Worker/bin/Release/net10.0/RappelRdv.Worker.dll > .data/logs/worker.log 2>&1 &
+pids+=($!)
+
+echo "Waiting for the Api at $api_url..."
+for _ in $(seq 1 60); do
+  curl -fs "$api_url/health/ready" >/dev/null 2>&1 && break
+  sleep 1
+done
+curl -fs "$api_url/health/ready" >/dev/null || { echo "The Api did not become ready; see .data/logs/api.log"; exit 1; }
+
+# The demo tenant: created once; on later starts its keys are rotated so that they can be shown again.
+auth=(-H "Authorization: Bearer $Admin__ApiKey" -H "Content-Type: application/json")
+if [[ $(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" "$api_url/v1/admin/tenants/demo") == 404 ]]; then
+  keys=$(curl -fsS "${auth[@]}" -X POST "$api_url/v1/admin/tenants" \
+    -d '{"slug":"demo","name":"Département de démonstration","timeZone":"Europe/Paris","holdoutPercent":10}')
+else
+  keys=$(curl -fsS "${auth[@]}" -X POST "$api_url/v1/admin/tenants/demo/keys")
+fi
+field() { sed -E "s/.*\"$1\":\"([^\"]*)\".*/\1/" <<<"$keys"; }
+
+cat <<INFO
+
+RappelRdv is running.
+  Api            $api_url
+  OpenAPI        $api_url/openapi/v1.json
+  Health         $api_url/health/ready
+  Hangfire       $api_url/hangfire  (admin key)
+  Logs           .data/logs/api.log, .data/logs/worker.log
+
+  Admin key      $Admin__ApiKey
+  Demo tenant    demo
+    apiKey         $(field apiKey)
+    managerKey     $(field managerKey)
+    webhookSecret  $(field webhookSecret)
+
+Twilio: ${Twilio__AccountSid:+account $Twilio__AccountSid}${Twilio__AccountSid:-simulated (nothing leaves this machine)}
+Try:  export KEY=$(field apiKey)
+      curl -X PUT $api_url/v1/appointments/rdv-1 -H "Authorization: Bearer \$KEY" -H 'Content-Type: application/json' \\
+        -d '{"startsAt":"$(date -u -d '+3 days' +%Y-%m-%dT09:30:00+01:00)","citizen":{"phone":"06 12 34 56 78"},"service":"RSA"}'
+Ctrl-C stops everything.
+INFO
+
+wait -n "${pids[@]}" || true
+echo "The Api or the Worker stopped by itself; see .data/logs/."

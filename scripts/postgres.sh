@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Brings up a project-local PostgreSQL cluster: data under .data/, loopback only, a free port,
+# run as an unprivileged user (PostgreSQL refuses root). Sourced by run.sh and test.sh.
+#   pg_start <data-dir> [fast]   exports ConnectionStrings__Postgres
+#   pg_stop <data-dir>
+
+pg_bindir() {
+  local dir
+  dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  if [[ -z "$dir" || ! -x "$dir/initdb" ]]; then
+    echo "PostgreSQL binaries not found: installing the 'postgresql' package..." >&2
+    local sudo=""
+    [[ $(id -u) -ne 0 ]] && sudo="sudo"
+    $sudo apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql >&2 \
+      || { echo "Could not install PostgreSQL; set ConnectionStrings__Postgres to use an existing server." >&2; return 1; }
+    # The package starts a system cluster of its own on 5432; ours does not need it.
+    dir=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  fi
+  echo "$dir"
+}
+
+pg_free_port() {
+  local port=${1:-55432}
+  while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+  echo "$port"
+}
+
+# Runs a command as the cluster's owner: ourselves, or 'postgres' when we are root.
+pg_as_owner() {
+  if [[ $(id -u) -eq 0 ]]; then
+    if ! id postgres >/dev/null 2>&1; then
+      useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
+    fi
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+
+pg_start() {
+  local data=$1 mode=${2:-}
+  local bin port password
+  bin=$(pg_bindir) || return 1
+  mkdir -p "$data"
+  data=$(cd "$data" && pwd)
+  [[ $(id -u) -eq 0 ]] && { id postgres >/dev/null 2>&1 || pg_as_owner true; chown postgres "$data"; chmod 700 "$data"; }
+
+  if [[ ! -f "$data/cluster/PG_VERSION" ]]; then
+    password=$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24)
+    echo "$password" > "$data/password"
+    [[ $(id -u) -eq 0 ]] && chown postgres "$data/password"
+    pg_as_owner "$bin/initdb" -D "$data/cluster" -U postgres --auth=scram-sha-256 --pwfile="$data/password" \
+      --encoding=UTF8 --locale=C.UTF-8 >"$data/initdb.log" 2>&1 \
+      || { cat "$data/initdb.log" >&2; return 1; }
+  fi
+  password=$(cat "$data/password")
+
+  port=$(pg_free_port "${PGPORT_START:-55432}")
+  local options="-c listen_addresses=127.0.0.1 -p $port -k $data -c max_connections=300"
+  # A throwaway test cluster need not survive a power cut.
+  [[ "$mode" == "fast" ]] && options="$options -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  pg_as_owner "$bin/pg_ctl" -D "$data/cluster" -l "$data/postgres.log" -o "$options" -w -t 60 start >/dev/null \
+    || { tail -n 20 "$data/postgres.log" >&2; return 1; }
+
+  PGPASSWORD="$password" "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres -tAc \
+    "select 1 from pg_database where datname = 'rappel'" | grep -q 1 \
+    || PGPASSWORD="$password" "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres -qc "create database rappel" >/dev/null
+
+  export ConnectionStrings__Postgres="Host=127.0.0.1;Port=$port;Database=rappel;Username=postgres;Password=$password;Maximum Pool Size=100"
+  echo "PostgreSQL on 127.0.0.1:$port (data in $data)" >&2
+}
+
+pg_stop() {
+  local data=$1 bin
+  bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  [[ -f "$data/cluster/postmaster.pid" && -n "$bin" ]] && pg_as_owner "$bin/pg_ctl" -D "$data/cluster" -m fast -w stop >/dev/null 2>&1
+  return 0
+}

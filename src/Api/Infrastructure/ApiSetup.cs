@@ -1,0 +1,77 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.Json;
+using RappelRdv.Reminders.Appointments;
+using RappelRdv.Reminders.Database;
+using RappelRdv.Reminders.Tenants;
+using Serilog;
+
+namespace RappelRdv.Api.Infrastructure;
+
+internal static class ApiSetup
+{
+    public static void AddRappelApi(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        // The contract's default address; ASPNETCORE_URLS (or --urls) overrides it.
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]))
+        {
+            builder.WebHost.UseUrls("http://127.0.0.1:5080");
+        }
+
+        services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<PublicOptions>().Bind(builder.Configuration).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(TimeProvider.System);
+        services.AddRappelDatabase(builder.Configuration);
+        services.AddProblemDetails();
+        services.AddOpenApi();
+        services.Configure<JsonOptions>(o => ConfigureJson(o.SerializerOptions));
+
+        services.AddAuthentication(TenantKeyAuthentication.Name)
+            .AddScheme<AuthenticationSchemeOptions, TenantKeyAuthentication>(TenantKeyAuthentication.Name, null)
+            .AddScheme<AuthenticationSchemeOptions, AdminKeyAuthentication>(AdminKeyAuthentication.Name, null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(Policies.Agenda, p => p.AddAuthenticationSchemes(TenantKeyAuthentication.Name).RequireClaim(TenantClaims.Role, "api"))
+            .AddPolicy(Policies.Manager, p => p.AddAuthenticationSchemes(TenantKeyAuthentication.Name).RequireClaim(TenantClaims.Role, "api", "manager"))
+            .AddPolicy(Policies.Admin, p => p.AddAuthenticationSchemes(AdminKeyAuthentication.Name).RequireAuthenticatedUser());
+
+        services.AddSingleton<TenantDirectory>();
+        services.AddSingleton<AppointmentStore>();
+        services.AddHostedService<MigrationService>();
+    }
+
+    public static void ConfigureJson(JsonSerializerOptions options)
+    {
+        options.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+        options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+    }
+
+    public static void UseRappelApi(this WebApplication app)
+    {
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            // Bad input is never a 5xx: a body that cannot be read is the caller's problem.
+            StatusCodeSelector = exception => exception is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+        });
+        app.UseStatusCodePages();
+        app.UseSerilogRequestLogging(options =>
+        {
+            // Path only: query strings could carry anything a caller chose to put there.
+            options.MessageTemplate = "HTTP {RequestMethod} {RequestPath} responded {StatusCode} in {Elapsed:0.0} ms";
+            // This host's logger, not the static one: several hosts can live in one process (tests).
+            options.Logger = app.Services.GetRequiredService<Serilog.ILogger>();
+        });
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapOpenApi("/openapi/{documentName}.json");
+    }
+}
+
+internal static class Policies
+{
+    public const string Agenda = "agenda";
+    public const string Manager = "manager";
+    public const string Admin = "admin";
+}

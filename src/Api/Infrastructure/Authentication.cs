@@ -1,0 +1,112 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Dapper;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using RappelRdv.Reminders.Tenants;
+
+namespace RappelRdv.Api.Infrastructure;
+
+internal static class TenantClaims
+{
+    public const string TenantId = "tenant_id";
+    public const string Slug = "tenant_slug";
+    public const string Role = "role";
+
+}
+
+internal static class ClaimsPrincipalExtensions
+{
+    public static long TenantId(this ClaimsPrincipal user) =>
+        long.Parse(user.FindFirstValue(TenantClaims.TenantId)!, System.Globalization.CultureInfo.InvariantCulture);
+}
+
+/// <summary><c>Authorization: Bearer rra_…</c> or <c>rrm_…</c>: the tenant's agenda or manager key.</summary>
+internal sealed class TenantKeyAuthentication(
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, NpgsqlDataSource db)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string Name = "TenantKey";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var key = BearerToken(Request) ?? Request.Cookies[ManagerCookie.Name];
+        if (key is null)
+        {
+            return AuthenticateResult.NoResult();
+        }
+
+        if (!TenantSecrets.TryReadSlug(key, out var role, out var slug))
+        {
+            return AuthenticateResult.Fail("Unknown key");
+        }
+
+        await using var connection = await db.OpenConnectionAsync(Context.RequestAborted);
+        var tenant = await connection.QuerySingleOrDefaultAsync<KeyRow>(
+            "select id, api_key_hash, manager_key_hash from tenants where slug = @slug", new { slug });
+        if (tenant is null || !TenantSecrets.Matches(key, role == KeyRole.Api ? tenant.ApiKeyHash : tenant.ManagerKeyHash))
+        {
+            return AuthenticateResult.Fail("Unknown key");
+        }
+
+        var identity = new ClaimsIdentity(
+            [
+                new Claim(TenantClaims.TenantId, tenant.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                new Claim(TenantClaims.Slug, slug),
+                new Claim(TenantClaims.Role, role == KeyRole.Api ? "api" : "manager"),
+            ],
+            Name);
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Name));
+    }
+
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
+        Problems.Write(Context, StatusCodes.Status401Unauthorized, "A valid key is required",
+            "Send the tenant's key as 'Authorization: Bearer <apiKey>'.");
+
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+        Problems.Write(Context, StatusCodes.Status403Forbidden, "This key cannot do that",
+            "The manager key only reads statistics and the dashboard; writing needs the apiKey.");
+
+    private sealed record KeyRow(long Id, byte[] ApiKeyHash, byte[] ManagerKeyHash);
+
+    internal static string? BearerToken(HttpRequest request)
+    {
+        var header = request.Headers.Authorization.ToString();
+        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && header.Length > 7 ? header[7..].Trim() : null;
+    }
+}
+
+/// <summary>The operator's key, for <c>/v1/admin</c> (bearer) and <c>/hangfire</c> (bearer or login cookie).</summary>
+internal sealed class AdminKeyAuthentication(
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, IOptions<AdminOptions> admin)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string Name = "AdminKey";
+
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var key = TenantKeyAuthentication.BearerToken(Request);
+        if (key is null)
+        {
+            return Task.FromResult(AuthenticateResult.NoResult());
+        }
+
+        if (!TenantSecrets.AdminKeyMatches(key, admin.Value.ApiKey))
+        {
+            return Task.FromResult(AuthenticateResult.Fail("Wrong admin key"));
+        }
+
+        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, "operator")], Name);
+        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Name)));
+    }
+
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
+        Problems.Write(Context, StatusCodes.Status401Unauthorized, "The operator's key is required",
+            "Send Admin__ApiKey as 'Authorization: Bearer <key>'.");
+}
+
+internal static class ManagerCookie
+{
+    public const string Name = "rappel_manager";
+}

@@ -1,0 +1,21 @@
+using RappelRdv.Api.Appointments;
+using RappelRdv.Api.Health;
+using RappelRdv.Api.Infrastructure;
+using RappelRdv.Api.Tenants;
+using RappelRdv.Reminders.Logging;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.UseRappelLogging();
+builder.AddRappelApi();
+
+var app = builder.Build();
+
+app.UseRappelApi();
+app.MapHealth();
+app.MapTenants();
+app.MapAppointments();
+
+app.Run();
+
+public partial class Program;

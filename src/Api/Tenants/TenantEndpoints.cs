@@ -1,0 +1,146 @@
+using System.Text.Json;
+using Dapper;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+using RappelRdv.Api.Infrastructure;
+using RappelRdv.Contracts;
+using RappelRdv.Reminders.Tenants;
+
+namespace RappelRdv.Api.Tenants;
+
+/// <summary>The operator's API: create, read, change tenants and rotate their keys.</summary>
+internal static class TenantEndpoints
+{
+    public static void MapTenants(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/v1/admin/tenants")
+            .WithTags("Tenants (operator)")
+            .RequireAuthorization(Policies.Admin);
+
+        group.MapPost("/", Create);
+        group.MapPut("/{slug}", Update);
+        group.MapGet("/{slug}", Get);
+        group.MapPost("/{slug}/keys", RotateKeys);
+    }
+
+    private static async Task<IResult> Create(
+        HttpRequest request, NpgsqlDataSource db, TimeProvider clock, IConfiguration configuration, CancellationToken cancellationToken)
+    {
+        var (body, raw, error) = await JsonBody.ReadWithRawAsync<TenantRequest>(request, cancellationToken);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        var errors = new FieldErrors();
+        var settings = TenantValidation.Validate(body!, QuietHoursNull(raw), AllowPrivateWebhooks(configuration), errors);
+        if (settings is null)
+        {
+            return errors.ToResult();
+        }
+
+        var slug = body!.Slug!;
+        var keys = new TenantKeys(slug, TenantSecrets.NewKey(KeyRole.Api, slug),
+            TenantSecrets.NewKey(KeyRole.Manager, slug), TenantSecrets.NewWebhookSecret());
+        var now = clock.GetUtcNow();
+
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var inserted = await connection.ExecuteAsync(
+            """
+            insert into tenants (slug, name, settings, api_key_hash, manager_key_hash, webhook_secret, created_at, updated_at)
+            values (@slug, @name, @settings::jsonb, @apiKeyHash, @managerKeyHash, @webhookSecret, @now, @now)
+            on conflict (slug) do nothing
+            """,
+            new
+            {
+                slug,
+                name = body.Name,
+                settings = settings.ToJson(),
+                apiKeyHash = TenantSecrets.Hash(keys.ApiKey),
+                managerKeyHash = TenantSecrets.Hash(keys.ManagerKey),
+                webhookSecret = keys.WebhookSecret,
+                now,
+            });
+
+        return inserted == 0
+            ? Problems.Conflict($"A tenant with the slug '{slug}' already exists.")
+            : TypedResults.Created($"/v1/admin/tenants/{slug}", keys);
+    }
+
+    private static async Task<IResult> Update(
+        string slug, HttpRequest request, NpgsqlDataSource db, TimeProvider clock, IConfiguration configuration, CancellationToken cancellationToken)
+    {
+        var (body, raw, error) = await JsonBody.ReadWithRawAsync<TenantRequest>(request, cancellationToken);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        var errors = new FieldErrors();
+        var settings = TenantValidation.Validate(body!, QuietHoursNull(raw), AllowPrivateWebhooks(configuration), errors, slug);
+        if (settings is null)
+        {
+            return errors.ToResult();
+        }
+
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var updated = await connection.ExecuteAsync(
+            "update tenants set name = @name, settings = @settings::jsonb, updated_at = @now where slug = @slug",
+            new { slug, name = body!.Name, settings = settings.ToJson(), now = clock.GetUtcNow() });
+        return updated == 0 ? Problems.NotFound($"No tenant '{slug}'.") : TypedResults.Ok(ToView(slug, body.Name!, settings));
+    }
+
+    private static async Task<Results<Ok<TenantView>, ProblemHttpResult>> Get(string slug, NpgsqlDataSource db, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var row = await connection.QuerySingleOrDefaultAsync<SettingsRow>(
+            "select name, settings::text as settings from tenants where slug = @slug", new { slug });
+        return row is null
+            ? TypedResults.Problem(statusCode: 404, title: "Not found", detail: $"No tenant '{slug}'.")
+            : TypedResults.Ok(ToView(slug, row.Name, TenantSettings.FromJson(row.Settings)));
+    }
+
+    private static async Task<IResult> RotateKeys(string slug, NpgsqlDataSource db, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var keys = new TenantKeys(slug, TenantSecrets.NewKey(KeyRole.Api, slug),
+            TenantSecrets.NewKey(KeyRole.Manager, slug), TenantSecrets.NewWebhookSecret());
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var updated = await connection.ExecuteAsync(
+            """
+            update tenants set api_key_hash = @apiKeyHash, manager_key_hash = @managerKeyHash,
+                               webhook_secret = @webhookSecret, updated_at = @now
+            where slug = @slug
+            """,
+            new
+            {
+                slug,
+                apiKeyHash = TenantSecrets.Hash(keys.ApiKey),
+                managerKeyHash = TenantSecrets.Hash(keys.ManagerKey),
+                webhookSecret = keys.WebhookSecret,
+                now = clock.GetUtcNow(),
+            });
+        return updated == 0 ? Problems.NotFound($"No tenant '{slug}'.") : TypedResults.Ok(keys);
+    }
+
+    private sealed record SettingsRow(string Name, string Settings);
+
+    internal static TenantView ToView(string slug, string name, TenantSettings s) => new(
+        slug, name, s.TimeZone,
+        [.. s.Reminders.Select(r => new ReminderStepView(r.Channel, r.Before, r.OnlyIfUnconfirmed))],
+        s.QuietHours is { } q ? new QuietHoursView(q.From.ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture), q.To.ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture)) : null,
+        s.NotifyOnCreate, s.NotifyOnChange, s.NotifyOnCancel, s.HoldoutPercent, s.RetentionDays,
+        s.WebhookUrl is { } url ? new WebhookView(url) : null,
+        s.RdvSolidaritesSecret is not null ? new RdvSolidaritesView(true) : null);
+
+    private static bool QuietHoursNull(byte[] raw)
+    {
+        using var document = JsonDocument.Parse(raw);
+        return document.RootElement.ValueKind == JsonValueKind.Object
+            && document.RootElement.TryGetProperty("quietHours", out var quiet)
+            && quiet.ValueKind == JsonValueKind.Null;
+    }
+
+    internal static bool AllowPrivateWebhooks(IConfiguration configuration) =>
+        configuration.GetValue<bool?>("Webhooks:AllowPrivateNetworks")
+        ?? string.Equals(configuration["ASPNETCORE_ENVIRONMENT"] ?? configuration["DOTNET_ENVIRONMENT"], "Development", StringComparison.OrdinalIgnoreCase);
+}

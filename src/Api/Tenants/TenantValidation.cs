@@ -1,0 +1,195 @@
+using System.Globalization;
+using System.Net;
+using System.Text.RegularExpressions;
+using RappelRdv.Api.Infrastructure;
+using RappelRdv.Contracts;
+using RappelRdv.Reminders.Appointments;
+using RappelRdv.Reminders.Tenants;
+
+namespace RappelRdv.Api.Tenants;
+
+internal static partial class TenantValidation
+{
+    [GeneratedRegex("^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")]
+    private static partial Regex SlugPattern();
+
+    /// <param name="quietHoursNull">
+    /// <c>quietHours: null</c> means "no quiet hours" while an absent field means the default;
+    /// System.Text.Json cannot tell them apart, so the endpoint looks at the raw body.
+    /// </param>
+    public static TenantSettings? Validate(
+        TenantRequest request, bool quietHoursNull, bool allowPrivateWebhooks, FieldErrors errors, string? slugInPath = null)
+    {
+        var slug = request.Slug ?? slugInPath;
+        if (string.IsNullOrEmpty(slug) || !SlugPattern().IsMatch(slug))
+        {
+            errors.Add("slug", "Required: 1 to 64 lower-case letters, digits and dashes, such as 'var-cd83'.");
+        }
+        else if (slugInPath is not null && slug != slugInPath)
+        {
+            errors.Add("slug", "The slug of the body must be that of the URL.");
+        }
+
+        if (string.IsNullOrWhiteSpace(request.Name) || request.Name.Length > 200)
+        {
+            errors.Add("name", "Required, at most 200 characters.");
+        }
+
+        var timeZone = request.TimeZone ?? "Europe/Paris";
+        if (!TimeZoneInfo.TryFindSystemTimeZoneById(timeZone, out _) || !timeZone.Contains('/', StringComparison.Ordinal))
+        {
+            errors.Add("timeZone", "Must be an IANA time zone, such as 'Europe/Paris' or 'America/Guadeloupe'.");
+        }
+
+        var steps = new List<ReminderStep>();
+        var reminders = request.Reminders ?? [new ReminderStepRequest("sms", "P2D"), new ReminderStepRequest("voice", "P1D", true)];
+        if (reminders.Count > 5)
+        {
+            errors.Add("reminders", "At most 5 reminders.");
+        }
+
+        for (var i = 0; i < reminders.Count; i++)
+        {
+            var step = reminders[i];
+            if (step is null)
+            {
+                errors.Add($"reminders[{i}]", "Must be an object.");
+                continue;
+            }
+
+            if (step.Channel is null || !Channels.Reminder.Contains(step.Channel))
+            {
+                errors.Add($"reminders[{i}].channel", "Must be 'sms' or 'voice'.");
+            }
+
+            if (!IsoDuration.TryParse(step.Before, out var before) || before <= TimeSpan.Zero || before > TimeSpan.FromDays(60))
+            {
+                errors.Add($"reminders[{i}].before", "Must be an ISO 8601 duration between PT1M and P60D, such as 'P2D' or 'PT3H'.");
+            }
+
+            steps.Add(new ReminderStep(step.Channel ?? "", step.Before ?? "", step.OnlyIfUnconfirmed ?? false));
+        }
+
+        QuietHours? quiet = null;
+        var quietRequest = request.QuietHours ?? (quietHoursNull ? null : new QuietHoursRequest("20:00", "08:30"));
+        if (quietRequest is not null)
+        {
+            var from = ParseTime(quietRequest.From);
+            var to = ParseTime(quietRequest.To);
+            if (from is null)
+            {
+                errors.Add("quietHours.from", "Must be a time 'HH:mm', such as '20:00'.");
+            }
+
+            if (to is null)
+            {
+                errors.Add("quietHours.to", "Must be a time 'HH:mm', such as '08:30'.");
+            }
+
+            if (from is not null && to is not null)
+            {
+                if (from == to)
+                {
+                    errors.Add("quietHours", "'from' and 'to' must differ.");
+                }
+
+                quiet = new QuietHours(from.Value, to.Value);
+            }
+        }
+
+        var holdout = request.HoldoutPercent ?? 0;
+        if (holdout is < 0 or > 50)
+        {
+            errors.Add("holdoutPercent", "Must be between 0 and 50.");
+        }
+
+        var retention = request.RetentionDays ?? 180;
+        if (retention is < 1 or > 3650)
+        {
+            errors.Add("retentionDays", "Must be between 1 and 3650.");
+        }
+
+        string? webhookUrl = null;
+        if (request.Webhook is not null)
+        {
+            webhookUrl = request.Webhook.Url;
+            if (WebhookUrls.Check(webhookUrl, allowPrivateWebhooks) is { } problem)
+            {
+                errors.Add("webhook.url", problem);
+            }
+        }
+
+        string? rdvsSecret = null;
+        if (request.RdvSolidarites is not null)
+        {
+            rdvsSecret = request.RdvSolidarites.Secret;
+            if (string.IsNullOrEmpty(rdvsSecret) || rdvsSecret.Length < 8 || rdvsSecret.Length > 256)
+            {
+                errors.Add("rdvSolidarites.secret", "Required with rdvSolidarites: 8 to 256 characters.");
+            }
+        }
+
+        return errors.Any
+            ? null
+            : new TenantSettings(
+                timeZone, steps, quiet,
+                request.NotifyOnCreate ?? true, request.NotifyOnChange ?? true, request.NotifyOnCancel ?? true,
+                holdout, retention, webhookUrl, rdvsSecret);
+    }
+
+    private static TimeOnly? ParseTime(string? text) =>
+        text is { Length: 5 } && TimeOnly.TryParseExact(text, "HH:mm", CultureInfo.InvariantCulture, DateTimeStyles.None, out var time)
+            ? time
+            : null;
+}
+
+internal static class WebhookUrls
+{
+    /// <summary>Null when the URL is acceptable, else why not.</summary>
+    public static string? Check(string? url, bool allowPrivate)
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
+        {
+            return "Must be an absolute https URL.";
+        }
+
+        if (allowPrivate)
+        {
+            return null;
+        }
+
+        if (uri.Scheme != Uri.UriSchemeHttps)
+        {
+            return "Must be https (set Webhooks__AllowPrivateNetworks=true to allow http in a test set-up).";
+        }
+
+        if (uri.IsLoopback || (IPAddress.TryParse(uri.DnsSafeHost, out var address) && !IsPublic(address)))
+        {
+            return "Must point to a public address.";
+        }
+
+        return null;
+    }
+
+    public static bool IsPublic(IPAddress address)
+    {
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+
+        if (IPAddress.IsLoopback(address) || address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any))
+        {
+            return false;
+        }
+
+        if (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
+        {
+            var b = address.GetAddressBytes();
+            return !(b[0] == 10 || b[0] == 127 || b[0] == 0 || (b[0] == 169 && b[1] == 254) || (b[0] == 172 && b[1] >= 16 && b[1] <= 31)
+                || (b[0] == 192 && b[1] == 168) || (b[0] == 100 && b[1] >= 64 && b[1] <= 127) || b[0] >= 224);
+        }
+
+        return !(address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || address.IsIPv6UniqueLocal || address.IsIPv6Multicast);
+    }
+}

@@ -1,0 +1,303 @@
+using Dapper;
+using Npgsql;
+using RappelRdv.Contracts;
+using RappelRdv.Reminders.Database;
+using RappelRdv.Reminders.Planning;
+using RappelRdv.Reminders.Tenants;
+
+namespace RappelRdv.Reminders.Appointments;
+
+public enum WriteOutcome
+{
+    Created,
+    Updated,
+    Unchanged,
+    NotFound,
+    Conflict,
+}
+
+public sealed record WriteResult(WriteOutcome Outcome, long AppointmentId = 0, string? Problem = null);
+
+/// <summary>
+/// Every change an agenda makes to an appointment, and the messages it plans or stops.
+/// Each method is one transaction holding the appointment's row lock, so a change never
+/// interleaves with another change or with a send (the dispatcher takes the same lock).
+/// </summary>
+public sealed class AppointmentStore(NpgsqlDataSource db, TimeProvider clock)
+{
+    // Dapper matches constructors on exact types, and Npgsql reads timestamptz as a UTC DateTime.
+    private sealed record Row(
+        long Id, DateTime StartsAtUtc, string Status, string? Outcome, byte[] ContentHash, int PlanVersion,
+        bool Holdout, DateTime? SourceUpdatedAt)
+    {
+        public DateTimeOffset StartsAt => StartsAtUtc.AsUtc();
+    }
+
+    public async Task<WriteResult> UpsertAsync(
+        long tenantId, TenantSettings settings, string externalId, AppointmentData data, CancellationToken cancellationToken,
+        string source = "api", DateTimeOffset? sourceUpdatedAt = null)
+    {
+        var now = clock.GetUtcNow();
+        var hash = data.ContentHash();
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+
+        var existing = await LockAsync(connection, tenantId, externalId);
+        if (existing is null)
+        {
+            var holdout = settings.HoldoutPercent > 0 && Random.Shared.Next(100) < settings.HoldoutPercent;
+            var id = await connection.ExecuteScalarAsync<long?>(
+                """
+                insert into appointments (tenant_id, external_id, starts_at, duration_minutes, status, phone, first_name, last_name,
+                    phone_is_mobile, channel, service, location_name, location_address, location_phone, mode, holdout,
+                    content_hash, source, source_updated_at, created_at, updated_at, status_changed_at)
+                values (@tenantId, @externalId, @StartsAt, @DurationMinutes, 'scheduled', @Phone, @FirstName, @LastName,
+                    @PhoneIsMobile, @Channel, @Service, @LocationName, @LocationAddress, @LocationPhone, @Mode, @holdout,
+                    @hash, @source, @sourceUpdatedAt, @now, @now, @now)
+                on conflict (tenant_id, external_id) do nothing
+                returning id
+                """,
+                new
+                {
+                    tenantId, externalId, data.StartsAt, data.DurationMinutes, data.Phone, data.FirstName, data.LastName,
+                    data.PhoneIsMobile, data.Channel, data.Service, data.LocationName, data.LocationAddress, data.LocationPhone,
+                    data.Mode, holdout, hash, source, sourceUpdatedAt, now,
+                },
+                transaction);
+            if (id is null)
+            {
+                // Another request created it between our look-up and our insert: start again, it will be an update.
+                await transaction.RollbackAsync(cancellationToken);
+                return await UpsertAsync(tenantId, settings, externalId, data, cancellationToken, source, sourceUpdatedAt);
+            }
+
+            await InsertPlanAsync(connection, transaction, tenantId, id.Value, 1, settings,
+                ToPlanInput(data, holdout), PlanReason.Created, now);
+            await transaction.CommitAsync(cancellationToken);
+            return new WriteResult(WriteOutcome.Created, id.Value);
+        }
+
+        if (AppointmentStatus.IsCancelled(existing.Status) || existing.Outcome is not null)
+        {
+            return new WriteResult(WriteOutcome.Conflict, existing.Id,
+                existing.Outcome is not null
+                    ? $"The appointment already has an outcome ({existing.Outcome}); it cannot be changed."
+                    : $"The appointment is {existing.Status}; it cannot be changed.");
+        }
+
+        if (existing.ContentHash.AsSpan().SequenceEqual(hash))
+        {
+            return new WriteResult(WriteOutcome.Unchanged, existing.Id);
+        }
+
+        var rescheduled = existing.StartsAt != data.StartsAt;
+        var oldChannel = await connection.ExecuteScalarAsync<string>(
+            "select channel || ':' || coalesce(phone, '') from appointments where id = @Id", new { existing.Id }, transaction);
+        var replan = rescheduled || oldChannel != $"{data.Channel}:{data.Phone}";
+        var planVersion = replan ? existing.PlanVersion + 1 : existing.PlanVersion;
+
+        await connection.ExecuteAsync(
+            """
+            update appointments set starts_at = @StartsAt, duration_minutes = @DurationMinutes, phone = @Phone,
+                first_name = @FirstName, last_name = @LastName, phone_is_mobile = @PhoneIsMobile, channel = @Channel,
+                service = @Service, location_name = @LocationName, location_address = @LocationAddress,
+                location_phone = @LocationPhone, mode = @Mode, content_hash = @hash, plan_version = @planVersion,
+                source_updated_at = coalesce(@sourceUpdatedAt, source_updated_at), updated_at = @now,
+                status = case when @rescheduled then 'scheduled' else status end,
+                confirmed_at = case when @rescheduled then null else confirmed_at end,
+                status_changed_at = case when @rescheduled then @now else status_changed_at end
+            where id = @id
+            """,
+            new
+            {
+                id = existing.Id, data.StartsAt, data.DurationMinutes, data.Phone, data.FirstName, data.LastName,
+                data.PhoneIsMobile, data.Channel, data.Service, data.LocationName, data.LocationAddress, data.LocationPhone,
+                data.Mode, hash, planVersion, sourceUpdatedAt, now, rescheduled,
+            },
+            transaction);
+
+        if (replan)
+        {
+            await CancelPendingAsync(connection, transaction, existing.Id, "replaced by a new plan", now);
+            await InsertPlanAsync(connection, transaction, tenantId, existing.Id, planVersion, settings,
+                ToPlanInput(data, existing.Holdout), rescheduled ? PlanReason.Rescheduled : PlanReason.Created, now,
+                notify: rescheduled);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return new WriteResult(WriteOutcome.Updated, existing.Id);
+    }
+
+    /// <summary>Cancelled by the service: nothing pending is sent; the citizen is told when the tenant wants it.</summary>
+    public async Task<WriteResult> CancelByServiceAsync(long tenantId, TenantSettings settings, string externalId, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var existing = await LockAsync(connection, tenantId, externalId);
+        if (existing is null)
+        {
+            return new WriteResult(WriteOutcome.NotFound);
+        }
+
+        if (AppointmentStatus.IsCancelled(existing.Status))
+        {
+            return new WriteResult(WriteOutcome.Unchanged, existing.Id);
+        }
+
+        if (existing.Outcome is not null)
+        {
+            return new WriteResult(WriteOutcome.Conflict, existing.Id, $"The appointment already has an outcome ({existing.Outcome}).");
+        }
+
+        await connection.ExecuteAsync(
+            "update appointments set status = 'cancelled_by_service', status_changed_at = @now, updated_at = @now where id = @id",
+            new { id = existing.Id, now }, transaction);
+        await CancelPendingAsync(connection, transaction, existing.Id, "appointment cancelled", now);
+
+        if (settings.NotifyOnCancel && existing.StartsAt > now)
+        {
+            var citizen = await connection.QuerySingleAsync<(string Channel, bool PhoneIsMobile, bool Holdout)>(
+                "select channel, phone_is_mobile, holdout from appointments where id = @id", new { id = existing.Id }, transaction);
+            if (citizen.Channel != Channels.None)
+            {
+                var input = new PlanInput(existing.StartsAt, citizen.Channel, citizen.PhoneIsMobile, citizen.Holdout, true);
+                var message = ReminderPlanner.Schedule(
+                    new PlannedMessage(MessageKinds.Cancellation, ReminderPlanner.NotificationChannel(input), null, false, now, null),
+                    existing.StartsAt, settings.Zone, settings.QuietHours, now);
+                await InsertMessagesAsync(connection, transaction, tenantId, existing.Id, existing.PlanVersion, [message], now);
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return new WriteResult(WriteOutcome.Updated, existing.Id);
+    }
+
+    public async Task<WriteResult> SetOutcomeAsync(long tenantId, string externalId, string outcome, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var existing = await LockAsync(connection, tenantId, externalId);
+        if (existing is null)
+        {
+            return new WriteResult(WriteOutcome.NotFound);
+        }
+
+        if (outcome != Outcomes.Excused && existing.StartsAt > now)
+        {
+            return new WriteResult(WriteOutcome.Conflict, existing.Id,
+                $"'{outcome}' can only be recorded once the appointment has started ({existing.StartsAt:O}); 'excused' can be recorded at any time.");
+        }
+
+        if (existing.Outcome == outcome)
+        {
+            return new WriteResult(WriteOutcome.Unchanged, existing.Id);
+        }
+
+        await connection.ExecuteAsync(
+            "update appointments set outcome = @outcome, outcome_at = @now, updated_at = @now where id = @id",
+            new { id = existing.Id, outcome, now }, transaction);
+        // An excused citizen will not come: reminding them would be noise.
+        await CancelPendingAsync(connection, transaction, existing.Id, $"outcome {outcome} recorded", now);
+        await transaction.CommitAsync(cancellationToken);
+        return new WriteResult(WriteOutcome.Updated, existing.Id);
+    }
+
+    public async Task<AppointmentView?> GetAsync(long tenantId, string externalId, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var row = await connection.QuerySingleOrDefaultAsync<ViewRow>(
+            """
+            select a.id, a.external_id, a.starts_at, a.duration_minutes, a.status, a.outcome, a.phone, a.channel,
+                   a.service, a.location_name, a.location_address, a.location_phone, a.mode,
+                   exists (select 1 from opt_outs o where o.tenant_id = a.tenant_id and o.phone = a.phone) as opted_out
+            from appointments a
+            where a.tenant_id = @tenantId and a.external_id = @externalId
+            """,
+            new { tenantId, externalId });
+        if (row is null)
+        {
+            return null;
+        }
+
+        var messages = await connection.QueryAsync<MessageRow>(
+            """
+            select id, kind, channel, due_at, status, sent_at, provider_id, segments, error
+            from messages where appointment_id = @id order by due_at, created_at
+            """,
+            new { id = row.Id });
+
+        return new AppointmentView(
+            row.ExternalId, row.StartsAt.AsUtc(), row.DurationMinutes, row.Status, row.Outcome,
+            new CitizenView(row.Phone, row.Channel, row.OptedOut), row.Service,
+            row.LocationName is null && row.LocationAddress is null && row.LocationPhone is null
+                ? null
+                : new LocationView(row.LocationName, row.LocationAddress, row.LocationPhone),
+            row.Mode,
+            [.. messages.Select(m => new MessageView(m.Id, m.Kind, m.Channel, m.DueAt.AsUtc(), m.Status,
+                m.SentAt?.AsUtc(), m.ProviderId, m.Segments, m.Error))]);
+    }
+
+    private sealed record ViewRow(
+        long Id, string ExternalId, DateTime StartsAt, int DurationMinutes, string Status, string? Outcome, string? Phone,
+        string Channel, string? Service, string? LocationName, string? LocationAddress, string? LocationPhone, string Mode, bool OptedOut);
+
+    private sealed record MessageRow(
+        Guid Id, string Kind, string Channel, DateTime DueAt, string Status, DateTime? SentAt, string? ProviderId,
+        int? Segments, string? Error);
+
+    private static PlanInput ToPlanInput(AppointmentData data, bool holdout) =>
+        new(data.StartsAt, data.Channel, data.PhoneIsMobile, holdout, data.RemindersAllowed, data.NotificationsAllowed);
+
+    private static Task<Row?> LockAsync(NpgsqlConnection connection, long tenantId, string externalId) =>
+        connection.QuerySingleOrDefaultAsync<Row>(
+            """
+            select id, starts_at as starts_at_utc, status, outcome, content_hash, plan_version, holdout, source_updated_at
+            from appointments where tenant_id = @tenantId and external_id = @externalId
+            for update
+            """,
+            new { tenantId, externalId });
+
+    internal static Task<int> CancelPendingAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long appointmentId, string reason, DateTimeOffset now) =>
+        connection.ExecuteAsync(
+            """
+            update messages set status = 'cancelled', error = @reason, updated_at = @now
+            where appointment_id = @appointmentId and status = 'pending'
+            """,
+            new { appointmentId, reason, now },
+            transaction);
+
+    private static Task InsertPlanAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, long tenantId, long appointmentId, int planVersion,
+        TenantSettings settings, PlanInput input, PlanReason reason, DateTimeOffset now, bool notify = true)
+    {
+        var effectiveSettings = notify ? settings : settings with { NotifyOnCreate = false, NotifyOnChange = false };
+        var plan = ReminderPlanner.Plan(input, effectiveSettings, reason, now);
+        return InsertMessagesAsync(connection, transaction, tenantId, appointmentId, planVersion, plan, now);
+    }
+
+    internal static async Task InsertMessagesAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, long tenantId, long appointmentId, int planVersion,
+        IReadOnlyList<PlannedMessage> plan, DateTimeOffset now)
+    {
+        foreach (var message in plan)
+        {
+            await connection.ExecuteAsync(
+                """
+                insert into messages (id, appointment_id, tenant_id, kind, channel, step, only_if_unconfirmed, plan_version,
+                    due_at, status, error, created_at, updated_at)
+                values (@id, @appointmentId, @tenantId, @Kind, @Channel, @Step, @OnlyIfUnconfirmed, @planVersion,
+                    @DueAt, @status, @SkipReason, @now, @now)
+                """,
+                new
+                {
+                    id = Guid.CreateVersion7(now), appointmentId, tenantId, message.Kind, message.Channel, message.Step,
+                    message.OnlyIfUnconfirmed, planVersion, message.DueAt,
+                    status = message.SkipReason is null ? MessageStatus.Pending : MessageStatus.Skipped,
+                    message.SkipReason, now,
+                },
+                transaction);
+        }
+    }
+}

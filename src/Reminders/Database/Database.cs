@@ -1,0 +1,84 @@
+using System.Reflection;
+using Dapper;
+using DbUp;
+using DbUp.Engine.Output;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace RappelRdv.Reminders.Database;
+
+public static class Database
+{
+    public const string ConnectionStringName = "Postgres";
+
+    // Any number of Api and Worker processes start at once: the first to take this lock
+    // migrates, the others wait and then find nothing left to do.
+    private const long MigrationLockKey = 0x5261707065_6C52;
+
+    static Database()
+    {
+        // Columns are snake_case, C# members PascalCase.
+        DefaultTypeMap.MatchNamesWithUnderscores = true;
+    }
+
+    public static string GetConnectionString(IConfiguration configuration) =>
+        configuration.GetConnectionString(ConnectionStringName) is { Length: > 0 } value
+            ? value
+            : throw new InvalidOperationException(
+                "ConnectionStrings__Postgres is not set: give it the PostgreSQL connection string (./run.sh sets it for you).");
+
+    public static IServiceCollection AddRappelDatabase(this IServiceCollection services, IConfiguration configuration)
+    {
+        var connectionString = GetConnectionString(configuration);
+        services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
+        return services;
+    }
+
+    public static void Migrate(string connectionString, ILogger logger)
+    {
+        using var connection = new NpgsqlConnection(connectionString);
+        connection.Open();
+        using (var lockCommand = new NpgsqlCommand("select pg_advisory_lock(@key)", connection))
+        {
+            lockCommand.Parameters.AddWithValue("key", MigrationLockKey);
+            lockCommand.ExecuteNonQuery();
+        }
+
+        try
+        {
+            var upgrader = DeployChanges.To
+                .PostgresqlDatabase(connectionString)
+                .WithScriptsEmbeddedInAssembly(Assembly.GetExecutingAssembly(), name => name.Contains(".Migrations.", StringComparison.Ordinal))
+                .WithTransactionPerScript()
+                .JournalToPostgresqlTable("public", "schema_versions")
+                .LogTo(new DbUpLogger(logger))
+                .Build();
+
+            var result = upgrader.PerformUpgrade();
+            if (!result.Successful)
+            {
+                throw new InvalidOperationException($"Database migration failed on {result.ErrorScript?.Name}", result.Error);
+            }
+        }
+        finally
+        {
+            using var unlock = new NpgsqlCommand("select pg_advisory_unlock(@key)", connection);
+            unlock.Parameters.AddWithValue("key", MigrationLockKey);
+            unlock.ExecuteNonQuery();
+        }
+    }
+
+    private sealed class DbUpLogger(ILogger logger) : IUpgradeLog
+    {
+        public void LogTrace(string format, params object[] args) { }
+        public void LogDebug(string format, params object[] args) { }
+#pragma warning disable CA2254 // DbUp hands us its own format strings.
+        public void LogInformation(string format, params object[] args) => logger.LogInformation(format, args);
+        public void LogWarning(string format, params object[] args) => logger.LogWarning(format, args);
+        public void LogError(string format, params object[] args) => logger.LogError(format, args);
+        public void LogError(Exception ex, string format, params object[] args) => logger.LogError(ex, format, args);
+#pragma warning restore CA2254
+    }
+}

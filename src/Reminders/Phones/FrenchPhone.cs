@@ -1,0 +1,80 @@
+using PhoneNumbers;
+
+namespace RappelRdv.Reminders.Phones;
+
+/// <summary>A phone number in E.164, with whether it can receive SMS.</summary>
+public sealed record ParsedPhone(string E164, bool IsMobile);
+
+/// <summary>Parses the notations French agendas use, metropolitan and overseas.</summary>
+public static class FrenchPhone
+{
+    private static readonly PhoneNumberUtil Util = PhoneNumberUtil.GetInstance();
+
+    // A national number such as 0690… reads as a valid metropolitan mobile too, so the
+    // overseas regions are tried first: each only accepts its own prefixes.
+    private static readonly string[] Regions = ["GP", "MQ", "GF", "RE", "YT", "BL", "MF", "PM", "FR"];
+
+    private static readonly HashSet<string> Accepted = [.. Regions];
+
+    public static bool TryParse(string? input, out ParsedPhone phone)
+    {
+        phone = null!;
+        if (string.IsNullOrWhiteSpace(input) || input.Length > 40)
+        {
+            return false;
+        }
+
+        var cleaned = new string([.. input.Where(c => char.IsDigit(c) || c == '+')]);
+        if (cleaned.Length < 9 || cleaned.LastIndexOf('+') > 0 || input.Any(char.IsLetter))
+        {
+            return false;
+        }
+
+        foreach (var region in Regions)
+        {
+            PhoneNumber number;
+            try
+            {
+                number = Util.Parse(cleaned, region);
+            }
+            catch (NumberParseException)
+            {
+                return false;
+            }
+
+            var actualRegion = Util.GetRegionCodeForNumber(number);
+            if (actualRegion is null || !Accepted.Contains(actualRegion) || !Util.IsValidNumber(number))
+            {
+                // An international number is the same whatever region we parse it for.
+                if (cleaned.StartsWith('+') || cleaned.StartsWith("00", StringComparison.Ordinal))
+                {
+                    return false;
+                }
+
+                continue;
+            }
+
+            var type = Util.GetNumberType(number);
+            phone = new ParsedPhone(Util.Format(number, PhoneNumberFormat.E164), type is PhoneNumberType.MOBILE);
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>Masks a number for logs and screens: <c>+33 6•• •• •• 78</c> becomes <c>+336******78</c>.</summary>
+    public static string Mask(string? e164)
+    {
+        if (string.IsNullOrEmpty(e164))
+        {
+            return "";
+        }
+
+        if (e164.Length <= 6)
+        {
+            return new string('*', e164.Length);
+        }
+
+        return string.Concat(e164.AsSpan(0, 4), new string('*', e164.Length - 6), e164.AsSpan(e164.Length - 2));
+    }
+}

@@ -1,0 +1,143 @@
+using RappelRdv.Reminders.Appointments;
+using RappelRdv.Reminders.Tenants;
+
+namespace RappelRdv.Reminders.Planning;
+
+public enum PlanReason
+{
+    Created,
+    Rescheduled,
+}
+
+/// <summary>What the planner needs to know of an appointment.</summary>
+public sealed record PlanInput(
+    DateTimeOffset StartsAt,
+    string CitizenChannel,
+    bool PhoneIsMobile,
+    bool Holdout,
+    bool RemindersAllowed,
+    bool NotificationsAllowed = true);
+
+/// <summary>One message of the plan; <paramref name="SkipReason"/> set means it is recorded as skipped.</summary>
+public sealed record PlannedMessage(
+    string Kind, string Channel, int? Step, bool OnlyIfUnconfirmed, DateTimeOffset DueAt, string? SkipReason);
+
+/// <summary>
+/// Turns a tenant's reminder steps and notification settings into the messages of one
+/// appointment. Pure: the same inputs give the same plan, which is what the tests check.
+/// </summary>
+public static class ReminderPlanner
+{
+    /// <summary>A citizen gets at most one message about one appointment in this window.</summary>
+    public static readonly TimeSpan MinimumGap = TimeSpan.FromMinutes(15);
+
+    public static IReadOnlyList<PlannedMessage> Plan(PlanInput appointment, TenantSettings settings, PlanReason reason, DateTimeOffset now)
+    {
+        if (appointment.StartsAt <= now || appointment.CitizenChannel == Channels.None)
+        {
+            return [];
+        }
+
+        var zone = settings.Zone;
+        var plan = new List<PlannedMessage>();
+        var notificationChannel = NotificationChannel(appointment);
+
+        var notify = reason == PlanReason.Created ? settings.NotifyOnCreate : settings.NotifyOnChange;
+        // The holdout gets no proactive message at all, so that it measures the effect of being reminded.
+        if (notify && !appointment.Holdout && appointment.NotificationsAllowed)
+        {
+            plan.Add(Schedule(
+                new PlannedMessage(reason == PlanReason.Created ? MessageKinds.Confirmation : MessageKinds.Change,
+                    notificationChannel, null, false, now, null),
+                appointment.StartsAt, zone, settings.QuietHours, now));
+        }
+
+        if (!appointment.Holdout && appointment.RemindersAllowed)
+        {
+            var steps = settings.Reminders
+                .Select((step, index) => (step, index))
+                .OrderByDescending(s => s.step.Offset)
+                .ToList();
+            var catchUp = steps.Where(s => appointment.StartsAt - s.step.Offset <= now).ToList();
+            foreach (var (step, index) in steps)
+            {
+                var channel = ReminderChannel(step.Channel, appointment);
+                var due = appointment.StartsAt - step.Offset;
+                string? skip = null;
+                if (due <= now)
+                {
+                    // Of the steps already due, only the one closest to the appointment goes out, at once.
+                    skip = catchUp[^1].index == index ? null : "superseded: a later reminder is already due";
+                    due = now;
+                }
+
+                var message = new PlannedMessage(MessageKinds.Reminder, channel, index, step.OnlyIfUnconfirmed, due, skip);
+                plan.Add(skip is null ? Schedule(message, appointment.StartsAt, zone, settings.QuietHours, now) : message);
+            }
+        }
+
+        return ApplyMinimumGap(plan);
+    }
+
+    /// <summary>Notifications go by SMS to a mobile, by a call when the citizen prefers calls or has a landline.</summary>
+    public static string NotificationChannel(PlanInput appointment) =>
+        appointment.CitizenChannel == Channels.Voice || !appointment.PhoneIsMobile ? Channels.Voice : Channels.Sms;
+
+    public static string ReminderChannel(string stepChannel, PlanInput appointment) =>
+        appointment.CitizenChannel == Channels.Voice || !appointment.PhoneIsMobile ? Channels.Voice : stepChannel;
+
+    /// <summary>Moves a message out of quiet hours; skips it when it could only leave after the start.</summary>
+    public static PlannedMessage Schedule(PlannedMessage message, DateTimeOffset startsAt, TimeZoneInfo zone, QuietHours? quiet, DateTimeOffset now)
+    {
+        var due = QuietHoursClock.NextAllowed(message.DueAt, zone, quiet);
+        if (due < startsAt)
+        {
+            return message with { DueAt = due };
+        }
+
+        // Deferring past the start would be useless: send before the quiet hours began if still ahead.
+        if (quiet is not null && message.DueAt > now)
+        {
+            var earlier = QuietHoursClock.LastAllowedBefore(message.DueAt, zone, quiet);
+            if (earlier > now)
+            {
+                return message with { DueAt = earlier };
+            }
+        }
+
+        return message with { SkipReason = "too_late: could only leave after the appointment starts (quiet hours)" };
+    }
+
+    private static List<PlannedMessage> ApplyMinimumGap(List<PlannedMessage> plan)
+    {
+        var result = new List<PlannedMessage>(plan.Count);
+        DateTimeOffset? lastKept = null;
+        string? lastKind = null;
+        foreach (var message in plan.OrderBy(m => m.DueAt).ThenBy(m => m.Kind == MessageKinds.Reminder ? 1 : 0))
+        {
+            if (message.SkipReason is null && lastKept is { } last && message.DueAt - last < MinimumGap)
+            {
+                if (message.Kind == MessageKinds.Reminder)
+                {
+                    // The earlier message already says the date and how to answer.
+                    result.Add(message with { SkipReason = $"merged: within 15 minutes of the {lastKind}" });
+                    continue;
+                }
+
+                result.Add(message with { DueAt = last + MinimumGap });
+                lastKept = last + MinimumGap;
+                lastKind = message.Kind;
+                continue;
+            }
+
+            result.Add(message);
+            if (message.SkipReason is null)
+            {
+                lastKept = message.DueAt;
+                lastKind = message.Kind;
+            }
+        }
+
+        return result;
+    }
+}

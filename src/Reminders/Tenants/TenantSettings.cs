@@ -1,0 +1,45 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace RappelRdv.Reminders.Tenants;
+
+/// <summary>A tenant's settings, as stored in <c>tenants.settings</c>.</summary>
+public sealed record TenantSettings(
+    string TimeZone,
+    IReadOnlyList<ReminderStep> Reminders,
+    QuietHours? QuietHours,
+    bool NotifyOnCreate,
+    bool NotifyOnChange,
+    bool NotifyOnCancel,
+    int HoldoutPercent,
+    int RetentionDays,
+    string? WebhookUrl,
+    string? RdvSolidaritesSecret)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    };
+
+    [JsonIgnore]
+    public TimeZoneInfo Zone => TimeZoneInfo.FindSystemTimeZoneById(TimeZone);
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    public static TenantSettings FromJson(string json) =>
+        JsonSerializer.Deserialize<TenantSettings>(json, Json) ?? throw new InvalidOperationException("Empty tenant settings");
+}
+
+/// <summary>One step of the reminder plan: <paramref name="Before"/> is an ISO 8601 duration.</summary>
+public sealed record ReminderStep(string Channel, string Before, bool OnlyIfUnconfirmed)
+{
+    [JsonIgnore]
+    public TimeSpan Offset => IsoDuration.TryParse(Before, out var value) ? value : TimeSpan.Zero;
+}
+
+/// <summary>Local hours in which nothing is sent; <c>From</c> after <c>To</c> spans midnight.</summary>
+public sealed record QuietHours(TimeOnly From, TimeOnly To)
+{
+    public bool Contains(TimeOnly time) =>
+        From <= To ? time >= From && time < To : time >= From || time < To;
+}

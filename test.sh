@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Builds and runs the whole test suite against a throwaway PostgreSQL (or ConnectionStrings__Postgres).
+set -euo pipefail
+cd "$(dirname "$0")"
+source scripts/postgres.sh
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+if [[ -z "${ConnectionStrings__Postgres:-}" ]]; then
+  data=.data/test-pg
+  pg_stop "$data"; rm -rf "$data"
+  trap 'pg_stop "$data"; rm -rf "$data"' EXIT
+  pg_start "$data" fast
+fi
+
+echo "Building..." >&2
+dotnet build RappelRdv.sln -c Release -nologo -v quiet -clp:ErrorsOnly
+echo "Testing..." >&2
+dotnet test RappelRdv.sln -c Release --no-build -nologo --logger "console;verbosity=minimal" "$@"

@@ -1,0 +1,177 @@
+using System.Net;
+using System.Net.Http.Json;
+using Dapper;
+using RappelRdv.Contracts;
+
+namespace RappelRdv.Api.Tests;
+
+public sealed class AppointmentTests(ApiFactory api) : IClassFixture<ApiFactory>, IAsyncLifetime
+{
+    private HttpClient agenda = null!;
+
+    public async Task InitializeAsync()
+    {
+        await api.Database.ResetAsync();
+        api.Clock.AdjustTime(new DateTimeOffset(2026, 11, 27, 9, 0, 0, TimeSpan.Zero));
+        var keys = await api.CreateTenantAsync("var", new { slug = "var", name = "Var", quietHours = (object?)null });
+        agenda = api.WithKey(keys.ApiKey);
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    private static object Appointment(string startsAt = "2026-12-03T09:30:00+01:00", string phone = "06 12 34 56 78") => new
+    {
+        startsAt,
+        durationMinutes = 30,
+        citizen = new { phone, firstName = "Awa", lastName = "Diallo" },
+        service = "RSA",
+        location = new { name = "UTS Toulon Ouest", address = "12 rue Picot, 83000 Toulon", phone = "04 94 00 00 00" },
+    };
+
+    [Fact]
+    public async Task PUT_creates_then_GET_returns_the_appointment_in_UTC_with_the_phone_in_E164()
+    {
+        var created = await agenda.PutAsJsonAsync("/v1/appointments/rdv-42", Appointment());
+
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var view = await agenda.GetFromJsonAsync<AppointmentView>("/v1/appointments/rdv-42");
+        Assert.Equal("rdv-42", view!.ExternalId);
+        Assert.Equal(new DateTimeOffset(2026, 12, 3, 8, 30, 0, TimeSpan.Zero), view.StartsAt);
+        Assert.Equal(TimeSpan.Zero, view.StartsAt.Offset);
+        Assert.Equal("scheduled", view.Status);
+        Assert.Null(view.Outcome);
+        Assert.Equal(new CitizenView("+33612345678", "sms", false), view.Citizen);
+        Assert.Equal("in_person", view.Mode);
+        Assert.Equal("UTS Toulon Ouest", view.Location!.Name);
+    }
+
+    [Fact]
+    public async Task A_landline_defaults_to_voice()
+    {
+        await agenda.PutAsJsonAsync("/v1/appointments/landline", Appointment(phone: "04 94 12 34 56"));
+
+        var view = await agenda.GetFromJsonAsync<AppointmentView>("/v1/appointments/landline");
+
+        Assert.Equal("voice", view!.Citizen.Channel);
+        Assert.Equal("+33494123456", view.Citizen.Phone);
+    }
+
+    [Fact]
+    public async Task The_same_PUT_again_changes_nothing_not_even_updated_at()
+    {
+        await agenda.PutAsJsonAsync("/v1/appointments/same", Appointment());
+        var before = await Row("same");
+        var messagesBefore = await MessageCount();
+        api.Clock.Advance(TimeSpan.FromMinutes(5));
+
+        var again = await agenda.PutAsJsonAsync("/v1/appointments/same", Appointment(startsAt: "2026-12-03T08:30:00Z"));
+
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Equal(before, await Row("same"));
+        Assert.Equal(messagesBefore, await MessageCount());
+    }
+
+    [Fact]
+    public async Task A_new_startsAt_is_a_reschedule_that_asks_for_confirmation_again()
+    {
+        await agenda.PutAsJsonAsync("/v1/appointments/move", Appointment());
+        await using (var connection = await api.Database.DataSource.OpenConnectionAsync())
+        {
+            await connection.ExecuteAsync("update appointments set status = 'confirmed', confirmed_at = now()");
+        }
+
+        var moved = await agenda.PutAsJsonAsync("/v1/appointments/move", Appointment(startsAt: "2026-12-10T14:00:00+01:00"));
+
+        Assert.Equal(HttpStatusCode.OK, moved.StatusCode);
+        var view = await moved.Content.ReadFromJsonAsync<AppointmentView>();
+        Assert.Equal("scheduled", view!.Status);
+        Assert.Equal(new DateTimeOffset(2026, 12, 10, 13, 0, 0, TimeSpan.Zero), view.StartsAt);
+        Assert.Contains(view.Messages, m => m.Kind == "change" && m.Status == "pending");
+        Assert.DoesNotContain(view.Messages, m => m.Kind == "reminder" && m.Status == "pending" && m.DueAt < new DateTimeOffset(2026, 12, 5, 0, 0, 0, TimeSpan.Zero));
+    }
+
+    [Fact]
+    public async Task DELETE_cancels_stops_what_is_pending_and_is_idempotent()
+    {
+        await agenda.PutAsJsonAsync("/v1/appointments/cancel-me", Appointment());
+
+        var first = await agenda.DeleteAsync("/v1/appointments/cancel-me");
+        var messagesAfterFirst = await MessageCount();
+        var second = await agenda.DeleteAsync("/v1/appointments/cancel-me");
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.Equal(messagesAfterFirst, await MessageCount());
+        var view = await agenda.GetFromJsonAsync<AppointmentView>("/v1/appointments/cancel-me");
+        Assert.Equal("cancelled_by_service", view!.Status);
+        Assert.DoesNotContain(view.Messages, m => m.Kind != "cancellation" && m.Status == "pending");
+        Assert.Single(view.Messages, m => m.Kind == "cancellation");
+        Assert.Equal(HttpStatusCode.NotFound, (await agenda.DeleteAsync("/v1/appointments/unknown")).StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, (await agenda.PutAsJsonAsync("/v1/appointments/cancel-me", Appointment(startsAt: "2026-12-04T09:30:00+01:00"))).StatusCode);
+    }
+
+    [Fact]
+    public async Task Outcomes_honoured_and_no_show_wait_for_the_start_excused_does_not()
+    {
+        await agenda.PutAsJsonAsync("/v1/appointments/future", Appointment());
+        await agenda.PutAsJsonAsync("/v1/appointments/past", Appointment(startsAt: "2026-11-20T09:30:00+01:00"));
+
+        var tooEarly = await agenda.PostAsJsonAsync("/v1/appointments/future/outcome", new { outcome = "no_show" });
+        var excused = await agenda.PostAsJsonAsync("/v1/appointments/future/outcome", new { outcome = "excused" });
+        var noShow = await agenda.PostAsJsonAsync("/v1/appointments/past/outcome", new { outcome = "no_show" });
+        var bad = await agenda.PostAsJsonAsync("/v1/appointments/past/outcome", new { outcome = "maybe" });
+
+        Assert.Equal(HttpStatusCode.Conflict, tooEarly.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, excused.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, noShow.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Equal("no_show", (await agenda.GetFromJsonAsync<AppointmentView>("/v1/appointments/past"))!.Outcome);
+        Assert.Equal(HttpStatusCode.Conflict, (await agenda.PutAsJsonAsync("/v1/appointments/past", Appointment(startsAt: "2026-11-21T09:30:00+01:00"))).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await agenda.PostAsJsonAsync("/v1/appointments/nope/outcome", new { outcome = "excused" })).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_past_appointment_is_accepted_and_nothing_is_planned_for_it()
+    {
+        var response = await agenda.PutAsJsonAsync("/v1/appointments/history", Appointment(startsAt: "2026-01-05T10:00:00+01:00"));
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Empty((await response.Content.ReadFromJsonAsync<AppointmentView>())!.Messages);
+    }
+
+    [Fact]
+    public async Task A_tenant_never_sees_nor_changes_another_tenants_appointment()
+    {
+        await agenda.PutAsJsonAsync("/v1/appointments/mine", Appointment());
+        var other = api.WithKey((await api.CreateTenantAsync("other")).ApiKey);
+
+        Assert.Equal(HttpStatusCode.NotFound, (await other.GetAsync("/v1/appointments/mine")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await other.DeleteAsync("/v1/appointments/mine")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await other.PostAsJsonAsync("/v1/appointments/mine/outcome", new { outcome = "excused" })).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await other.PutAsJsonAsync("/v1/appointments/mine", Appointment(startsAt: "2026-12-05T10:00:00+01:00"))).StatusCode);
+        Assert.Equal(new DateTimeOffset(2026, 12, 3, 8, 30, 0, TimeSpan.Zero), (await agenda.GetFromJsonAsync<AppointmentView>("/v1/appointments/mine"))!.StartsAt);
+    }
+
+    [Fact]
+    public async Task The_manager_key_cannot_write_appointments()
+    {
+        var keys = await api.CreateTenantAsync("managers");
+
+        var response = await api.WithKey(keys.ManagerKey).PutAsJsonAsync("/v1/appointments/x", Appointment());
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+    }
+
+    private async Task<string> Row(string externalId)
+    {
+        await using var connection = await api.Database.DataSource.OpenConnectionAsync();
+        return await connection.QuerySingleAsync<string>(
+            "select row_to_json(a)::text from appointments a where external_id = @externalId", new { externalId });
+    }
+
+    private async Task<int> MessageCount()
+    {
+        await using var connection = await api.Database.DataSource.OpenConnectionAsync();
+        return await connection.ExecuteScalarAsync<int>("select count(*) from messages");
+    }
+}

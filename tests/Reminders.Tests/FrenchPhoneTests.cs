@@ -1,0 +1,65 @@
+using RappelRdv.Reminders.Phones;
+
+namespace RappelRdv.Reminders.Tests;
+
+public sealed class FrenchPhoneTests
+{
+    [Theory]
+    [InlineData("06 12 34 56 78", "+33612345678", true)]
+    [InlineData("0612345678", "+33612345678", true)]
+    [InlineData("06.12.34.56.78", "+33612345678", true)]
+    [InlineData("06-12-34-56-78", "+33612345678", true)]
+    [InlineData("+33 6 12 34 56 78", "+33612345678", true)]
+    [InlineData("+33612345678", "+33612345678", true)]
+    [InlineData("0033 6 12 34 56 78", "+33612345678", true)]
+    [InlineData("+33 (0)6 12 34 56 78", "+33612345678", true)]
+    [InlineData("07 81 23 45 67", "+33781234567", true)]
+    [InlineData(" 06 12 34 56 78 ", "+33612345678", true)]
+    [InlineData("04 94 00 00 00", "+33494000000", false)]
+    [InlineData("01 44 55 66 77", "+33144556677", false)]
+    [InlineData("09 72 12 34 56", "+33972123456", false)]
+    [InlineData("0690 12 34 56", "+590690123456", true)]      // Guadeloupe
+    [InlineData("0691 28 12 34", "+590691281234", true)]      // Guadeloupe
+    [InlineData("0590 81 23 45", "+590590812345", false)]     // Guadeloupe, landline
+    [InlineData("0694 20 12 34", "+594694201234", true)]      // Guyane
+    [InlineData("0696 12 34 56", "+596696123456", true)]      // Martinique
+    [InlineData("0697 12 34 56", "+596697123456", true)]      // Martinique
+    [InlineData("0692 12 34 56", "+262692123456", true)]      // La Réunion
+    [InlineData("0693 12 34 56", "+262693123456", true)]      // La Réunion
+    [InlineData("0262 21 34 56", "+262262213456", false)]     // La Réunion, landline
+    [InlineData("0639 01 23 45", "+262639012345", true)]      // Mayotte
+    [InlineData("+590 690 12 34 56", "+590690123456", true)]
+    [InlineData("+262 692 12 34 56", "+262692123456", true)]
+    [InlineData("00262639012345", "+262639012345", true)]
+    public void Parses_the_notations_agendas_use(string input, string e164, bool mobile)
+    {
+        Assert.True(FrenchPhone.TryParse(input, out var phone), input);
+        Assert.Equal(e164, phone.E164);
+        Assert.Equal(mobile, phone.IsMobile);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("   ")]
+    [InlineData("12345")]
+    [InlineData("06 12 34 56 7")]
+    [InlineData("06 12 34 56 78 9")]
+    [InlineData("+1 202 555 0143")]
+    [InlineData("+44 7700 900123")]
+    [InlineData("appelez-moi")]
+    [InlineData("06 12 34 56 78 poste 12")]
+    [InlineData("+33 6 12 34 56 78 +33")]
+    [InlineData("00 00 00 00 00")]
+    public void Refuses_what_is_not_a_French_phone(string input)
+    {
+        Assert.False(FrenchPhone.TryParse(input, out _), input);
+    }
+
+    [Fact]
+    public void Masks_all_but_the_country_code_and_the_last_two_digits()
+    {
+        Assert.Equal("+336******78", FrenchPhone.Mask("+33612345678"));
+        Assert.Equal("+590*******56", FrenchPhone.Mask("+590690123456"));
+        Assert.Equal("", FrenchPhone.Mask(null));
+    }
+}

@@ -23,7 +23,7 @@ public sealed record WriteResult(WriteOutcome Outcome, long AppointmentId = 0, s
 /// Each method is one transaction holding the appointment's row lock, so a change never
 /// interleaves with another change or with a send (the dispatcher takes the same lock).
 /// </summary>
-public sealed class AppointmentStore(NpgsqlDataSource db, TimeProvider clock)
+public sealed partial class AppointmentStore(NpgsqlDataSource db, TimeProvider clock)
 {
     // Dapper matches constructors on exact types, and Npgsql reads timestamptz as a UTC DateTime.
     private sealed record Row(

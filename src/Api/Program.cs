@@ -2,6 +2,7 @@ using RappelRdv.Api.Appointments;
 using RappelRdv.Api.Health;
 using RappelRdv.Api.Infrastructure;
 using RappelRdv.Api.Tenants;
+using RappelRdv.Api.Twilio;
 using RappelRdv.Reminders.Logging;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -15,6 +16,7 @@ app.UseRappelApi();
 app.MapHealth();
 app.MapTenants();
 app.MapAppointments();
+app.MapTwilio();
 
 app.Run();
 

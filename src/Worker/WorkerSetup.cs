@@ -1,8 +1,11 @@
 using Hangfire;
 using Hangfire.PostgreSql;
+using Microsoft.Extensions.Options;
 using RappelRdv.Reminders.Appointments;
 using RappelRdv.Reminders.Database;
 using RappelRdv.Reminders.Tenants;
+using RappelRdv.Reminders.Twilio;
+using RappelRdv.Worker.Dispatch;
 
 namespace RappelRdv.Worker;
 
@@ -10,17 +13,23 @@ internal static class WorkerSetup
 {
     public static void AddRappelWorker(this HostApplicationBuilder builder)
     {
-        var connectionString = Database.GetConnectionString(builder.Configuration);
+        var configuration = builder.Configuration;
+        var connectionString = Database.GetConnectionString(configuration);
         var services = builder.Services;
 
         // Migrations first: Hangfire and the jobs below need the schema.
         services.AddHostedService<MigrationService>();
         services.AddSingleton(TimeProvider.System);
-        services.AddRappelDatabase(builder.Configuration);
+        services.AddRappelDatabase(configuration);
         services.AddSingleton<TenantDirectory>();
         services.AddSingleton<AppointmentStore>();
 
-        services.AddHangfire(configuration => configuration
+        services.AddTwilio(configuration);
+        services.AddSingleton(configuration.GetSection(DispatchOptions.Section).Get<DispatchOptions>() ?? new DispatchOptions());
+        services.AddSingleton<Dispatcher>();
+        services.AddTransient<DispatchJobs>();
+
+        services.AddHangfire(hangfire => hangfire
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings()
@@ -34,8 +43,33 @@ internal static class WorkerSetup
         {
             options.ServerName = $"worker-{Environment.MachineName}-{Environment.ProcessId}";
             options.SchedulePollingInterval = TimeSpan.FromSeconds(5);
+            options.WorkerCount = configuration.GetValue("Hangfire:WorkerCount", 12);
         });
+        services.AddHostedService<RecurringJobsRegistration>();
     }
+
+    /// <summary>Twilio, or the simulated provider when no account is configured.</summary>
+    public static void AddTwilio(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<TwilioOptions>()
+            .BindConfiguration(TwilioOptions.Section)
+            .PostConfigure(o => o.StatusCallbackUrl ??= new Uri(PublicBaseUrl(configuration), "/twilio/sms/status"))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddSingleton(sp => new CallbackUrls(
+            PublicBaseUrl(configuration), sp.GetRequiredService<IOptions<TwilioOptions>>().Value.AuthToken ?? "simulated"));
+        services.AddHttpClient(TwilioProvider.HttpClientName, (sp, client) =>
+                client.Timeout = sp.GetRequiredService<IOptions<TwilioOptions>>().Value.RequestTimeout)
+            .AddHttpMessageHandler(sp => new TwilioHostRewriter(new Uri(sp.GetRequiredService<IOptions<TwilioOptions>>().Value.ApiBaseUrl)));
+        services.AddSingleton<TwilioProvider>();
+        services.AddSingleton<SimulatedProvider>();
+        services.AddSingleton<IMessageProvider>(sp => sp.GetRequiredService<IOptions<TwilioOptions>>().Value.IsSimulated
+            ? sp.GetRequiredService<SimulatedProvider>()
+            : sp.GetRequiredService<TwilioProvider>());
+    }
+
+    public static Uri PublicBaseUrl(IConfiguration configuration) =>
+        new(configuration["PublicBaseUrl"] is { Length: > 0 } url ? url : "http://127.0.0.1:5080");
 }
 
 /// <summary>Applies the schema before the Hangfire server starts (hosted services start in order).</summary>
@@ -44,6 +78,20 @@ internal sealed class MigrationService(IConfiguration configuration, ILogger<Mig
     public Task StartAsync(CancellationToken cancellationToken)
     {
         Database.Migrate(Database.GetConnectionString(configuration), logger);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+/// <summary>Registers the recurring jobs, and starts dispatch at once rather than at the next minute.</summary>
+internal sealed class RecurringJobsRegistration(IRecurringJobManager recurring) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        recurring.AddOrUpdate<DispatchJobs>(DispatchJobs.TickJobId, j => j.Tick(), Cron.Minutely());
+        recurring.AddOrUpdate<DispatchJobs>(DispatchJobs.RecoverJobId, j => j.Recover(CancellationToken.None), Cron.Minutely());
+        recurring.Trigger(DispatchJobs.TickJobId);
         return Task.CompletedTask;
     }
 

@@ -6,6 +6,8 @@ using Microsoft.AspNetCore.Http.Json;
 using RappelRdv.Reminders.Appointments;
 using RappelRdv.Reminders.Database;
 using RappelRdv.Reminders.Tenants;
+using RappelRdv.Reminders.Twilio;
+using RappelRdv.Api.Twilio;
 using Serilog;
 
 namespace RappelRdv.Api.Infrastructure;
@@ -37,6 +39,10 @@ internal static class ApiSetup
             .AddPolicy(Policies.Manager, p => p.AddAuthenticationSchemes(TenantKeyAuthentication.Name).RequireClaim(TenantClaims.Role, "api", "manager"))
             .AddPolicy(Policies.Admin, p => p.AddAuthenticationSchemes(AdminKeyAuthentication.Name).RequireAuthenticatedUser());
 
+        services.AddOptions<TwilioOptions>().BindConfiguration(TwilioOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<TwilioSignatureFilter>();
+        services.AddSingleton(new WebhookPolicy(
+            builder.Configuration.GetValue<bool?>("Webhooks:AllowPrivateNetworks") ?? builder.Environment.IsDevelopment()));
         services.AddSingleton<TenantDirectory>();
         services.AddSingleton<AppointmentStore>();
         services.AddHostedService<MigrationService>();

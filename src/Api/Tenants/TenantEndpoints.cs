@@ -24,7 +24,7 @@ internal static class TenantEndpoints
     }
 
     private static async Task<IResult> Create(
-        HttpRequest request, NpgsqlDataSource db, TimeProvider clock, IConfiguration configuration, CancellationToken cancellationToken)
+        HttpRequest request, NpgsqlDataSource db, TimeProvider clock, WebhookPolicy configuration, CancellationToken cancellationToken)
     {
         var (body, raw, error) = await JsonBody.ReadWithRawAsync<TenantRequest>(request, cancellationToken);
         if (error is not null)
@@ -68,7 +68,7 @@ internal static class TenantEndpoints
     }
 
     private static async Task<IResult> Update(
-        string slug, HttpRequest request, NpgsqlDataSource db, TimeProvider clock, IConfiguration configuration, CancellationToken cancellationToken)
+        string slug, HttpRequest request, NpgsqlDataSource db, TimeProvider clock, WebhookPolicy configuration, CancellationToken cancellationToken)
     {
         var (body, raw, error) = await JsonBody.ReadWithRawAsync<TenantRequest>(request, cancellationToken);
         if (error is not null)
@@ -140,7 +140,5 @@ internal static class TenantEndpoints
             && quiet.ValueKind == JsonValueKind.Null;
     }
 
-    internal static bool AllowPrivateWebhooks(IConfiguration configuration) =>
-        configuration.GetValue<bool?>("Webhooks:AllowPrivateNetworks")
-        ?? string.Equals(configuration["ASPNETCORE_ENVIRONMENT"] ?? configuration["DOTNET_ENVIRONMENT"], "Development", StringComparison.OrdinalIgnoreCase);
+    private static bool AllowPrivateWebhooks(WebhookPolicy policy) => policy.AllowPrivateNetworks;
 }

@@ -1,0 +1,15 @@
+namespace RappelRdv.Api.Twilio;
+
+/// <summary>Twilio's calls into the service, each signed with <c>X-Twilio-Signature</c>.</summary>
+internal static class TwilioEndpoints
+{
+    public static void MapTwilio(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/twilio")
+            .WithTags("Twilio callbacks")
+            .DisableAntiforgery()
+            .AddEndpointFilter<TwilioSignatureFilter>();
+
+        group.MapPost("/sms/status", SmsStatusCallback.Handle);
+    }
+}

@@ -1,0 +1,41 @@
+using Microsoft.Extensions.Options;
+using RappelRdv.Reminders.Twilio;
+using Twilio.Security;
+
+namespace RappelRdv.Api.Twilio;
+
+/// <summary>
+/// Every request from Twilio is checked against <c>X-Twilio-Signature</c>: the URL Twilio called
+/// (<c>PublicBaseUrl</c> + path + query) and the form parameters, signed with the auth token.
+/// A bad or missing signature is a 403 and changes nothing.
+/// </summary>
+internal sealed class TwilioSignatureFilter(IOptions<TwilioOptions> twilio, IConfiguration configuration, ILogger<TwilioSignatureFilter> logger)
+    : IEndpointFilter
+{
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var request = context.HttpContext.Request;
+        var token = twilio.Value.AuthToken;
+        var signature = request.Headers["X-Twilio-Signature"].ToString();
+        if (string.IsNullOrEmpty(token) || string.IsNullOrEmpty(signature) || !request.HasFormContentType)
+        {
+            return Forbidden();
+        }
+
+        var form = await request.ReadFormAsync(context.HttpContext.RequestAborted);
+        var parameters = form.ToDictionary(p => p.Key, p => p.Value.ToString(), StringComparer.Ordinal);
+        var baseUrl = (configuration["PublicBaseUrl"] is { Length: > 0 } configured ? configured : "http://127.0.0.1:5080").TrimEnd('/');
+        var url = baseUrl + request.Path + request.QueryString;
+        if (!new RequestValidator(token).Validate(url, parameters, signature))
+        {
+            logger.LogWarning("Refused a Twilio request to {Path} with a bad signature", request.Path.Value);
+            return Forbidden();
+        }
+
+        return await next(context);
+    }
+
+    private static IResult Forbidden() =>
+        TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Bad Twilio signature",
+            detail: "X-Twilio-Signature does not match this request.");
+}

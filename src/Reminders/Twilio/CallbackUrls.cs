@@ -1,0 +1,25 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace RappelRdv.Reminders.Twilio;
+
+/// <summary>
+/// The URLs given to Twilio. A call's TwiML URL carries a token derived from the message id
+/// and the auth token, so that nobody can guess another citizen's call script from an id.
+/// </summary>
+public sealed class CallbackUrls(Uri publicBaseUrl, string signingKey)
+{
+    public Uri SmsStatus => new(publicBaseUrl, "/twilio/sms/status");
+
+    public Uri SmsInbound => new(publicBaseUrl, "/twilio/sms/inbound");
+
+    public Uri VoiceScript(Guid messageId) => new(publicBaseUrl, $"/twilio/voice/{messageId:N}/{Token(messageId)}");
+
+    public Uri VoiceStatus(Guid messageId) => new(publicBaseUrl, $"/twilio/voice/{messageId:N}/{Token(messageId)}/status");
+
+    public string Token(Guid messageId) =>
+        Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(signingKey), messageId.ToByteArray()))[..32];
+
+    public bool IsValidToken(Guid messageId, string token) =>
+        CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Token(messageId)), Encoding.ASCII.GetBytes(token));
+}

@@ -1,0 +1,65 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace RappelRdv.Reminders.Twilio;
+
+/// <summary>The <c>Twilio__*</c> settings. Without an account the simulated provider is used.</summary>
+public sealed class TwilioOptions : IValidatableObject
+{
+    public const string Section = "Twilio";
+
+    public string? AccountSid { get; set; }
+
+    public string? AuthToken { get; set; }
+
+    public string ApiBaseUrl { get; set; } = "https://api.twilio.com";
+
+    public string? MessagingServiceSid { get; set; }
+
+    public string? FromNumber { get; set; }
+
+    public string? VoiceFromNumber { get; set; }
+
+    [Range(1, 10_000, ErrorMessage = "Twilio__MaxRequestsPerSecond must be between 1 and 10000.")]
+    public int MaxRequestsPerSecond { get; set; } = 50;
+
+    /// <summary>How long a REST call may take before its outcome is unknown.</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Base delay of the retries on 429 and refused connections (exponential, with jitter).</summary>
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>How long the circuit stays open once Twilio keeps failing.</summary>
+    public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How many calls in 30 s before the breaker judges the failure ratio (half of them).</summary>
+    public int BreakerMinimumThroughput { get; set; } = 10;
+
+    /// <summary>Set from <c>PublicBaseUrl</c>: where Twilio posts the status of each SMS.</summary>
+    public Uri? StatusCallbackUrl { get; set; }
+
+    public bool IsSimulated => string.IsNullOrEmpty(AccountSid);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (!Uri.TryCreate(ApiBaseUrl, UriKind.Absolute, out _))
+        {
+            yield return new ValidationResult("Twilio__ApiBaseUrl must be an absolute URL, such as https://api.twilio.com", [nameof(ApiBaseUrl)]);
+        }
+
+        if (IsSimulated)
+        {
+            yield break;
+        }
+
+        if (string.IsNullOrEmpty(AuthToken))
+        {
+            yield return new ValidationResult("Twilio__AuthToken is required with Twilio__AccountSid.", [nameof(AuthToken)]);
+        }
+
+        if (string.IsNullOrEmpty(MessagingServiceSid) && string.IsNullOrEmpty(FromNumber))
+        {
+            yield return new ValidationResult(
+                "Twilio__MessagingServiceSid or Twilio__FromNumber is required with Twilio__AccountSid.", [nameof(FromNumber)]);
+        }
+    }
+}

@@ -1,0 +1,45 @@
+using Hangfire;
+
+namespace RappelRdv.Worker.Dispatch;
+
+/// <summary>
+/// The Hangfire side of dispatch. A recurring job each minute starts a few dispatch slices;
+/// Hangfire hands them to whichever Workers are free, and each slice claims due messages
+/// (FOR UPDATE SKIP LOCKED) every second until the minute is over. Due messages thus leave
+/// within a couple of seconds, however many Workers share the database. See docs/ARCHITECTURE.md.
+/// </summary>
+internal sealed class DispatchJobs(Dispatcher dispatcher, IBackgroundJobClient jobs, DispatchOptions options, TimeProvider clock)
+{
+    public const string TickJobId = "dispatch";
+    public const string RecoverJobId = "recover-stuck-sends";
+
+    // Slices stop a little before the next tick starts new ones.
+    private static readonly TimeSpan SliceLength = TimeSpan.FromSeconds(55);
+
+    [AutomaticRetry(Attempts = 0)]
+    public void Tick()
+    {
+        var until = clock.GetUtcNow().Add(SliceLength).UtcDateTime;
+        for (var i = 0; i < options.Slices; i++)
+        {
+            jobs.Enqueue<DispatchJobs>(j => j.RunSlice(until, CancellationToken.None));
+        }
+    }
+
+    // A slice that dies is not retried: the next tick starts fresh ones within the minute.
+    [AutomaticRetry(Attempts = 0)]
+    public async Task RunSlice(DateTime until, CancellationToken cancellationToken)
+    {
+        while (clock.GetUtcNow().UtcDateTime < until && !cancellationToken.IsCancellationRequested)
+        {
+            var sent = await dispatcher.DispatchDueAsync(cancellationToken, maxBatches: 20);
+            if (sent == 0)
+            {
+                await Task.Delay(options.IdleDelay, cancellationToken);
+            }
+        }
+    }
+
+    [AutomaticRetry(Attempts = 0)]
+    public Task Recover(CancellationToken cancellationToken) => dispatcher.RecoverAsync(cancellationToken);
+}

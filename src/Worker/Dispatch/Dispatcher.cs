@@ -1,0 +1,287 @@
+using Dapper;
+using Npgsql;
+using RappelRdv.Contracts;
+using RappelRdv.Reminders.Appointments;
+using RappelRdv.Reminders.Delivery;
+using RappelRdv.Reminders.Events;
+using RappelRdv.Reminders.Phones;
+using RappelRdv.Reminders.Tenants;
+using RappelRdv.Reminders.Texts;
+using RappelRdv.Reminders.Twilio;
+
+namespace RappelRdv.Worker.Dispatch;
+
+/// <summary>
+/// Claims due messages and sends them, exactly once in the eyes of the citizen:
+/// <list type="number">
+/// <item>a claim moves a batch from <c>pending</c> to <c>sending</c> with <c>FOR UPDATE SKIP LOCKED</c>,
+/// so two Workers never hold the same message;</item>
+/// <item>before sending, the message and its appointment are read again and every rule is
+/// checked (<see cref="SendRules"/>);</item>
+/// <item>the send itself holds the appointment's row lock, so a PUT, a DELETE or another send
+/// of the same appointment waits for it and never races it; the result is written in the same
+/// transaction;</item>
+/// <item>a crash between Twilio's answer and the commit leaves the message <c>sending</c>:
+/// <see cref="RecoverAsync"/> asks Twilio whether it has it before sending again.</item>
+/// </list>
+/// </summary>
+internal sealed class Dispatcher(
+    NpgsqlDataSource db, IMessageProvider provider, CallbackUrls urls, TimeProvider clock, ILogger<Dispatcher> logger,
+    DispatchOptions options)
+{
+    /// <summary>How long a claim may stay <c>sending</c> before it is reconciled.</summary>
+    public static readonly TimeSpan ClaimLease = TimeSpan.FromMinutes(2);
+
+    /// <summary>Claims and sends what is due, batch after batch, until nothing is due. Returns how many were claimed.</summary>
+    public async Task<int> DispatchDueAsync(CancellationToken cancellationToken, int maxBatches = int.MaxValue)
+    {
+        var total = 0;
+        for (var batch = 0; batch < maxBatches; batch++)
+        {
+            var claimed = await ClaimAsync(options.BatchSize, cancellationToken);
+            if (claimed.Count == 0)
+            {
+                break;
+            }
+
+            total += claimed.Count;
+            await Parallel.ForEachAsync(
+                claimed,
+                new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism, CancellationToken = cancellationToken },
+                async (claim, token) =>
+                {
+                    try
+                    {
+                        await ProcessAsync(claim.Id, claim.ClaimToken, token);
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        // The claim stays: recovery picks the message up after the lease.
+                        logger.LogError(e, "Dispatch of message {MessageId} failed", claim.Id);
+                    }
+                });
+        }
+
+        return total;
+    }
+
+    private sealed record Claim(Guid Id, Guid ClaimToken);
+
+    private async Task<List<Claim>> ClaimAsync(int batchSize, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var claims = await connection.QueryAsync<Claim>(
+            """
+            update messages m set status = 'sending', claim_token = gen_random_uuid(), claimed_at = @now, updated_at = @now
+            where m.id in (
+                select id from messages
+                where status = 'pending' and due_at <= @now
+                order by due_at
+                limit @batchSize
+                for update skip locked)
+            returning m.id, m.claim_token
+            """,
+            new { now, batchSize });
+        return claims.AsList();
+    }
+
+    internal async Task ProcessAsync(Guid messageId, Guid claimToken, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+
+        // The appointment's row lock makes a concurrent PUT, DELETE, reply or other send of the same
+        // appointment wait until this send is settled. It is taken before the snapshot is read, so
+        // the snapshot (a new statement) sees whatever committed while we waited.
+        await connection.ExecuteAsync(
+            "select 1 from appointments where id = (select appointment_id from messages where id = @messageId) for update",
+            new { messageId }, transaction);
+        var m = await connection.QuerySingleOrDefaultAsync<MessageSnapshot>(SnapshotSql, new { messageId }, transaction);
+        if (m is null || m.Status != MessageStatus.Sending || m.ClaimToken != claimToken)
+        {
+            return;
+        }
+
+        var now = clock.GetUtcNow();
+        var settings = TenantSettings.FromJson(m.Settings);
+        var decision = SendRules.Decide(m, settings, now);
+        if (decision.Verdict != Verdict.Send)
+        {
+            await SettleAsync(connection, transaction, m, decision, now);
+            await transaction.CommitAsync(cancellationToken);
+            return;
+        }
+
+        var context = new MessageContext(m.Service, m.StartsAt, settings.Zone, m.Mode, m.LocationName, m.LocationAddress, m.LocationPhone);
+        var channel = m.Channel == Channels.Sms && (m.SmsUnusable || !m.PhoneIsMobile) ? Channels.Voice : m.Channel;
+        var body = channel == Channels.Sms ? SmsTexts.For(m.Kind, context) : null;
+
+        // Written and committed before Twilio is called: if we crash after Twilio accepted the
+        // message, recovery finds it at Twilio by number and text instead of sending it again.
+        await using (var prepare = await db.OpenConnectionAsync(cancellationToken))
+        {
+            await prepare.ExecuteAsync(
+                "update messages set body = @body, channel = @channel, attempts = attempts + 1, updated_at = @now where id = @messageId",
+                new { messageId, body, channel, now });
+        }
+
+        var result = channel == Channels.Sms
+            ? await provider.SendSmsAsync(m.Phone!, body!, cancellationToken)
+            : await provider.StartCallAsync(m.Phone!, urls.VoiceScript(m.Id), urls.VoiceStatus(m.Id), cancellationToken);
+        await RecordResultAsync(connection, transaction, m, channel, body, result, settings, clock.GetUtcNow());
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    private async Task RecordResultAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, MessageSnapshot m, string channel, string? body,
+        ProviderResult result, TenantSettings settings, DateTimeOffset now)
+    {
+        switch (result.Outcome)
+        {
+            case ProviderOutcome.Accepted:
+                await connection.ExecuteAsync(
+                    """
+                    update messages set status = 'sent', sent_at = @now, provider_id = @sid, segments = @segments,
+                        error = null, claim_token = null, updated_at = @now
+                    where id = @id
+                    """,
+                    new { id = m.Id, now, sid = result.Sid, segments = body is null ? (int?)null : Gsm7.Segments(body) },
+                    transaction);
+                logger.LogInformation("Sent {Kind} {MessageId} by {Channel} to {Phone}", m.Kind, m.Id, channel, FrenchPhone.Mask(m.Phone));
+                break;
+
+            case ProviderOutcome.NotSent:
+                var retryAt = now + (result.ErrorCode == TwilioProvider.BrokenCircuit ? options.RetryAfterBrokenCircuit : options.RetryAfterNotSent);
+                await SettleAsync(connection, transaction, m,
+                    retryAt < m.StartsAt
+                        ? new SendDecision(Verdict.Defer, result.Error, retryAt)
+                        : new SendDecision(Verdict.Skip, "too_late: Twilio could not be reached in time"), now);
+                break;
+
+            case ProviderOutcome.Unknown:
+                // Left 'sending' on purpose: RecoverAsync reconciles it with Twilio after the lease.
+                await connection.ExecuteAsync(
+                    "update messages set error = @error, updated_at = @now where id = @id",
+                    new { id = m.Id, error = $"outcome unknown: {result.Error}", now }, transaction);
+                logger.LogWarning("Outcome of message {MessageId} unknown ({Reason}); it will be reconciled", m.Id, result.Error);
+                break;
+
+            case ProviderOutcome.Rejected:
+                await RecordRejectionAsync(connection, transaction, m, channel, result, settings, now);
+                break;
+        }
+    }
+
+    private Task RecordRejectionAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, MessageSnapshot m, string channel, ProviderResult result,
+        TenantSettings settings, DateTimeOffset now) =>
+        DeliveryFailures.HandleAsync(connection, transaction,
+            new FailedMessage(m.Id, m.TenantId, m.AppointmentId, m.ExternalId, m.AppointmentStatus, m.Phone, m.Kind, channel,
+                m.OnlyIfUnconfirmed, m.Attempts + 1, m.StartsAt, m.CurrentPlanVersion),
+            result.ErrorCode, $"{result.ErrorCode}: {result.Error}", settings, now, logger);
+
+    private static Task SettleAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, MessageSnapshot m, SendDecision decision, DateTimeOffset now) =>
+        decision.Verdict switch
+        {
+            Verdict.Defer => connection.ExecuteAsync(
+                "update messages set status = 'pending', due_at = @at, claim_token = null, error = @reason, updated_at = @now where id = @id",
+                new { id = m.Id, at = decision.DeferTo, reason = decision.Reason, now }, transaction),
+            _ => connection.ExecuteAsync(
+                "update messages set status = @status, claim_token = null, error = @reason, updated_at = @now where id = @id",
+                new
+                {
+                    id = m.Id,
+                    status = decision.Verdict == Verdict.Cancel ? MessageStatus.Cancelled : MessageStatus.Skipped,
+                    reason = decision.Reason,
+                    now,
+                },
+                transaction),
+        };
+
+    /// <summary>
+    /// Messages left <c>sending</c> past the lease by a crash or an unknown answer. An SMS that
+    /// Twilio has (same number, same text, since the claim) is marked sent; one it does not have
+    /// was never accepted and goes back to <c>pending</c>. A call is never placed twice: its
+    /// outcome is unknown, it is marked failed and the agenda is told.
+    /// </summary>
+    public async Task<int> RecoverAsync(CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var stuck = (await connection.QueryAsync<StuckMessage>(
+            """
+            select m.id, m.channel, m.body, m.claimed_at, a.phone
+            from messages m join appointments a on a.id = m.appointment_id
+            where m.status = 'sending' and m.claimed_at < @before
+            order by m.claimed_at
+            limit 200
+            """,
+            new { before = now - ClaimLease })).AsList();
+
+        foreach (var message in stuck)
+        {
+            string? sid = null;
+            if (message.Channel == Channels.Sms && message.Body is not null && message.Phone is not null)
+            {
+                sid = await provider.FindSentSmsAsync(message.Phone, message.Body, message.ClaimedAt.AddMinutes(-1), cancellationToken);
+            }
+
+            var (status, error) = sid is not null ? ("sent", (string?)null)
+                : message.Channel == Channels.Voice && message.Body is not null ? ("failed", "outcome unknown after a crash: the call is not placed again")
+                : ("pending", "reconciled: Twilio never had it");
+            // The claimed_at condition makes this safe if another Worker reconciles the same row.
+            await connection.ExecuteAsync(
+                """
+                update messages set status = @status, provider_id = coalesce(@sid, provider_id), sent_at = case when @sid is null then sent_at else claimed_at end,
+                    error = @error, claim_token = null, updated_at = @now
+                where id = @Id and status = 'sending' and claimed_at = @ClaimedAt
+                """,
+                new { message.Id, message.ClaimedAt, status, sid, error, now });
+        }
+
+        if (stuck.Count > 0)
+        {
+            logger.LogWarning("Reconciled {Count} messages left sending by a crash or an unknown answer", stuck.Count);
+        }
+
+        return stuck.Count;
+    }
+
+    private sealed record StuckMessage(Guid Id, string Channel, string? Body, DateTime ClaimedAt, string? Phone);
+
+    private const string SnapshotSql =
+        """
+        select m.id, m.kind, m.channel, m.only_if_unconfirmed, m.plan_version, m.status, m.claim_token, m.attempts,
+               a.id as appointment_id, a.tenant_id, a.external_id, a.starts_at as starts_at_utc, a.status as appointment_status,
+               a.outcome, a.phone, a.phone_is_mobile, a.channel as citizen_channel, a.service, a.location_name,
+               a.location_address, a.location_phone, a.mode, a.plan_version as current_plan_version, t.settings::text as settings,
+               exists (select 1 from opt_outs o where o.tenant_id = a.tenant_id and o.phone = a.phone) as opted_out,
+               coalesce((select f.sms_unusable from phone_flags f where f.phone = a.phone), false) as sms_unusable,
+               (select max(s.sent_at) from messages s
+                where s.appointment_id = a.id and s.id <> m.id and s.kind <> 'reply' and s.status in ('sent', 'delivered')) as last_sent_at_utc
+        from messages m
+        join appointments a on a.id = m.appointment_id
+        join tenants t on t.id = a.tenant_id
+        where m.id = @messageId
+        """;
+}
+
+internal sealed class DispatchOptions
+{
+    public const string Section = "Dispatch";
+
+    public int BatchSize { get; set; } = 64;
+
+    public int Parallelism { get; set; } = 16;
+
+    /// <summary>Dispatch loops started each minute; Hangfire spreads them over the Workers.</summary>
+    public int Slices { get; set; } = 4;
+
+    public TimeSpan IdleDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan RetryAfterNotSent { get; set; } = TimeSpan.FromMinutes(1);
+
+    public TimeSpan RetryAfterBrokenCircuit { get; set; } = TimeSpan.FromSeconds(30);
+
+}

@@ -1,0 +1,114 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text.Json;
+using WireMock;
+using WireMock.RequestBuilders;
+using WireMock.ResponseBuilders;
+using WireMock.Server;
+using WireMock.Types;
+using WireMock.Util;
+
+namespace RappelRdv.TestSupport;
+
+/// <summary>
+/// Twilio's REST API as WireMock.Net on loopback: it accepts Messages and Calls like Twilio
+/// (201 with a fresh SID), keeps what it received, answers the Messages list used for
+/// reconciliation, and can be told to fail.
+/// </summary>
+public sealed class FakeTwilio : IDisposable
+{
+    public const string AccountSid = "ACtest00000000000000000000000000";
+    public const string AuthToken = "test-auth-token-0123456789abcdef";
+
+    private readonly ConcurrentQueue<Dictionary<string, string>> messages = new();
+    private readonly ConcurrentQueue<Dictionary<string, string>> calls = new();
+    private int sequence;
+
+    public FakeTwilio()
+    {
+        Server = WireMockServer.Start();
+        Server.Given(Request.Create().WithPath($"/2010-04-01/Accounts/{AccountSid}/Messages.json").UsingPost())
+            .RespondWith(Response.Create().WithCallback(request => Respond(request, messages, "SM")));
+        Server.Given(Request.Create().WithPath($"/2010-04-01/Accounts/{AccountSid}/Calls.json").UsingPost())
+            .RespondWith(Response.Create().WithCallback(request => Respond(request, calls, "CA")));
+        Server.Given(Request.Create().WithPath($"/2010-04-01/Accounts/{AccountSid}/Messages.json").UsingGet())
+            .RespondWith(Response.Create().WithCallback(ListMessages));
+    }
+
+    public WireMockServer Server { get; }
+
+    public string BaseUrl => Server.Url!;
+
+    /// <summary>Answers to give before accepting again: each is (HTTP status, Twilio code).</summary>
+    public ConcurrentQueue<(int Status, int Code)> Failures { get; } = new();
+
+    /// <summary>When set, every request fails this way until cleared.</summary>
+    public (int Status, int Code)? FailAlways { get; set; }
+
+    /// <summary>How long each answer takes (Twilio's latency).</summary>
+    public TimeSpan Latency { get; set; } = TimeSpan.Zero;
+
+    /// <summary>When false, the Messages list used by reconciliation shows nothing (a message Twilio never got).</summary>
+    public bool ListShowsAccepted { get; set; } = true;
+
+    public IReadOnlyList<Dictionary<string, string>> Messages => [.. messages];
+
+    public IReadOnlyList<Dictionary<string, string>> Calls => [.. calls];
+
+    /// <summary>Forgets what it received and how it was told to fail.</summary>
+    public void Reset()
+    {
+        Server.ResetLogEntries();
+        messages.Clear();
+        calls.Clear();
+        Failures.Clear();
+        FailAlways = null;
+        Latency = TimeSpan.Zero;
+        ListShowsAccepted = true;
+    }
+
+    public int RequestCount => Server.LogEntries.Count(e => e.RequestMessage.Method == "POST");
+
+    private ResponseMessage Respond(IRequestMessage request, ConcurrentQueue<Dictionary<string, string>> store, string prefix)
+    {
+        if (Latency > TimeSpan.Zero)
+        {
+            Thread.Sleep(Latency);
+        }
+
+        if (FailAlways is { } always || Failures.TryDequeue(out always))
+        {
+            return Json(always.Status, new { code = always.Code, message = $"simulated error {always.Code}", more_info = "", status = always.Status });
+        }
+
+        var form = ParseForm(request.Body ?? "");
+        var sid = $"{prefix}{Interlocked.Increment(ref sequence):D32}";
+        form["Sid"] = sid;
+        store.Enqueue(form);
+        return Json(201, new { sid, status = "queued", to = form.GetValueOrDefault("To"), body = form.GetValueOrDefault("Body"), num_segments = "1" });
+    }
+
+    private ResponseMessage ListMessages(IRequestMessage request)
+    {
+        var to = request.Query?.TryGetValue("To", out var values) == true ? values.ToString() : null;
+        var found = ListShowsAccepted
+            ? messages.Where(m => m.GetValueOrDefault("To") == to).Select(m => new { sid = m["Sid"], to = m["To"], body = m.GetValueOrDefault("Body") }).ToArray()
+            : [];
+        return Json(200, new { messages = found, first_page_uri = "", next_page_uri = (string?)null, page = 0, page_size = 50, uri = "" });
+    }
+
+    private static Dictionary<string, string> ParseForm(string body) =>
+        body.Split('&', StringSplitOptions.RemoveEmptyEntries)
+            .Select(pair => pair.Split('=', 2))
+            .GroupBy(p => WebUtility.UrlDecode(p[0]))
+            .ToDictionary(g => g.Key, g => string.Join(",", g.Select(p => WebUtility.UrlDecode(p.Length > 1 ? p[1] : ""))));
+
+    private static ResponseMessage Json(int status, object body) => new()
+    {
+        StatusCode = status,
+        Headers = new Dictionary<string, WireMockList<string>> { ["Content-Type"] = new("application/json") },
+        BodyData = new BodyData { BodyAsString = JsonSerializer.Serialize(body), DetectedBodyType = BodyType.String },
+    };
+
+    public void Dispose() => Server.Stop();
+}

@@ -1,0 +1,98 @@
+using Dapper;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+using RappelRdv.Reminders.Appointments;
+using RappelRdv.Reminders.Database;
+using RappelRdv.Reminders.Tenants;
+using RappelRdv.TestSupport;
+using RappelRdv.Worker.Dispatch;
+
+namespace RappelRdv.Worker.Tests;
+
+/// <summary>The Worker's dispatch services on a database of their own, with WireMock standing in for Twilio.</summary>
+public sealed class DispatchHarness : IAsyncLifetime
+{
+    public PostgresDatabase Database { get; } = new();
+
+    public FakeTwilio Twilio { get; } = new();
+
+    public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 12, 1, 9, 0, 0, TimeSpan.Zero));
+
+    private readonly List<ServiceProvider> providers = [];
+
+    public async Task InitializeAsync() => await Database.InitializeAsync();
+
+    internal ServiceProvider BuildServices(Dictionary<string, string?>? overrides = null)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Postgres"] = Database.ConnectionString,
+            ["PublicBaseUrl"] = "http://rappel.test",
+            ["Twilio:AccountSid"] = FakeTwilio.AccountSid,
+            ["Twilio:AuthToken"] = FakeTwilio.AuthToken,
+            ["Twilio:ApiBaseUrl"] = Twilio.BaseUrl,
+            ["Twilio:FromNumber"] = "+33700000000",
+            ["Twilio:RetryDelay"] = "00:00:00.050",
+            ["Twilio:BreakDuration"] = "00:00:01",
+            ["Twilio:BreakerMinimumThroughput"] = "4",
+        };
+        foreach (var (key, value) in overrides ?? [])
+        {
+            settings[key] = value;
+        }
+
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(configuration);
+        services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+        services.AddSingleton<TimeProvider>(Clock);
+        services.AddRappelDatabase(configuration);
+        services.AddTwilio(configuration);
+        services.AddSingleton(configuration.GetSection(DispatchOptions.Section).Get<DispatchOptions>() ?? new DispatchOptions());
+        services.AddSingleton<Dispatcher>();
+        services.AddSingleton<AppointmentStore>();
+        var provider = services.BuildServiceProvider();
+        providers.Add(provider);
+        return provider;
+    }
+
+    public async Task ResetAsync()
+    {
+        await Database.ResetAsync();
+        Twilio.Reset();
+        Clock.AdjustTime(new DateTimeOffset(2026, 12, 1, 9, 0, 0, TimeSpan.Zero));
+    }
+
+    public async Task<(long TenantId, TenantSettings Settings)> TenantAsync(TenantSettings? settings = null)
+    {
+        settings ??= TestData.Settings();
+        return (await TestData.CreateTenantAsync(Database.DataSource, $"t{Guid.NewGuid():N}"[..20], settings), settings);
+    }
+
+    public async Task<T> ScalarAsync<T>(string sql, object? parameters = null)
+    {
+        await using var connection = await Database.DataSource.OpenConnectionAsync();
+        return (await connection.ExecuteScalarAsync<T>(sql, parameters))!;
+    }
+
+    public async Task<List<(string Kind, string Channel, string Status, string? Error)>> MessagesAsync(long appointmentId)
+    {
+        await using var connection = await Database.DataSource.OpenConnectionAsync();
+        var rows = await connection.QueryAsync<(string, string, string, string?)>(
+            "select kind, channel, status, error from messages where appointment_id = @appointmentId order by due_at, created_at", new { appointmentId });
+        return rows.AsList();
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var provider in providers)
+        {
+            await provider.DisposeAsync();
+        }
+
+        Twilio.Dispose();
+        await Database.DisposeAsync();
+    }
+}

@@ -45,6 +45,7 @@ internal static class ApiSetup
             builder.Configuration.GetValue<bool?>("Webhooks:AllowPrivateNetworks") ?? builder.Environment.IsDevelopment()));
         services.AddSingleton<TenantDirectory>();
         services.AddSingleton<AppointmentStore>();
+        services.AddSingleton<RappelRdv.Api.Replies.ReplyHandler>();
         services.AddHostedService<MigrationService>();
     }
 

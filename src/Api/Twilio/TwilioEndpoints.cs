@@ -11,5 +11,6 @@ internal static class TwilioEndpoints
             .AddEndpointFilter<TwilioSignatureFilter>();
 
         group.MapPost("/sms/status", SmsStatusCallback.Handle);
+        group.MapPost("/sms/inbound", SmsInbound.Handle);
     }
 }

@@ -6,6 +6,7 @@ using RappelRdv.Reminders.Database;
 using RappelRdv.Reminders.Tenants;
 using RappelRdv.Reminders.Twilio;
 using RappelRdv.Worker.Dispatch;
+using RappelRdv.Worker.Events;
 
 namespace RappelRdv.Worker;
 
@@ -20,14 +21,8 @@ internal static class WorkerSetup
         // Migrations first: Hangfire and the jobs below need the schema.
         services.AddHostedService<MigrationService>();
         services.AddSingleton(TimeProvider.System);
-        services.AddRappelDatabase(configuration);
-        services.AddSingleton<TenantDirectory>();
-        services.AddSingleton<AppointmentStore>();
-
-        services.AddTwilio(configuration);
-        services.AddSingleton(configuration.GetSection(DispatchOptions.Section).Get<DispatchOptions>() ?? new DispatchOptions());
-        services.AddSingleton<Dispatcher>();
-        services.AddTransient<DispatchJobs>();
+        services.AddReminderSending(configuration,
+            allowPrivateWebhooks: configuration.GetValue<bool?>("Webhooks:AllowPrivateNetworks") ?? builder.Environment.IsDevelopment());
 
         services.AddHangfire(hangfire => hangfire
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
@@ -46,6 +41,22 @@ internal static class WorkerSetup
             options.WorkerCount = configuration.GetValue("Hangfire:WorkerCount", 12);
         });
         services.AddHostedService<RecurringJobsRegistration>();
+    }
+
+    /// <summary>Everything that sends, without Hangfire: the jobs call it, and so do the tests.</summary>
+    public static IServiceCollection AddReminderSending(this IServiceCollection services, IConfiguration configuration, bool allowPrivateWebhooks)
+    {
+        services.AddRappelDatabase(configuration);
+        services.AddSingleton<TenantDirectory>();
+        services.AddSingleton<AppointmentStore>();
+        services.AddTwilio(configuration);
+        services.AddSingleton(configuration.GetSection(DispatchOptions.Section).Get<DispatchOptions>() ?? new DispatchOptions());
+        services.AddSingleton<Dispatcher>();
+        services.AddTransient<DispatchJobs>();
+        services.AddHttpClient(EventDelivery.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(10))
+            .ConfigurePrimaryHttpMessageHandler(() => EventDelivery.CreateHandler(allowPrivateWebhooks));
+        services.AddSingleton<EventDelivery>();
+        return services;
     }
 
     /// <summary>Twilio, or the simulated provider when no account is configured.</summary>

@@ -48,11 +48,7 @@ public sealed class DispatchHarness : IAsyncLifetime
         services.AddSingleton<IConfiguration>(configuration);
         services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
         services.AddSingleton<TimeProvider>(Clock);
-        services.AddRappelDatabase(configuration);
-        services.AddTwilio(configuration);
-        services.AddSingleton(configuration.GetSection(DispatchOptions.Section).Get<DispatchOptions>() ?? new DispatchOptions());
-        services.AddSingleton<Dispatcher>();
-        services.AddSingleton<AppointmentStore>();
+        services.AddReminderSending(configuration, allowPrivateWebhooks: true);
         var provider = services.BuildServiceProvider();
         providers.Add(provider);
         return provider;

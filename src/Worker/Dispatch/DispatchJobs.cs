@@ -1,4 +1,5 @@
 using Hangfire;
+using RappelRdv.Worker.Events;
 
 namespace RappelRdv.Worker.Dispatch;
 
@@ -6,9 +7,10 @@ namespace RappelRdv.Worker.Dispatch;
 /// The Hangfire side of dispatch. A recurring job each minute starts a few dispatch slices;
 /// Hangfire hands them to whichever Workers are free, and each slice claims due messages
 /// (FOR UPDATE SKIP LOCKED) every second until the minute is over. Due messages thus leave
-/// within a couple of seconds, however many Workers share the database. See docs/ARCHITECTURE.md.
+/// within a couple of seconds, however many Workers share the database. The same loop delivers
+/// the events due to agendas. See docs/ARCHITECTURE.md.
 /// </summary>
-internal sealed class DispatchJobs(Dispatcher dispatcher, IBackgroundJobClient jobs, DispatchOptions options, TimeProvider clock)
+internal sealed class DispatchJobs(Dispatcher dispatcher, EventDelivery events, IBackgroundJobClient jobs, DispatchOptions options, TimeProvider clock)
 {
     public const string TickJobId = "dispatch";
     public const string RecoverJobId = "recover-stuck-sends";
@@ -33,7 +35,8 @@ internal sealed class DispatchJobs(Dispatcher dispatcher, IBackgroundJobClient j
         while (clock.GetUtcNow().UtcDateTime < until && !cancellationToken.IsCancellationRequested)
         {
             var sent = await dispatcher.DispatchDueAsync(cancellationToken, maxBatches: 20);
-            if (sent == 0)
+            var delivered = await events.DeliverDueAsync(cancellationToken);
+            if (sent == 0 && delivered == 0)
             {
                 await Task.Delay(options.IdleDelay, cancellationToken);
             }

@@ -8,6 +8,7 @@ using RappelRdv.Reminders.Database;
 using RappelRdv.Reminders.Tenants;
 using RappelRdv.Reminders.Twilio;
 using RappelRdv.Api.Twilio;
+using Microsoft.Extensions.Options;
 using Serilog;
 
 namespace RappelRdv.Api.Infrastructure;
@@ -41,6 +42,9 @@ internal static class ApiSetup
 
         services.AddOptions<TwilioOptions>().BindConfiguration(TwilioOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<TwilioSignatureFilter>();
+        services.AddSingleton(sp => new CallbackUrls(
+            new Uri(sp.GetRequiredService<IOptions<PublicOptions>>().Value.PublicBaseUrl),
+            sp.GetRequiredService<IOptions<TwilioOptions>>().Value.AuthToken ?? "simulated"));
         services.AddSingleton(new WebhookPolicy(
             builder.Configuration.GetValue<bool?>("Webhooks:AllowPrivateNetworks") ?? builder.Environment.IsDevelopment()));
         services.AddSingleton<TenantDirectory>();

@@ -1,3 +1,5 @@
+using RappelRdv.Api.Voice;
+
 namespace RappelRdv.Api.Twilio;
 
 /// <summary>Twilio's calls into the service, each signed with <c>X-Twilio-Signature</c>.</summary>
@@ -12,5 +14,6 @@ internal static class TwilioEndpoints
 
         group.MapPost("/sms/status", SmsStatusCallback.Handle);
         group.MapPost("/sms/inbound", SmsInbound.Handle);
+        group.MapVoice();
     }
 }

@@ -115,7 +115,8 @@ internal sealed class Dispatcher(
 
         var context = new MessageContext(m.Service, m.StartsAt, settings.Zone, m.Mode, m.LocationName, m.LocationAddress, m.LocationPhone);
         var channel = m.Channel == Channels.Sms && (m.SmsUnusable || !m.PhoneIsMobile) ? Channels.Voice : m.Channel;
-        var body = channel == Channels.Sms ? SmsTexts.For(m.Kind, context) : null;
+        // For a call, the text it will speak: kept so that the message shows what the citizen heard.
+        var body = channel == Channels.Sms ? SmsTexts.For(m.Kind, context) : VoiceTexts.Announcement(m.Kind, context);
 
         // Written and committed before Twilio is called: if we crash after Twilio accepted the
         // message, recovery finds it at Twilio by number and text instead of sending it again.
@@ -127,7 +128,7 @@ internal sealed class Dispatcher(
         }
 
         var result = channel == Channels.Sms
-            ? await provider.SendSmsAsync(m.Phone!, body!, cancellationToken)
+            ? await provider.SendSmsAsync(m.Phone!, body, cancellationToken)
             : await provider.StartCallAsync(m.Phone!, urls.VoiceScript(m.Id), urls.VoiceStatus(m.Id), cancellationToken);
         await RecordResultAsync(connection, transaction, m, channel, body, result, settings, clock.GetUtcNow());
         await transaction.CommitAsync(cancellationToken);
@@ -146,7 +147,7 @@ internal sealed class Dispatcher(
                         error = null, claim_token = null, updated_at = @now
                     where id = @id
                     """,
-                    new { id = m.Id, now, sid = result.Sid, segments = body is null ? (int?)null : Gsm7.Segments(body) },
+                    new { id = m.Id, now, sid = result.Sid, segments = channel == Channels.Sms ? Gsm7.Segments(body!) : (int?)null },
                     transaction);
                 logger.LogInformation("Sent {Kind} {MessageId} by {Channel} to {Phone}", m.Kind, m.Id, channel, FrenchPhone.Mask(m.Phone));
                 break;
@@ -228,7 +229,7 @@ internal sealed class Dispatcher(
             }
 
             var (status, error) = sid is not null ? ("sent", (string?)null)
-                : message.Channel == Channels.Voice && message.Body is not null ? ("failed", "outcome unknown after a crash: the call is not placed again")
+                : message.Channel == Channels.Voice && message.Body is not null ? ("failed", "outcome unknown after a crash: the call is not placed twice")
                 : ("pending", "reconciled: Twilio never had it");
             // The claimed_at condition makes this safe if another Worker reconciles the same row.
             await connection.ExecuteAsync(

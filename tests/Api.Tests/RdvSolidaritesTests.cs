@@ -492,6 +492,8 @@ public sealed class RdvSolidaritesTests(ApiFactory api) : IClassFixture<ApiFacto
     [InlineData("""{"data":{"id":1,"starts_at":"2026-12-03T09:30:00","participations":[]},"meta":{"model":"Rdv","event":"created","timestamp":"2026-11-27T10:00:00+01:00"}}""", "data.starts_at")]
     [InlineData("""{"data":{"id":1,"starts_at":"2026-12-03T09:30:00+01:00","participations":[{"id":2,"user":null}]},"meta":{"model":"Rdv","event":"created","timestamp":"2026-11-27T10:00:00+01:00"}}""", "data.participations[0].user.id")]
     [InlineData("""{"data":{"id":1,"starts_at":"2026-12-03T09:30:00+01:00","participations":[]},"meta":{"model":"Rdv","event":"created"}}""", "meta.timestamp")]
+    [InlineData("""{"data":{"id":1,"starts_at":"2026-12-03T09:30:00+01:00","users":[{"first_name":"Awa"}]},"meta":{"model":"Rdv","event":"created","timestamp":"2026-11-27T10:00:00+01:00"}}""", "data.users[0].id")]
+    [InlineData("""{"data":{"id":"un","starts_at":"2026-12-03T09:30:00+01:00"},"meta":{"model":"Rdv","event":"created","timestamp":"2026-11-27T10:00:00+01:00"}}""", "data.id")]
     [InlineData("""[1, 2""", "body")]
     public async Task A_signed_body_of_the_wrong_shape_is_400_naming_the_field(string json, string field)
     {

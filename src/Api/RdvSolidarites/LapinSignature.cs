@@ -12,9 +12,6 @@ internal static class LapinSignature
     // Stands in for a missing secret so that an unknown tenant costs the same work as a wrong signature.
     private static readonly byte[] NoSecret = RandomNumberGenerator.GetBytes(32);
 
-    public static string Sign(string secret, ReadOnlySpan<byte> body) =>
-        Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body));
-
     /// <summary>True only with a secret and a signature (upper- or lower-case hex) of exactly these bytes.</summary>
     public static bool Matches(string? secret, string? presented, ReadOnlySpan<byte> body)
     {

@@ -62,11 +62,11 @@ internal static partial class RdvSolidaritesMapping
 
         var participants = new List<RdvsParticipant>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (participation, path) in Participations(rdv))
+        foreach (var (participation, userIdPath) in Participations(rdv))
         {
             if (participation is null || participation.User?.Id is not { } userId)
             {
-                errors.Add($"{path}.user.id", "Required: each participant's id.");
+                errors.Add(userIdPath, "Required: each participant's id.");
                 continue;
             }
 
@@ -90,15 +90,15 @@ internal static partial class RdvSolidaritesMapping
     /// The participations; before they existed (and with an <c>include</c> that leaves them out)
     /// an RDV only listed its <c>users</c>, each then with the RDV's status and the default permissions.
     /// </summary>
-    private static IEnumerable<(RdvsParticipation? Participation, string Path)> Participations(RdvsRdv rdv)
+    private static IEnumerable<(RdvsParticipation? Participation, string UserIdPath)> Participations(RdvsRdv rdv)
     {
         if (rdv.Participations is { } participations)
         {
-            return participations.Select((p, i) => (p, $"data.participations[{i}]"));
+            return participations.Select((p, i) => (p, $"data.participations[{i}].user.id"));
         }
 
         return (rdv.Users ?? []).Select((u, i) =>
-            (u is null ? null : new RdvsParticipation(null, null, null, null, u), $"data.users[{i}]"))!;
+            (u is null ? null : new RdvsParticipation(null, null, null, u), $"data.users[{i}].id"));
     }
 
     private static AppointmentData Describe(RdvsRdv rdv, RdvsParticipation participation, RdvsUser user, DateTimeOffset startsAt)

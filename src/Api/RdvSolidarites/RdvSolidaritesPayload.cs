@@ -20,18 +20,17 @@ internal sealed record RdvsRdv(
     string? Status,
     string? StartsAt,
     int? DurationInMin,
-    bool? Collectif,
     RdvsMotif? Motif,
     RdvsLieu? Lieu,
     IReadOnlyList<RdvsUser?>? Users,
     IReadOnlyList<RdvsParticipation?>? Participations);
 
-internal sealed record RdvsMotif(long? Id, string? Name, string? LocationType);
+internal sealed record RdvsMotif(string? Name, string? LocationType);
 
-internal sealed record RdvsLieu(long? Id, string? Name, string? Address, string? PhoneNumber);
+internal sealed record RdvsLieu(string? Name, string? Address, string? PhoneNumber);
 
 internal sealed record RdvsParticipation(
-    long? Id, string? Status, bool? SendLifecycleNotifications, bool? SendReminderNotification, RdvsUser? User);
+    string? Status, bool? SendLifecycleNotifications, bool? SendReminderNotification, RdvsUser? User);
 
 internal sealed record RdvsUser(
     long? Id,

@@ -1,6 +1,7 @@
 using RappelRdv.Api.Appointments;
 using RappelRdv.Api.Health;
 using RappelRdv.Api.Infrastructure;
+using RappelRdv.Api.RdvSolidarites;
 using RappelRdv.Api.Tenants;
 using RappelRdv.Api.Twilio;
 using RappelRdv.Reminders.Logging;
@@ -17,6 +18,7 @@ app.MapHealth();
 app.MapTenants();
 app.MapAppointments();
 app.MapTwilio();
+app.MapRdvSolidarites();
 
 app.Run();
 

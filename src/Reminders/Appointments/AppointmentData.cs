@@ -8,7 +8,8 @@ namespace RappelRdv.Reminders.Appointments;
 public sealed record AppointmentData(
     DateTimeOffset StartsAt,
     int DurationMinutes,
-    string Phone,
+    // Null when the citizen has no usable number (kept for the statistics, channel "none").
+    string? Phone,
     bool PhoneIsMobile,
     string? FirstName,
     string? LastName,

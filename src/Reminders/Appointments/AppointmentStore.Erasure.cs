@@ -1,0 +1,51 @@
+using Dapper;
+using Npgsql;
+
+namespace RappelRdv.Reminders.Appointments;
+
+/// <summary>Erasing an appointment's personal data while its statistics stay.</summary>
+public sealed partial class AppointmentStore
+{
+    /// <summary>
+    /// Erases the personal data of one appointment, in one transaction: the phone and the names,
+    /// the text of its messages (what was sent, what the citizen replied). Starts, status, outcome,
+    /// service, location, mode, channel and holdout stay for the statistics. Erasing again changes
+    /// nothing. False when there is no such appointment.
+    /// </summary>
+    public async Task<bool> ErasePersonalDataAsync(long appointmentId, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var found = await ErasePersonalDataAsync(connection, transaction, appointmentId, clock.GetUtcNow());
+        await transaction.CommitAsync(cancellationToken);
+        return found;
+    }
+
+    /// <summary>The same inside a caller's transaction (the retention job erases many appointments in one).</summary>
+    internal static async Task<bool> ErasePersonalDataAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, long appointmentId, DateTimeOffset now)
+    {
+        // The appointment's row lock, like every change: a send in progress finishes before, none starts after.
+        var found = await connection.QuerySingleOrDefaultAsync<long?>(
+            "select id from appointments where id = @appointmentId for update", new { appointmentId }, transaction);
+        if (found is null)
+        {
+            return false;
+        }
+
+        // With no number left, nothing pending could be sent anyway: say why rather than let it fail.
+        await CancelPendingAsync(connection, transaction, appointmentId, "personal data erased", now);
+        await connection.ExecuteAsync(
+            "update messages set body = null where appointment_id = @appointmentId and body is not null",
+            new { appointmentId }, transaction);
+        // content_hash goes too: a SHA-256 over a French phone number and a name can be reversed by trying them all.
+        await connection.ExecuteAsync(
+            """
+            update appointments set phone = null, first_name = null, last_name = null, content_hash = '\x'::bytea,
+                erased_at = coalesce(erased_at, @now), updated_at = case when erased_at is null then @now else updated_at end
+            where id = @appointmentId
+            """,
+            new { appointmentId, now }, transaction);
+        return true;
+    }
+}

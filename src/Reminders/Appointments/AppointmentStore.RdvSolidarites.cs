@@ -1,0 +1,151 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+using Dapper;
+using Npgsql;
+using RappelRdv.Reminders.Database;
+
+namespace RappelRdv.Reminders.Appointments;
+
+/// <summary>An appointment that RDV-Solidarités created, as the connector needs to see it.</summary>
+public sealed record SourcedAppointment(
+    long Id, string ExternalId, string Status, string? Outcome, DateTimeOffset? SourceUpdatedAt, bool Erased);
+
+/// <summary>What the RDV-Solidarités connector needs beyond what the agenda API does.</summary>
+public sealed partial class AppointmentStore
+{
+    public const string RdvSolidaritesSource = "rdv-solidarites";
+
+    /// <summary>
+    /// Serialises the webhooks of one RDV, across every Api process: RDV-Solidarités may deliver
+    /// two of them at once, and deciding whether one is older than what was applied, then applying
+    /// it, must not interleave with the other. Held until disposed (a transaction-level advisory
+    /// lock, so a dropped connection releases it too).
+    /// </summary>
+    public async Task<IAsyncDisposable> LockRdvSolidaritesAsync(long tenantId, long rdvId, CancellationToken cancellationToken)
+    {
+        var connection = await db.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            // Two different RDVs hashing alike only wait for each other: harmless.
+            var key = BinaryPrimitives.ReadInt64BigEndian(
+                SHA256.HashData(Encoding.UTF8.GetBytes($"{RdvSolidaritesSource}:{tenantId}:{rdvId}")));
+            await connection.ExecuteAsync(new CommandDefinition(
+                "select pg_advisory_xact_lock(@key)", new { key }, transaction, cancellationToken: cancellationToken));
+            return new HeldLock(connection, transaction);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>The tenant's appointments for one RDV (<c>rdvs-{rdvId}-*</c>), one per participant it has had.</summary>
+    public async Task<IReadOnlyList<SourcedAppointment>> FindRdvSolidaritesAsync(long tenantId, long rdvId, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var rows = await connection.QueryAsync<SourcedRow>(new CommandDefinition(
+            """
+            select id, external_id, status, outcome, source_updated_at, erased_at is not null as erased
+            from appointments
+            where tenant_id = @tenantId and source = @source and external_id like @prefix
+            order by id
+            """,
+            new { tenantId, source = RdvSolidaritesSource, prefix = $"rdvs-{rdvId}-%" },
+            cancellationToken: cancellationToken));
+        return [.. rows.Select(r => new SourcedAppointment(r.Id, r.ExternalId, r.Status, r.Outcome, r.SourceUpdatedAt?.AsUtc(), r.Erased))];
+    }
+
+    /// <summary>
+    /// Cancelled by the agenda itself, without telling the citizen (an RDV the citizen excused,
+    /// a participant removed, an RDV erased). <see cref="CancelByServiceAsync"/> is the variant that tells.
+    /// </summary>
+    public async Task<WriteResult> CancelSilentlyAsync(long tenantId, string externalId, string status, CancellationToken cancellationToken)
+    {
+        if (!AppointmentStatus.IsCancelled(status))
+        {
+            throw new ArgumentOutOfRangeException(nameof(status), status, "Must be a cancelled status.");
+        }
+
+        var now = clock.GetUtcNow();
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var existing = await LockAsync(connection, tenantId, externalId);
+        if (existing is null)
+        {
+            return new WriteResult(WriteOutcome.NotFound);
+        }
+
+        if (AppointmentStatus.IsCancelled(existing.Status))
+        {
+            return new WriteResult(WriteOutcome.Unchanged, existing.Id);
+        }
+
+        if (existing.Outcome is not null)
+        {
+            return new WriteResult(WriteOutcome.Conflict, existing.Id, $"The appointment already has an outcome ({existing.Outcome}).");
+        }
+
+        await connection.ExecuteAsync(
+            "update appointments set status = @status, status_changed_at = @now, updated_at = @now where id = @id",
+            new { id = existing.Id, status, now }, transaction);
+        await CancelPendingAsync(connection, transaction, existing.Id, "appointment cancelled", now);
+        await transaction.CommitAsync(cancellationToken);
+        return new WriteResult(WriteOutcome.Updated, existing.Id);
+    }
+
+    /// <summary>
+    /// Drops the pending messages the citizen no longer accepts. Needed because an update that
+    /// neither moves the appointment nor changes the number keeps its plan, and the permissions
+    /// are part of the description, not of the row.
+    /// </summary>
+    public async Task<int> StopDisallowedMessagesAsync(
+        long appointmentId, bool remindersAllowed, bool notificationsAllowed, CancellationToken cancellationToken)
+    {
+        if (remindersAllowed && notificationsAllowed)
+        {
+            return 0;
+        }
+
+        var now = clock.GetUtcNow();
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await connection.ExecuteAsync("select 1 from appointments where id = @appointmentId for update", new { appointmentId }, transaction);
+        var stopped = await connection.ExecuteAsync(
+            """
+            update messages set status = 'cancelled', error = 'not allowed by the agenda', updated_at = @now
+            where appointment_id = @appointmentId and status = 'pending'
+              and ((not @remindersAllowed and kind = 'reminder')
+                or (not @notificationsAllowed and kind in ('confirmation', 'change', 'cancellation')))
+            """,
+            new { appointmentId, remindersAllowed, notificationsAllowed, now }, transaction);
+        await transaction.CommitAsync(cancellationToken);
+        return stopped;
+    }
+
+    /// <summary>Records that the source's state as of <paramref name="sourceUpdatedAt"/> has been applied; never goes back.</summary>
+    public async Task MarkSourceUpdatedAsync(long appointmentId, DateTimeOffset sourceUpdatedAt, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
+            """
+            update appointments set source_updated_at = @sourceUpdatedAt
+            where id = @appointmentId and (source_updated_at is null or source_updated_at < @sourceUpdatedAt)
+            """,
+            new { appointmentId, sourceUpdatedAt }, cancellationToken: cancellationToken));
+    }
+
+    private sealed record SourcedRow(long Id, string ExternalId, string Status, string? Outcome, DateTime? SourceUpdatedAt, bool Erased);
+
+    private sealed class HeldLock(NpgsqlConnection connection, NpgsqlTransaction transaction) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            // Nothing was written on this connection: ending the transaction only releases the lock.
+            await transaction.DisposeAsync();
+            await connection.DisposeAsync();
+        }
+    }
+}

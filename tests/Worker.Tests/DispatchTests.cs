@@ -40,7 +40,10 @@ public sealed class DispatchTests(DispatchHarness harness) : IClassFixture<Dispa
         var message = Assert.Single(await harness.MessagesAsync(appointmentId));
         Assert.Equal(("reminder", "sms", "sent"), (message.Kind, message.Channel, message.Status));
         Assert.Equal(sms["Sid"], await harness.ScalarAsync<string>("select provider_id from messages"));
-        Assert.Equal(1, await harness.ScalarAsync<int>("select segments from messages"));
+        var segments = await harness.ScalarAsync<int>("select segments from messages");
+        Assert.Equal(RappelRdv.Reminders.Texts.Gsm7.Segments(sms["Body"]), segments);
+        Assert.InRange(segments, 1, 2);
+        Assert.True(RappelRdv.Reminders.Texts.Gsm7.IsGsm7(sms["Body"]));
     }
 
     [Fact]

@@ -65,7 +65,7 @@ internal sealed class Dispatcher(
         return total;
     }
 
-    private sealed record Claim(Guid Id, Guid ClaimToken);
+    private sealed record Claim(Guid Id, Guid ClaimToken, DateTime DueAt);
 
     private async Task<List<Claim>> ClaimAsync(int batchSize, CancellationToken cancellationToken)
     {
@@ -80,10 +80,11 @@ internal sealed class Dispatcher(
                 order by due_at
                 limit @batchSize
                 for update skip locked)
-            returning m.id, m.claim_token
+            returning m.id, m.claim_token, m.due_at
             """,
             new { now, batchSize });
-        return claims.AsList();
+        // Oldest due first: RETURNING gives no order.
+        return [.. claims.OrderBy(c => c.DueAt)];
     }
 
     internal async Task ProcessAsync(Guid messageId, Guid claimToken, CancellationToken cancellationToken)

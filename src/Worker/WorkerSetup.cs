@@ -101,7 +101,8 @@ internal sealed class RecurringJobsRegistration(IRecurringJobManager recurring) 
     public Task StartAsync(CancellationToken cancellationToken)
     {
         recurring.AddOrUpdate<DispatchJobs>(DispatchJobs.TickJobId, j => j.Tick(), Cron.Minutely());
-        recurring.AddOrUpdate<DispatchJobs>(DispatchJobs.RecoverJobId, j => j.Recover(CancellationToken.None), Cron.Minutely());
+        // Dispatch loops also reconcile claims a crash left behind; this older job is no more.
+        recurring.RemoveIfExists("recover-stuck-sends");
         recurring.Trigger(DispatchJobs.TickJobId);
         return Task.CompletedTask;
     }

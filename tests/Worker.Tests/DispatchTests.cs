@@ -166,7 +166,7 @@ public sealed class DispatchTests(DispatchHarness harness) : IClassFixture<Dispa
 
         // Nothing happens within the lease; after it, Twilio is asked.
         Assert.Equal(0, await dispatcher.RecoverAsync(None));
-        harness.Clock.Advance(Dispatcher.ClaimLease + TimeSpan.FromSeconds(1));
+        harness.Clock.Advance(new DispatchOptions().ClaimLease + TimeSpan.FromSeconds(1));
         Assert.Equal(2, await dispatcher.RecoverAsync(None));
         await dispatcher.DispatchDueAsync(None);
 

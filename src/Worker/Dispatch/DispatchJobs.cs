@@ -13,7 +13,6 @@ namespace RappelRdv.Worker.Dispatch;
 internal sealed class DispatchJobs(Dispatcher dispatcher, EventDelivery events, IBackgroundJobClient jobs, DispatchOptions options, TimeProvider clock)
 {
     public const string TickJobId = "dispatch";
-    public const string RecoverJobId = "recover-stuck-sends";
 
     // Slices stop a little before the next tick starts new ones.
     private static readonly TimeSpan SliceLength = TimeSpan.FromSeconds(55);
@@ -32,8 +31,15 @@ internal sealed class DispatchJobs(Dispatcher dispatcher, EventDelivery events, 
     [AutomaticRetry(Attempts = 0)]
     public async Task RunSlice(DateTime until, CancellationToken cancellationToken)
     {
+        var nextRecovery = clock.GetUtcNow();
         while (clock.GetUtcNow().UtcDateTime < until && !cancellationToken.IsCancellationRequested)
         {
+            if (clock.GetUtcNow() >= nextRecovery)
+            {
+                await dispatcher.RecoverAsync(cancellationToken);
+                nextRecovery = clock.GetUtcNow() + options.RecoveryInterval;
+            }
+
             var sent = await dispatcher.DispatchDueAsync(cancellationToken, maxBatches: 20);
             var delivered = await events.DeliverDueAsync(cancellationToken);
             if (sent == 0 && delivered == 0)
@@ -42,7 +48,4 @@ internal sealed class DispatchJobs(Dispatcher dispatcher, EventDelivery events, 
             }
         }
     }
-
-    [AutomaticRetry(Attempts = 0)]
-    public Task Recover(CancellationToken cancellationToken) => dispatcher.RecoverAsync(cancellationToken);
 }

@@ -29,8 +29,6 @@ internal sealed class Dispatcher(
     NpgsqlDataSource db, IMessageProvider provider, CallbackUrls urls, TimeProvider clock, ILogger<Dispatcher> logger,
     DispatchOptions options)
 {
-    /// <summary>How long a claim may stay <c>sending</c> before it is reconciled.</summary>
-    public static readonly TimeSpan ClaimLease = TimeSpan.FromMinutes(2);
 
     /// <summary>Claims and sends what is due, batch after batch, until nothing is due. Returns how many were claimed.</summary>
     public async Task<int> DispatchDueAsync(CancellationToken cancellationToken, int maxBatches = int.MaxValue)
@@ -219,7 +217,7 @@ internal sealed class Dispatcher(
             order by m.claimed_at
             limit 200
             """,
-            new { before = now - ClaimLease })).AsList();
+            new { before = now - options.ClaimLease })).AsList();
 
         foreach (var message in stuck)
         {
@@ -285,5 +283,11 @@ internal sealed class DispatchOptions
     public TimeSpan RetryAfterNotSent { get; set; } = TimeSpan.FromMinutes(1);
 
     public TimeSpan RetryAfterBrokenCircuit { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a claim may stay <c>sending</c> before it is reconciled with Twilio.</summary>
+    public TimeSpan ClaimLease { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How often a dispatch loop looks for claims left behind by a crash.</summary>
+    public TimeSpan RecoveryInterval { get; set; } = TimeSpan.FromSeconds(15);
 
 }

@@ -26,8 +26,7 @@ internal static class AppointmentEndpoints
     }
 
     private static async Task<IResult> Put(
-        string externalId, HttpRequest request, ClaimsPrincipal user, AppointmentStore store, TenantDirectory tenants,
-        CancellationToken cancellationToken)
+        string externalId, HttpRequest request, AppointmentStore store, CancellationToken cancellationToken)
     {
         var (body, error) = await JsonBody.ReadAsync<AppointmentRequest>(request, cancellationToken);
         if (error is not null)
@@ -42,8 +41,8 @@ internal static class AppointmentEndpoints
             return errors.ToResult();
         }
 
-        var tenant = await tenants.FindAsync(user.TenantId(), cancellationToken);
-        var result = await store.UpsertAsync(tenant!.Id, tenant.Settings, externalId, data, cancellationToken);
+        var tenant = request.HttpContext.Tenant();
+        var result = await store.UpsertAsync(tenant.Id, tenant.Settings, externalId, data, cancellationToken);
         if (result.Outcome == WriteOutcome.Conflict)
         {
             return Problems.Conflict(result.Problem!);
@@ -61,10 +60,10 @@ internal static class AppointmentEndpoints
             : NotFound(externalId);
 
     private static async Task<IResult> Delete(
-        string externalId, ClaimsPrincipal user, AppointmentStore store, TenantDirectory tenants, CancellationToken cancellationToken)
+        string externalId, HttpContext context, AppointmentStore store, CancellationToken cancellationToken)
     {
-        var tenant = await tenants.FindAsync(user.TenantId(), cancellationToken);
-        var result = await store.CancelByServiceAsync(tenant!.Id, tenant.Settings, externalId, cancellationToken);
+        var tenant = context.Tenant();
+        var result = await store.CancelByServiceAsync(tenant.Id, tenant.Settings, externalId, cancellationToken);
         return result.Outcome switch
         {
             WriteOutcome.NotFound => NotFound(externalId),

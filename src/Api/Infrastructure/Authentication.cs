@@ -18,6 +18,10 @@ internal static class TenantClaims
 
 internal static class ClaimsPrincipalExtensions
 {
+    /// <summary>The tenant whose key authenticated this request.</summary>
+    public static Tenant Tenant(this HttpContext context) =>
+        context.Items[typeof(Tenant)] as Tenant ?? throw new InvalidOperationException("No tenant key on this request");
+
     public static long TenantId(this ClaimsPrincipal user) =>
         long.Parse(user.FindFirstValue(TenantClaims.TenantId)!, System.Globalization.CultureInfo.InvariantCulture);
 }
@@ -44,11 +48,15 @@ internal sealed class TenantKeyAuthentication(
 
         await using var connection = await db.OpenConnectionAsync(Context.RequestAborted);
         var tenant = await connection.QuerySingleOrDefaultAsync<KeyRow>(
-            "select id, api_key_hash, manager_key_hash from tenants where slug = @slug", new { slug });
+            "select id, name, settings::text as settings, webhook_secret, api_key_hash, manager_key_hash from tenants where slug = @slug",
+            new { slug });
         if (tenant is null || !TenantSecrets.Matches(key, role == KeyRole.Api ? tenant.ApiKeyHash : tenant.ManagerKeyHash))
         {
             return AuthenticateResult.Fail("Unknown key");
         }
+
+        // Read once per request: the endpoints take the tenant from here rather than asking again.
+        Context.Items[typeof(Tenant)] = new Tenant(tenant.Id, slug, tenant.Name, TenantSettings.FromJson(tenant.Settings), tenant.WebhookSecret);
 
         var identity = new ClaimsIdentity(
             [
@@ -68,7 +76,7 @@ internal sealed class TenantKeyAuthentication(
         Problems.Write(Context, StatusCodes.Status403Forbidden, "This key cannot do that",
             "The manager key only reads statistics and the dashboard; writing needs the apiKey.");
 
-    private sealed record KeyRow(long Id, byte[] ApiKeyHash, byte[] ManagerKeyHash);
+    private sealed record KeyRow(long Id, string Name, string Settings, string WebhookSecret, byte[] ApiKeyHash, byte[] ManagerKeyHash);
 
     internal static string? BearerToken(HttpRequest request)
     {

@@ -28,7 +28,7 @@ public sealed partial class AppointmentStore(NpgsqlDataSource db, TimeProvider c
     // Dapper matches constructors on exact types, and Npgsql reads timestamptz as a UTC DateTime.
     private sealed record Row(
         long Id, DateTime StartsAtUtc, string Status, string? Outcome, byte[] ContentHash, int PlanVersion,
-        bool Holdout, DateTime? SourceUpdatedAt)
+        bool Holdout, DateTime? SourceUpdatedAt, string Channel, string? Phone)
     {
         public DateTimeOffset StartsAt => StartsAtUtc.AsUtc();
     }
@@ -91,9 +91,7 @@ public sealed partial class AppointmentStore(NpgsqlDataSource db, TimeProvider c
         }
 
         var rescheduled = existing.StartsAt != data.StartsAt;
-        var oldChannel = await connection.ExecuteScalarAsync<string>(
-            "select channel || ':' || coalesce(phone, '') from appointments where id = @Id", new { existing.Id }, transaction);
-        var replan = rescheduled || oldChannel != $"{data.Channel}:{data.Phone}";
+        var replan = rescheduled || existing.Channel != data.Channel || existing.Phone != data.Phone;
         var planVersion = replan ? existing.PlanVersion + 1 : existing.PlanVersion;
 
         await connection.ExecuteAsync(
@@ -253,7 +251,7 @@ public sealed partial class AppointmentStore(NpgsqlDataSource db, TimeProvider c
     private static Task<Row?> LockAsync(NpgsqlConnection connection, long tenantId, string externalId) =>
         connection.QuerySingleOrDefaultAsync<Row>(
             """
-            select id, starts_at as starts_at_utc, status, outcome, content_hash, plan_version, holdout, source_updated_at
+            select id, starts_at as starts_at_utc, status, outcome, content_hash, plan_version, holdout, source_updated_at, channel, phone
             from appointments where tenant_id = @tenantId and external_id = @externalId
             for update
             """,
@@ -277,27 +275,33 @@ public sealed partial class AppointmentStore(NpgsqlDataSource db, TimeProvider c
         return InsertMessagesAsync(connection, transaction, tenantId, appointmentId, planVersion, plan, now);
     }
 
-    internal static async Task InsertMessagesAsync(
+    internal static Task InsertMessagesAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, long tenantId, long appointmentId, int planVersion,
-        IReadOnlyList<PlannedMessage> plan, DateTimeOffset now)
-    {
-        foreach (var message in plan)
-        {
-            await connection.ExecuteAsync(
+        IReadOnlyList<PlannedMessage> plan, DateTimeOffset now) =>
+        plan.Count == 0
+            ? Task.CompletedTask
+            : connection.ExecuteAsync(
+                // One statement for the whole plan: the arrays are zipped by unnest.
                 """
                 insert into messages (id, appointment_id, tenant_id, kind, channel, step, only_if_unconfirmed, plan_version,
                     due_at, status, error, created_at, updated_at)
-                values (@id, @appointmentId, @tenantId, @Kind, @Channel, @Step, @OnlyIfUnconfirmed, @planVersion,
-                    @DueAt, @status, @SkipReason, @now, @now)
+                select unnest(@ids), @appointmentId, @tenantId, unnest(@kinds), unnest(@channels), unnest(@steps),
+                       unnest(@onlyIfUnconfirmed), @planVersion, unnest(@dueAts), unnest(@statuses), unnest(@errors), @now, @now
                 """,
                 new
                 {
-                    id = Guid.CreateVersion7(now), appointmentId, tenantId, message.Kind, message.Channel, message.Step,
-                    message.OnlyIfUnconfirmed, planVersion, message.DueAt,
-                    status = message.SkipReason is null ? MessageStatus.Pending : MessageStatus.Skipped,
-                    message.SkipReason, now,
+                    ids = plan.Select(_ => Guid.CreateVersion7(now)).ToArray(),
+                    appointmentId,
+                    tenantId,
+                    kinds = plan.Select(m => m.Kind).ToArray(),
+                    channels = plan.Select(m => m.Channel).ToArray(),
+                    steps = plan.Select(m => m.Step).ToArray(),
+                    onlyIfUnconfirmed = plan.Select(m => m.OnlyIfUnconfirmed).ToArray(),
+                    planVersion,
+                    dueAts = plan.Select(m => m.DueAt.ToUniversalTime()).ToArray(),
+                    statuses = plan.Select(m => m.SkipReason is null ? MessageStatus.Pending : MessageStatus.Skipped).ToArray(),
+                    errors = plan.Select(m => m.SkipReason).ToArray(),
+                    now,
                 },
                 transaction);
-        }
-    }
 }

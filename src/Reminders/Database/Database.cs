@@ -32,7 +32,17 @@ public static class Database
     public static IServiceCollection AddRappelDatabase(this IServiceCollection services, IConfiguration configuration)
     {
         var connectionString = GetConnectionString(configuration);
-        services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
+        services.AddSingleton(_ =>
+        {
+            var builder = new NpgsqlDataSourceBuilder(connectionString);
+            // The same few statements run all day: let Npgsql prepare them, unless the operator chose otherwise.
+            if (!connectionString.Contains("Max Auto Prepare", StringComparison.OrdinalIgnoreCase))
+            {
+                builder.ConnectionStringBuilder.MaxAutoPrepare = 64;
+            }
+
+            return builder.Build();
+        });
         return services;
     }
 

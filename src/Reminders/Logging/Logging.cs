@@ -14,13 +14,13 @@ public static class Logging
     {
         builder.Services.AddSerilog((services, configuration) =>
         {
+            // Defaults first; the Serilog section of the configuration (Serilog__MinimumLevel=Warning…) overrides them.
             configuration
-                .ReadFrom.Configuration(builder.Configuration)
                 .MinimumLevel.Information()
                 .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
-                .MinimumLevel.Override("Microsoft.AspNetCore.Hosting.Diagnostics", LogEventLevel.Warning)
                 .MinimumLevel.Override("System.Net.Http.HttpClient", LogEventLevel.Warning)
                 .MinimumLevel.Override("Hangfire", LogEventLevel.Warning)
+                .ReadFrom.Configuration(builder.Configuration)
                 .Enrich.FromLogContext()
                 .Enrich.With<PhoneMaskingEnricher>()
                 .WriteTo.Console(new CompactJsonFormatter());

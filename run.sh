@@ -38,6 +38,14 @@ if [[ -z "${Admin__ApiKey:-}" ]]; then
   export Admin__ApiKey
 fi
 
+# Without a Twilio account the simulated provider sends nothing; this local token still signs and
+# checks the requests that tools/citizen-reply.sh makes as Twilio would.
+if [[ -z "${Twilio__AuthToken:-}" ]]; then
+  [[ -f .data/twilio-token ]] || head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 32 > .data/twilio-token
+  Twilio__AuthToken=$(cat .data/twilio-token)
+  export Twilio__AuthToken
+fi
+
 echo "Building..."
 dotnet build RappelRdv.sln -c Release -nologo -v quiet -clp:ErrorsOnly
 

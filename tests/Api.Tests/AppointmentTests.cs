@@ -34,6 +34,7 @@ public sealed class AppointmentTests(ApiFactory api) : IClassFixture<ApiFactory>
         var created = await agenda.PutAsJsonAsync("/v1/appointments/rdv-42", Appointment());
 
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.Contains("\"startsAt\":\"2026-12-03T08:30:00Z\"", await agenda.GetStringAsync("/v1/appointments/rdv-42"), StringComparison.Ordinal);
         var view = await agenda.GetFromJsonAsync<AppointmentView>("/v1/appointments/rdv-42");
         Assert.Equal("rdv-42", view!.ExternalId);
         Assert.Equal(new DateTimeOffset(2026, 12, 3, 8, 30, 0, TimeSpan.Zero), view.StartsAt);

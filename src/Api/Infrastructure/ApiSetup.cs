@@ -57,6 +57,7 @@ internal static class ApiSetup
     {
         options.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
         options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+        options.Converters.Add(new RappelRdv.Contracts.UtcTimestampConverter());
     }
 
     public static void UseRappelApi(this WebApplication app)

@@ -12,7 +12,7 @@ namespace RappelRdv.Reminders.Events;
 /// </summary>
 public static class EventOutbox
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new UtcTimestampConverter() } };
 
     public static async Task RecordAsync(
         NpgsqlConnection connection, NpgsqlTransaction? transaction, long tenantId, string type, AgendaEventData data, DateTimeOffset now)

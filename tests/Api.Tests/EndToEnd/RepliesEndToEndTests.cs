@@ -49,6 +49,7 @@ public sealed class RepliesEndToEndTests(EndToEndHarness e2e) : IClassFixture<En
         Assert.Contains(view.Messages, m => m.Kind == "reply");
         var evt = await SingleEventAsync(keys.WebhookSecret);
         Assert.Equal("appointment.confirmed", evt.GetProperty("type").GetString());
+        Assert.Matches(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$", evt.GetProperty("timestamp").GetString());
         Assert.Equal("rdv-42", evt.GetProperty("data").GetProperty("externalId").GetString());
         Assert.Equal("confirmed", evt.GetProperty("data").GetProperty("status").GetString());
         Assert.Equal("sms", evt.GetProperty("data").GetProperty("channel").GetString());

@@ -42,4 +42,5 @@ public sealed record MessageView(
     DateTimeOffset? SentAt,
     string? ProviderId,
     int? Segments,
-    string? Error);
+    string? Error,
+    string Direction = "out");

@@ -221,7 +221,7 @@ public sealed partial class AppointmentStore(NpgsqlDataSource db, TimeProvider c
 
         var messages = await connection.QueryAsync<MessageRow>(
             """
-            select id, kind, channel, due_at, status, sent_at, provider_id, segments, error
+            select id, kind, channel, due_at, status, sent_at, provider_id, segments, error, direction
             from messages where appointment_id = @id order by due_at, created_at
             """,
             new { id = row.Id });
@@ -234,7 +234,7 @@ public sealed partial class AppointmentStore(NpgsqlDataSource db, TimeProvider c
                 : new LocationView(row.LocationName, row.LocationAddress, row.LocationPhone),
             row.Mode,
             [.. messages.Select(m => new MessageView(m.Id, m.Kind, m.Channel, m.DueAt.AsUtc(), m.Status,
-                m.SentAt?.AsUtc(), m.ProviderId, m.Segments, m.Error))]);
+                m.SentAt?.AsUtc(), m.ProviderId, m.Segments, m.Error, m.Direction))]);
     }
 
     private sealed record ViewRow(
@@ -243,7 +243,7 @@ public sealed partial class AppointmentStore(NpgsqlDataSource db, TimeProvider c
 
     private sealed record MessageRow(
         Guid Id, string Kind, string Channel, DateTime DueAt, string Status, DateTime? SentAt, string? ProviderId,
-        int? Segments, string? Error);
+        int? Segments, string? Error, string Direction);
 
     private static PlanInput ToPlanInput(AppointmentData data, bool holdout) =>
         new(data.StartsAt, data.Channel, data.PhoneIsMobile, holdout, data.RemindersAllowed, data.NotificationsAllowed);

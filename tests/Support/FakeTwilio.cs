@@ -59,6 +59,7 @@ public sealed class FakeTwilio : IDisposable
     public void Reset()
     {
         Server.ResetLogEntries();
+        Interlocked.Exchange(ref received, 0);
         messages.Clear();
         calls.Clear();
         Failures.Clear();
@@ -69,8 +70,29 @@ public sealed class FakeTwilio : IDisposable
 
     public int RequestCount => Server.LogEntries.Count(e => e.RequestMessage.Method == "POST");
 
+    private int received;
+
+    /// <summary>How many create requests arrived, answered or not (for tests that act while one is in flight).</summary>
+    public int Received => Volatile.Read(ref received);
+
+    /// <summary>Waits until at least <paramref name="count"/> create requests have arrived.</summary>
+    public async Task WaitForRequestsAsync(int count, TimeSpan? timeout = null)
+    {
+        var deadline = TimeProvider.System.GetTimestamp() + (long)((timeout ?? TimeSpan.FromSeconds(30)).TotalSeconds * TimeProvider.System.TimestampFrequency);
+        while (Received < count)
+        {
+            if (TimeProvider.System.GetTimestamp() > deadline)
+            {
+                throw new TimeoutException($"Twilio received {Received} requests, not {count}");
+            }
+
+            await Task.Delay(10);
+        }
+    }
+
     private ResponseMessage Respond(IRequestMessage request, ConcurrentQueue<Dictionary<string, string>> store, string prefix)
     {
+        Interlocked.Increment(ref received);
         if (Latency > TimeSpan.Zero)
         {
             Thread.Sleep(Latency);

@@ -23,17 +23,17 @@ public sealed class RaceTests(DispatchHarness harness) : IClassFixture<DispatchH
         var store = harness.BuildServices().GetRequiredService<AppointmentStore>();
         var dispatcher = harness.BuildServices().GetRequiredService<Dispatcher>();
         await store.UpsertAsync(tenantId, settings, "rdv", TestData.Appointment(harness.Clock.GetUtcNow().AddHours(20)), None);
-        harness.Twilio.Latency = TimeSpan.FromMilliseconds(500);
+        harness.Twilio.Latency = TimeSpan.FromMilliseconds(1500);
 
         var sending = dispatcher.DispatchDueAsync(None);
-        await Task.Delay(200);
+        await harness.Twilio.WaitForRequestsAsync(1);
         var watch = Stopwatch.StartNew();
         await store.CancelByServiceAsync(tenantId, settings, "rdv", None);
         watch.Stop();
         await sending;
 
         // The DELETE waited for the send to settle rather than racing it.
-        Assert.True(watch.ElapsedMilliseconds >= 150, $"the cancellation should have waited for the send ({watch.ElapsedMilliseconds} ms)");
+        Assert.True(watch.ElapsedMilliseconds >= 300, $"the cancellation should have waited for the send ({watch.ElapsedMilliseconds} ms)");
         var messages = await harness.MessagesAsync(await harness.ScalarAsync<long>("select id from appointments"));
         Assert.Contains(messages, m => m is { Kind: "reminder", Status: "sent" });
         Assert.Contains(messages, m => m is { Kind: "cancellation", Status: "pending" });
@@ -53,9 +53,9 @@ public sealed class RaceTests(DispatchHarness harness) : IClassFixture<DispatchH
                 "update messages set due_at = due_at - interval '1 minute' from appointments a where a.id = messages.appointment_id and a.external_id = 'first'");
         }
 
-        harness.Twilio.Latency = TimeSpan.FromMilliseconds(500);
+        harness.Twilio.Latency = TimeSpan.FromMilliseconds(1000);
         var sending = dispatcher.DispatchDueAsync(None);
-        await Task.Delay(200);
+        await harness.Twilio.WaitForRequestsAsync(1);
         // Both are claimed; the first is at Twilio; the second is rescheduled and then cancelled meanwhile.
         await store.UpsertAsync(tenantId, settings, "second", TestData.Appointment(harness.Clock.GetUtcNow().AddDays(9), "06 22 22 22 22"), None);
         await store.CancelByServiceAsync(tenantId, settings, "second", None);
@@ -76,10 +76,10 @@ public sealed class RaceTests(DispatchHarness harness) : IClassFixture<DispatchH
         var store = harness.BuildServices().GetRequiredService<AppointmentStore>();
         var dispatcher = harness.BuildServices().GetRequiredService<Dispatcher>();
         await store.UpsertAsync(tenantId, settings, "rdv", TestData.Appointment(harness.Clock.GetUtcNow().AddHours(20)), None);
-        harness.Twilio.Latency = TimeSpan.FromMilliseconds(500);
+        harness.Twilio.Latency = TimeSpan.FromMilliseconds(1000);
 
         var sending = dispatcher.DispatchDueAsync(None);
-        await Task.Delay(200);
+        await harness.Twilio.WaitForRequestsAsync(1);
         await store.UpsertAsync(tenantId, settings, "rdv", TestData.Appointment(harness.Clock.GetUtcNow().AddDays(5)), None);
         await sending;
 

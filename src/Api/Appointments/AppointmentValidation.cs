@@ -46,7 +46,7 @@ internal static partial class AppointmentValidation
         {
             if (string.IsNullOrWhiteSpace(request.Citizen.Phone))
             {
-                errors.Add("citizen.phone", "Required: a French phone number, such as '06 12 34 56 78' or '+33612345678'.");
+                errors.Add("citizen.phone", "Required: a French phone number, such as '06 12 34 56 78' or '+33 6 12 34 56 78'.");
             }
             else if (!FrenchPhone.TryParse(request.Citizen.Phone, out var parsed))
             {

@@ -62,39 +62,10 @@ public sealed partial class AppointmentStore
     /// Cancelled by the agenda itself, without telling the citizen (an RDV the citizen excused,
     /// a participant removed, an RDV erased). <see cref="CancelByServiceAsync"/> is the variant that tells.
     /// </summary>
-    public async Task<WriteResult> CancelSilentlyAsync(long tenantId, string externalId, string status, CancellationToken cancellationToken)
-    {
-        if (!AppointmentStatus.IsCancelled(status))
-        {
-            throw new ArgumentOutOfRangeException(nameof(status), status, "Must be a cancelled status.");
-        }
-
-        var now = clock.GetUtcNow();
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var existing = await LockAsync(connection, tenantId, externalId);
-        if (existing is null)
-        {
-            return new WriteResult(WriteOutcome.NotFound);
-        }
-
-        if (AppointmentStatus.IsCancelled(existing.Status))
-        {
-            return new WriteResult(WriteOutcome.Unchanged, existing.Id);
-        }
-
-        if (existing.Outcome is not null)
-        {
-            return new WriteResult(WriteOutcome.Conflict, existing.Id, $"The appointment already has an outcome ({existing.Outcome}).");
-        }
-
-        await connection.ExecuteAsync(
-            "update appointments set status = @status, status_changed_at = @now, updated_at = @now where id = @id",
-            new { id = existing.Id, status, now }, transaction);
-        await CancelPendingAsync(connection, transaction, existing.Id, "appointment cancelled", now);
-        await transaction.CommitAsync(cancellationToken);
-        return new WriteResult(WriteOutcome.Updated, existing.Id);
-    }
+    public Task<WriteResult> CancelSilentlyAsync(long tenantId, string externalId, string status, CancellationToken cancellationToken) =>
+        AppointmentStatus.IsCancelled(status)
+            ? CancelAsync(tenantId, externalId, status, notify: null, cancellationToken)
+            : throw new ArgumentOutOfRangeException(nameof(status), status, "Must be a cancelled status.");
 
     /// <summary>
     /// Drops the pending messages the citizen no longer accepts. Needed because an update that

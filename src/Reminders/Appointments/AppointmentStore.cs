@@ -127,7 +127,12 @@ public sealed partial class AppointmentStore(NpgsqlDataSource db, TimeProvider c
     }
 
     /// <summary>Cancelled by the service: nothing pending is sent; the citizen is told when the tenant wants it.</summary>
-    public async Task<WriteResult> CancelByServiceAsync(long tenantId, TenantSettings settings, string externalId, CancellationToken cancellationToken)
+    public Task<WriteResult> CancelByServiceAsync(long tenantId, TenantSettings settings, string externalId, CancellationToken cancellationToken) =>
+        CancelAsync(tenantId, externalId, AppointmentStatus.CancelledByService, settings.NotifyOnCancel ? settings : null, cancellationToken);
+
+    /// <summary>Cancels and stops what is pending; when <paramref name="notify"/> is given, plans the news for the citizen.</summary>
+    private async Task<WriteResult> CancelAsync(
+        long tenantId, string externalId, string status, TenantSettings? notify, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
@@ -149,22 +154,19 @@ public sealed partial class AppointmentStore(NpgsqlDataSource db, TimeProvider c
         }
 
         await connection.ExecuteAsync(
-            "update appointments set status = 'cancelled_by_service', status_changed_at = @now, updated_at = @now where id = @id",
-            new { id = existing.Id, now }, transaction);
+            "update appointments set status = @status, status_changed_at = @now, updated_at = @now where id = @id",
+            new { id = existing.Id, status, now }, transaction);
         await CancelPendingAsync(connection, transaction, existing.Id, "appointment cancelled", now);
 
-        if (settings.NotifyOnCancel && existing.StartsAt > now)
+        if (notify is not null && existing.StartsAt > now && existing.Channel != Channels.None)
         {
-            var citizen = await connection.QuerySingleAsync<(string Channel, bool PhoneIsMobile, bool Holdout)>(
-                "select channel, phone_is_mobile, holdout from appointments where id = @id", new { id = existing.Id }, transaction);
-            if (citizen.Channel != Channels.None)
-            {
-                var input = new PlanInput(existing.StartsAt, citizen.Channel, citizen.PhoneIsMobile, citizen.Holdout, true);
-                var message = ReminderPlanner.Schedule(
-                    new PlannedMessage(MessageKinds.Cancellation, ReminderPlanner.NotificationChannel(input), null, false, now, null),
-                    existing.StartsAt, settings.Zone, settings.QuietHours, now);
-                await InsertMessagesAsync(connection, transaction, tenantId, existing.Id, existing.PlanVersion, [message], now);
-            }
+            var holdout = existing.Holdout;
+            var input = new PlanInput(existing.StartsAt, existing.Channel, await connection.ExecuteScalarAsync<bool>(
+                "select phone_is_mobile from appointments where id = @id", new { id = existing.Id }, transaction), holdout, true);
+            var message = ReminderPlanner.Schedule(
+                new PlannedMessage(MessageKinds.Cancellation, ReminderPlanner.NotificationChannel(input), null, false, now, null),
+                existing.StartsAt, notify.Zone, notify.QuietHours, now);
+            await InsertMessagesAsync(connection, transaction, tenantId, existing.Id, existing.PlanVersion, [message], now);
         }
 
         await transaction.CommitAsync(cancellationToken);

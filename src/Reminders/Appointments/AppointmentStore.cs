@@ -207,26 +207,28 @@ public sealed partial class AppointmentStore(NpgsqlDataSource db, TimeProvider c
     public async Task<AppointmentView?> GetAsync(long tenantId, string externalId, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var row = await connection.QuerySingleOrDefaultAsync<ViewRow>(
+        // One round trip: the appointment and its messages as two result sets of one batch.
+        await using var results = await connection.QueryMultipleAsync(
             """
             select a.id, a.external_id, a.starts_at, a.duration_minutes, a.status, a.outcome, a.phone, a.channel,
                    a.service, a.location_name, a.location_address, a.location_phone, a.mode,
                    exists (select 1 from opt_outs o where o.tenant_id = a.tenant_id and o.phone = a.phone) as opted_out
             from appointments a
+            where a.tenant_id = @tenantId and a.external_id = @externalId;
+
+            select m.id, m.kind, m.channel, m.due_at, m.status, m.sent_at, m.provider_id, m.segments, m.error, m.direction
+            from messages m join appointments a on a.id = m.appointment_id
             where a.tenant_id = @tenantId and a.external_id = @externalId
+            order by m.due_at, m.created_at;
             """,
             new { tenantId, externalId });
+        var row = await results.ReadSingleOrDefaultAsync<ViewRow>();
         if (row is null)
         {
             return null;
         }
 
-        var messages = await connection.QueryAsync<MessageRow>(
-            """
-            select id, kind, channel, due_at, status, sent_at, provider_id, segments, error, direction
-            from messages where appointment_id = @id order by due_at, created_at
-            """,
-            new { id = row.Id });
+        var messages = await results.ReadAsync<MessageRow>();
 
         return new AppointmentView(
             row.ExternalId, row.StartsAt.AsUtc(), row.DurationMinutes, row.Status, row.Outcome,

@@ -1,4 +1,5 @@
 using RappelRdv.Api.Appointments;
+using RappelRdv.Api.Hangfire;
 using RappelRdv.Api.Health;
 using RappelRdv.Api.Infrastructure;
 using RappelRdv.Api.Tenants;
@@ -9,6 +10,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.UseRappelLogging();
 builder.AddRappelApi();
+builder.AddHangfireForOperators();
 
 var app = builder.Build();
 
@@ -17,6 +19,7 @@ app.MapHealth();
 app.MapTenants();
 app.MapAppointments();
 app.MapTwilio();
+app.MapHangfireForOperators();
 
 app.Run();
 

@@ -2,6 +2,7 @@ using RappelRdv.Api.Appointments;
 using RappelRdv.Api.Hangfire;
 using RappelRdv.Api.Health;
 using RappelRdv.Api.Infrastructure;
+using RappelRdv.Api.Operator;
 using RappelRdv.Api.Tenants;
 using RappelRdv.Api.Twilio;
 using RappelRdv.Reminders.Logging;
@@ -9,6 +10,11 @@ using RappelRdv.Reminders.Logging;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.UseRappelLogging();
+if (MigrateOnly.IsRequested(args))
+{
+    return MigrateOnly.Run(builder);
+}
+
 builder.AddRappelApi();
 builder.AddHangfireForOperators();
 
@@ -22,5 +28,6 @@ app.MapTwilio();
 app.MapHangfireForOperators();
 
 app.Run();
+return 0;
 
 public partial class Program;

@@ -1,5 +1,4 @@
 using Hangfire;
-using Hangfire.PostgreSql;
 using Microsoft.Extensions.Options;
 using RappelRdv.Reminders.Appointments;
 using RappelRdv.Reminders.Database;
@@ -28,12 +27,7 @@ internal static class WorkerSetup
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings()
-            .UsePostgreSqlStorage(options => options.UseNpgsqlConnection(connectionString), new PostgreSqlStorageOptions
-            {
-                SchemaName = "hangfire",
-                PrepareSchemaIfNecessary = true,
-                QueuePollInterval = TimeSpan.FromSeconds(1),
-            }));
+            .UseRappelStorage(connectionString));
         services.AddHangfireServer(options =>
         {
             options.ServerName = $"worker-{Environment.MachineName}-{Environment.ProcessId}";

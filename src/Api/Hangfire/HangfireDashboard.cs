@@ -1,7 +1,6 @@
 using System.Text.Encodings.Web;
 using System.Text.Unicode;
 using Hangfire;
-using Hangfire.PostgreSql;
 using RappelRdv.Api.Infrastructure;
 using RappelRdv.Reminders.Database;
 
@@ -23,19 +22,16 @@ internal static class HangfireDashboard
     {
         var connectionString = Database.GetConnectionString(builder.Configuration);
         // The same storage and serializer settings as the Worker's (WorkerSetup), so that the
-        // dashboard reads the jobs the Worker writes.
+        // dashboard reads the jobs the Worker writes. No AddHangfireServer: the Api runs no job.
         builder.Services.AddHangfire(hangfire => hangfire
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings()
-            .UsePostgreSqlStorage(options => options.UseNpgsqlConnection(connectionString), HangfireSchema.StorageOptions()));
+            .UseRappelStorage(connectionString));
     }
 
     public static void MapHangfireForOperators(this WebApplication app)
     {
-        // Hangfire opens its storage here, before the host starts: its tables must exist first.
-        HangfireSchema.Install(Database.GetConnectionString(app.Configuration));
-
         var login = app.MapGroup(Path).ExcludeFromDescription().AllowAnonymous();
         login.MapGet("/login", (string? returnUrl) => LoginPage(StatusCodes.Status200OK, SafeReturnUrl(returnUrl), error: null));
         login.MapPost("/login", SignInAsync);

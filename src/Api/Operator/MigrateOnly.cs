@@ -24,7 +24,7 @@ internal static class MigrateOnly
         {
             var connectionString = Database.GetConnectionString(app.Configuration);
             Database.Migrate(connectionString, logger);
-            HangfireSchema.Install(connectionString);
+            HangfireStorage.Install(connectionString);
             logger.LogInformation("Migrations applied; exiting ({Flag})", Flag);
             return 0;
         }

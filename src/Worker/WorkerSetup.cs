@@ -6,6 +6,7 @@ using RappelRdv.Reminders.Tenants;
 using RappelRdv.Reminders.Twilio;
 using RappelRdv.Worker.Dispatch;
 using RappelRdv.Worker.Events;
+using RappelRdv.Worker.Retention;
 
 namespace RappelRdv.Worker;
 
@@ -35,6 +36,7 @@ internal static class WorkerSetup
             options.WorkerCount = configuration.GetValue("Hangfire:WorkerCount", 12);
         });
         services.AddHostedService<RecurringJobsRegistration>();
+        services.AddTransient<PersonalDataRetention>();
     }
 
     /// <summary>Everything that sends, without Hangfire: the jobs call it, and so do the tests.</summary>
@@ -96,6 +98,7 @@ internal sealed class RecurringJobsRegistration(IRecurringJobManager recurring) 
     {
         recurring.AddOrUpdate<DispatchJobs>(DispatchJobs.TickJobId, j => j.Tick(), Cron.Minutely());
         recurring.AddOrUpdate<DispatchJobs>(DispatchJobs.RecoverJobId, j => j.Recover(CancellationToken.None), Cron.Minutely());
+        recurring.AddOrUpdate<PersonalDataRetention>(PersonalDataRetention.JobId, j => j.RunAsync(CancellationToken.None), Cron.Daily(2, 30));
         recurring.Trigger(DispatchJobs.TickJobId);
         return Task.CompletedTask;
     }

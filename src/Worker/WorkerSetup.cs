@@ -6,6 +6,7 @@ using RappelRdv.Reminders.Tenants;
 using RappelRdv.Reminders.Twilio;
 using RappelRdv.Worker.Dispatch;
 using RappelRdv.Worker.Events;
+using RappelRdv.Worker.Health;
 using RappelRdv.Worker.Retention;
 
 namespace RappelRdv.Worker;
@@ -37,6 +38,7 @@ internal static class WorkerSetup
         });
         services.AddHostedService<RecurringJobsRegistration>();
         services.AddTransient<PersonalDataRetention>();
+        services.AddHostedService<WorkerHeartbeat>();
     }
 
     /// <summary>Everything that sends, without Hangfire: the jobs call it, and so do the tests.</summary>

@@ -26,5 +26,5 @@ ENV Health__HeartbeatFile=/tmp/rappel-worker.alive \
     DOTNET_gcServer=0
 USER $APP_UID
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
-  CMD [ -n "$(find /tmp/rappel-worker.alive -mmin -1 2>/dev/null)" ]
+  CMD test -n "$(find /tmp/rappel-worker.alive -mmin -1 2>/dev/null)"
 ENTRYPOINT ["dotnet", "RappelRdv.Worker.dll"]

@@ -1,6 +1,8 @@
 using RappelRdv.Api.Appointments;
+using RappelRdv.Api.Hangfire;
 using RappelRdv.Api.Health;
 using RappelRdv.Api.Infrastructure;
+using RappelRdv.Api.Operator;
 using RappelRdv.Api.RdvSolidarites;
 using RappelRdv.Api.Tenants;
 using RappelRdv.Api.Twilio;
@@ -9,7 +11,13 @@ using RappelRdv.Reminders.Logging;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.UseRappelLogging();
+if (MigrateOnly.IsRequested(args))
+{
+    return MigrateOnly.Run(builder);
+}
+
 builder.AddRappelApi();
+builder.AddHangfireForOperators();
 
 var app = builder.Build();
 
@@ -19,7 +27,9 @@ app.MapTenants();
 app.MapAppointments();
 app.MapTwilio();
 app.MapRdvSolidarites();
+app.MapHangfireForOperators();
 
 app.Run();
+return 0;
 
 public partial class Program;

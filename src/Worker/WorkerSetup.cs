@@ -1,5 +1,4 @@
 using Hangfire;
-using Hangfire.PostgreSql;
 using Microsoft.Extensions.Options;
 using RappelRdv.Reminders.Appointments;
 using RappelRdv.Reminders.Database;
@@ -7,6 +6,8 @@ using RappelRdv.Reminders.Tenants;
 using RappelRdv.Reminders.Twilio;
 using RappelRdv.Worker.Dispatch;
 using RappelRdv.Worker.Events;
+using RappelRdv.Worker.Health;
+using RappelRdv.Worker.Retention;
 
 namespace RappelRdv.Worker;
 
@@ -28,12 +29,7 @@ internal static class WorkerSetup
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings()
-            .UsePostgreSqlStorage(options => options.UseNpgsqlConnection(connectionString), new PostgreSqlStorageOptions
-            {
-                SchemaName = "hangfire",
-                PrepareSchemaIfNecessary = true,
-                QueuePollInterval = TimeSpan.FromSeconds(1),
-            }));
+            .UseRappelStorage(connectionString));
         services.AddHangfireServer(options =>
         {
             options.ServerName = $"worker-{Environment.MachineName}-{Environment.ProcessId}";
@@ -41,6 +37,8 @@ internal static class WorkerSetup
             options.WorkerCount = configuration.GetValue("Hangfire:WorkerCount", 12);
         });
         services.AddHostedService<RecurringJobsRegistration>();
+        services.AddTransient<PersonalDataRetention>();
+        services.AddHostedService<WorkerHeartbeat>();
     }
 
     /// <summary>Everything that sends, without Hangfire: the jobs call it, and so do the tests.</summary>
@@ -103,6 +101,7 @@ internal sealed class RecurringJobsRegistration(IRecurringJobManager recurring) 
         recurring.AddOrUpdate<DispatchJobs>(DispatchJobs.TickJobId, j => j.Tick(), Cron.Minutely());
         // Dispatch loops also reconcile claims a crash left behind; this older job is no more.
         recurring.RemoveIfExists("recover-stuck-sends");
+        recurring.AddOrUpdate<PersonalDataRetention>(PersonalDataRetention.JobId, j => j.RunAsync(CancellationToken.None), Cron.Daily(2, 30));
         recurring.Trigger(DispatchJobs.TickJobId);
         return Task.CompletedTask;
     }

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Scale-out, proven: 2 Apis and 3 Workers (Release builds) on one PostgreSQL, a fake Twilio on
+# loopback; COUNT appointments (5,000) pushed over both Apis with a reminder due at once; then
+# each SMS must have left exactly once. Prints the figures; exits non-zero on any loss or duplicate.
+#   bench/scale-out.sh      (env: COUNT=5000 TIMEOUT=900 CONCURRENCY=16 WORKER_POOL=72 API_POOL=20 Dispatch__Parallelism=8)
+# Traffic stays on 127.0.0.1. Everything it starts is stopped at the end (by pid).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/postgres.sh
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+COUNT=${COUNT:-5000}
+TIMEOUT=${TIMEOUT:-900}
+CONCURRENCY=${CONCURRENCY:-16}
+data=.data/bench-scale-out
+logs=$data/logs
+
+pids=()
+cleanup() {
+  trap - EXIT INT TERM
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  pg_stop "$data"
+}
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT TERM
+
+echo "Building (Release)..."
+dotnet build RappelRdv.sln -c Release -nologo -v quiet -clp:ErrorsOnly >/dev/null
+
+pg_stop "$data"; rm -rf "$data"; mkdir -p "$logs"
+# Durable settings (no 'fast'): fsync and synchronous commit as in production.
+pg_start "$data"
+# Each process names itself (pg_stat_activity.application_name) and caps its pools: every process
+# has two (Npgsql's data source, and Hangfire's), so one process holds at most 2 x the pool size.
+base_cs="${ConnectionStrings__Postgres%%;Maximum Pool Size=*}"
+# The sizing docs/OPERATIONS.md recommends: a dispatch slice holds up to 2 x Parallelism connections
+# and one Worker may run all 4 slices of a minute, so pool >= 2 x 4 x Parallelism + 8 (events).
+export Dispatch__Parallelism=${Dispatch__Parallelism:-8}
+WORKER_POOL=${WORKER_POOL:-72}
+API_POOL=${API_POOL:-20}
+cs() { echo "$base_cs;Maximum Pool Size=$2;Application Name=$1"; }
+export ConnectionStrings__Postgres=$(cs driver 4)
+pg_port=$(sed -E 's/.*Port=([0-9]+).*/\1/' <<<"$base_cs")
+
+# Ports: each the first free one from its own start, so that they never collide.
+twilio_port=$(pg_free_port 5190)
+api1_port=$(pg_free_port 5181)
+api2_port=$(pg_free_port $((api1_port + 1)))
+[[ $api2_port == "$twilio_port" ]] && api2_port=$(pg_free_port $((twilio_port + 1)))
+
+export ASPNETCORE_ENVIRONMENT=Production
+export Admin__ApiKey=$(head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 32)
+export PublicBaseUrl=http://127.0.0.1:$api1_port
+bin() { echo "$1/bin/Release/net10.0/$2.dll"; }
+
+dotnet "$(bin bench/ScaleOut RappelRdv.Bench.ScaleOut)" fake-twilio --urls "http://127.0.0.1:$twilio_port" >"$logs/twilio.log" 2>&1 &
+pids+=($!)
+
+for port in "$api1_port" "$api2_port"; do
+  ConnectionStrings__Postgres=$(cs "api-$port" "$API_POOL") ASPNETCORE_URLS=http://127.0.0.1:$port dotnet "$(bin src/Api RappelRdv.Api)" >"$logs/api-$port.log" 2>&1 &
+  pids+=($!)
+done
+
+for n in 1 2 3; do
+  ConnectionStrings__Postgres=$(cs "worker-$n" "$WORKER_POOL") Twilio__AccountSid=ACbench0000000000000000000000000 Twilio__AuthToken=bench-auth-token \
+  Twilio__ApiBaseUrl=http://127.0.0.1:$twilio_port Twilio__FromNumber=+33700000000 \
+    dotnet "$(bin src/Worker RappelRdv.Worker)" >"$logs/worker-$n.log" 2>&1 &
+  pids+=($!)
+done
+
+# The connections each process holds, every 2 seconds (bounded), for the sizing in docs/OPERATIONS.md.
+(
+  for _ in $(seq 1 $(( (TIMEOUT + 300) / 2 ))); do
+    PGPASSWORD=$(cat "$data/password") "$(pg_bindir)/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -d rappel -tAc \
+      "select application_name, count(*) from pg_stat_activity where datname = 'rappel' and application_name <> '' group by 1" 2>/dev/null
+    sleep 2
+  done
+) >"$logs/connections.log" &
+pids+=($!)
+
+echo "PostgreSQL, fake Twilio :$twilio_port, Apis :$api1_port :$api2_port, 3 Workers (Dispatch__Parallelism=$Dispatch__Parallelism, pools $WORKER_POOL/$API_POOL); logs in $logs"
+set +e
+dotnet "$(bin bench/ScaleOut RappelRdv.Bench.ScaleOut)" drive \
+  --apis "http://127.0.0.1:$api1_port,http://127.0.0.1:$api2_port" --twilio "http://127.0.0.1:$twilio_port" \
+  --admin-key "$Admin__ApiKey" --count "$COUNT" --timeout "$TIMEOUT" --concurrency "$CONCURRENCY"
+status=$?
+set -e
+for n in 1 2 3; do
+  echo "worker-$n: $(grep -c '"Sent {Kind}' "$logs/worker-$n.log" || true) SMS sent, $(grep -c '"@l":"Error"' "$logs/worker-$n.log" || true) errors logged"
+done
+echo "Peak PostgreSQL connections per process (pool cap $WORKER_POOL per Worker pool, $API_POOL per Api pool; max_connections 300):"
+awk -F'|' '{ if ($2 > peak[$1]) peak[$1] = $2 } END { for (p in peak) printf "  %-12s %d\n", p, peak[p] }' "$logs/connections.log" | sort
+exit $status

@@ -1,0 +1,58 @@
+using Hangfire;
+using Hangfire.PostgreSql;
+using Npgsql;
+
+namespace RappelRdv.Reminders.Database;
+
+/// <summary>
+/// Hangfire's storage on PostgreSQL (schema <c>hangfire</c>), as the Worker (server) and the Api
+/// (dashboard) both use it.
+/// <para>
+/// Hangfire.PostgreSql creates its tables itself (<c>PrepareSchemaIfNecessary</c>), but two
+/// processes doing so at once on an empty database can collide on the DDL, and one of them dies.
+/// So the tables are installed first under an advisory lock, as <see cref="Database.Migrate"/>
+/// does for ours: a cold start of many Api and Worker processes (or the migration Job) is safe,
+/// and Hangfire then finds its schema up to date.
+/// </para>
+/// </summary>
+public static class HangfireStorage
+{
+    public const string SchemaName = "hangfire";
+
+    // Not DbUp's key: the two installs need not wait for each other.
+    private const long InstallLockKey = 0x5261707065_6C48;
+
+    /// <summary>Installs the schema (once, under the lock), then uses it. Runs when Hangfire first needs its storage.</summary>
+    public static IGlobalConfiguration UseRappelStorage(this IGlobalConfiguration configuration, string connectionString)
+    {
+        Install(connectionString);
+        return configuration.UsePostgreSqlStorage(options => options.UseNpgsqlConnection(connectionString), new PostgreSqlStorageOptions
+        {
+            SchemaName = SchemaName,
+            PrepareSchemaIfNecessary = true,
+            QueuePollInterval = TimeSpan.FromSeconds(1),
+        });
+    }
+
+    public static void Install(string connectionString)
+    {
+        using var connection = new NpgsqlConnection(connectionString);
+        connection.Open();
+        using (var lockCommand = new NpgsqlCommand("select pg_advisory_lock(@key)", connection))
+        {
+            lockCommand.Parameters.AddWithValue("key", InstallLockKey);
+            lockCommand.ExecuteNonQuery();
+        }
+
+        try
+        {
+            PostgreSqlObjectsInstaller.Install(connection, SchemaName);
+        }
+        finally
+        {
+            using var unlock = new NpgsqlCommand("select pg_advisory_unlock(@key)", connection);
+            unlock.Parameters.AddWithValue("key", InstallLockKey);
+            unlock.ExecuteNonQuery();
+        }
+    }
+}

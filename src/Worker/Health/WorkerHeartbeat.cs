@@ -1,0 +1,56 @@
+using System.Globalization;
+using Hangfire;
+
+namespace RappelRdv.Worker.Health;
+
+/// <summary>
+/// The Worker serves no HTTP, so its health is a file: every 10 seconds, while this process's
+/// Hangfire server is heartbeating in the database (which proves both the database and the server
+/// alive), the time is written to <c>Health:HeartbeatFile</c>. The Docker HEALTHCHECK and the
+/// Kubernetes liveness probe check that the file is less than a minute old. Unset: nothing is written.
+/// </summary>
+internal sealed class WorkerHeartbeat(IConfiguration configuration, JobStorage storage, TimeProvider clock, ILogger<WorkerHeartbeat> logger)
+    : BackgroundService
+{
+    public const string FileKey = "Health:HeartbeatFile";
+
+    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(10);
+
+    // Hangfire beats every 30 s; two missed beats and we stop vouching for it.
+    private static readonly TimeSpan ServerSilence = TimeSpan.FromSeconds(75);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var path = configuration[FileKey];
+        if (string.IsNullOrEmpty(path))
+        {
+            return;
+        }
+
+        // Hangfire names the server "<ServerName>:<guid>", lower-cased; ServerName is set in WorkerSetup.
+        var serverPrefix = $"worker-{Environment.MachineName}-{Environment.ProcessId}:".ToLowerInvariant();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var alive = false;
+            try
+            {
+                var now = clock.GetUtcNow();
+                alive = storage.GetMonitoringApi().Servers().Any(s =>
+                    s.Name.StartsWith(serverPrefix, StringComparison.OrdinalIgnoreCase)
+                    && s.Heartbeat is { } beat && now.UtcDateTime - beat < ServerSilence);
+                if (alive)
+                {
+                    await File.WriteAllTextAsync(path, now.ToString("O", CultureInfo.InvariantCulture), stoppingToken);
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // The file then ages, and the probe restarts us if it lasts.
+                logger.LogWarning(e, "Worker heartbeat not written");
+            }
+
+            // Soon again while the server is still starting, then at the normal pace.
+            await Task.Delay(alive ? Interval : TimeSpan.FromSeconds(1), clock, stoppingToken);
+        }
+    }
+}

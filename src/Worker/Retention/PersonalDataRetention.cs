@@ -1,0 +1,143 @@
+using Dapper;
+using Hangfire;
+using Npgsql;
+
+namespace RappelRdv.Worker.Retention;
+
+/// <summary>
+/// The daily erasure of personal data, <c>retentionDays</c> (a tenant setting) after each
+/// appointment: the citizen's phone and names, the text of every message sent or received about
+/// it, the tenant's delivered events, and the per-number flags no appointment needs any more.
+/// What the statistics count stays: dates, statuses, outcomes, service, place, channel, holdout,
+/// and each message's kind, channel, status, times and segments. See docs/PRIVACY.md.
+/// <para>
+/// Set-based and in batches: each batch is one statement and one short transaction; rows another
+/// transaction holds (a send, a PUT) are skipped and taken at the next run. Safe beside dispatch,
+/// on any number of Workers, and run twice.
+/// </para>
+/// <para>
+/// Opt-outs keep their number on purpose: a STOP must outlive the appointments it was sent
+/// about, or the next appointment would message someone who asked us to stop.
+/// </para>
+/// <para>
+/// Distinct from <c>AppointmentStore.ErasePersonalDataAsync</c> (erasure on a person's request):
+/// this is the time-based rule that applies to everybody.
+/// </para>
+/// </summary>
+internal sealed class PersonalDataRetention(NpgsqlDataSource db, TimeProvider clock, ILogger<PersonalDataRetention> logger)
+{
+    public const string JobId = "erase-expired-personal-data";
+
+    public const int DefaultBatchSize = 500;
+
+    [AutomaticRetry(Attempts = 3)]
+    public Task RunAsync(CancellationToken cancellationToken) => EraseExpiredAsync(cancellationToken);
+
+    public async Task<RetentionReport> EraseExpiredAsync(CancellationToken cancellationToken, int batchSize = DefaultBatchSize)
+    {
+        var now = clock.GetUtcNow();
+        long appointments = 0, bodies = 0, events = 0;
+        List<TenantRetention> tenants;
+        await using (var connection = await db.OpenConnectionAsync(cancellationToken))
+        {
+            tenants = (await connection.QueryAsync<TenantRetention>(
+                "select id, coalesce((settings->>'retentionDays')::int, 180) as retention_days from tenants order by id")).AsList();
+        }
+
+        foreach (var tenant in tenants)
+        {
+            // The tenant's own delay: each tenant (département) is its own controller and sets it.
+            var before = now - TimeSpan.FromDays(tenant.RetentionDays);
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                var batch = await EraseAppointmentsAsync(tenant.Id, before, now, batchSize, cancellationToken);
+                appointments += batch.Appointments;
+                bodies += batch.Bodies;
+                if (batch.Appointments < batchSize)
+                {
+                    break;
+                }
+            }
+
+            events += await DeleteInBatchesAsync(
+                """
+                delete from events where id in (
+                    select id from events
+                    where tenant_id = @tenantId and status <> 'pending' and created_at < @before
+                    limit @batchSize
+                    for update skip locked)
+                """,
+                new { tenantId = tenant.Id, before, batchSize }, batchSize, cancellationToken);
+        }
+
+        // A number's flags (landline, help text sent) serve only to message it about an appointment.
+        var phoneFlags = await DeleteInBatchesAsync(
+            """
+            delete from phone_flags where phone in (
+                select f.phone from phone_flags f
+                where not exists (select 1 from appointments a where a.phone = f.phone)
+                limit @batchSize
+                for update skip locked)
+            """,
+            new { batchSize }, batchSize, cancellationToken);
+
+        var report = new RetentionReport(appointments, bodies, events, phoneFlags);
+        logger.LogInformation(
+            "Retention: erased {Appointments} appointments and {MessageBodies} message texts; deleted {Events} events and {PhoneFlags} phone flags",
+            report.Appointments, report.MessageBodies, report.Events, report.PhoneFlags);
+        return report;
+    }
+
+    private async Task<BatchResult> EraseAppointmentsAsync(long tenantId, DateTimeOffset before, DateTimeOffset now, int batchSize, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        // 'erased_at is null' alone would miss an appointment the agenda wrote again after its
+        // erasure (a PUT of an old appointment brings the phone back): any personal column counts.
+        return await connection.QuerySingleAsync<BatchResult>(
+            """
+            with due as (
+                select a.id from appointments a
+                where a.tenant_id = @tenantId and a.starts_at < @before
+                  and (a.erased_at is null or a.phone is not null or a.first_name is not null or a.last_name is not null)
+                order by a.starts_at
+                limit @batchSize
+                for update skip locked
+            ),
+            bodies as (
+                update messages m set body = null
+                from due where m.appointment_id = due.id and m.body is not null
+                returning m.id
+            ),
+            erased as (
+                update appointments a set phone = null, first_name = null, last_name = null, erased_at = coalesce(a.erased_at, @now)
+                from due where a.id = due.id
+                returning a.id
+            )
+            select (select count(*) from erased) as appointments, (select count(*) from bodies) as bodies
+            """,
+            new { tenantId, before, now, batchSize });
+    }
+
+    private async Task<long> DeleteInBatchesAsync(string sql, object parameters, int batchSize, CancellationToken cancellationToken)
+    {
+        long total = 0;
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var deleted = await connection.ExecuteAsync(sql, parameters);
+            total += deleted;
+            if (deleted < batchSize)
+            {
+                break;
+            }
+        }
+
+        return total;
+    }
+
+    private sealed record TenantRetention(long Id, int RetentionDays);
+
+    private sealed record BatchResult(long Appointments, long Bodies);
+}
+
+internal sealed record RetentionReport(long Appointments, long MessageBodies, long Events, long PhoneFlags);

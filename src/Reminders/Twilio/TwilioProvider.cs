@@ -96,7 +96,7 @@ public sealed class TwilioProvider : IMessageProvider, IDisposable
         ExecuteAsync(async client =>
         {
             var call = await CallResource.CreateAsync(
-                new CreateCallOptions(new PhoneNumber(to), new PhoneNumber(options.VoiceFromNumber ?? options.FromNumber))
+                new CreateCallOptions(new PhoneNumber(to), new PhoneNumber(string.IsNullOrEmpty(options.VoiceFromNumber) ? options.FromNumber : options.VoiceFromNumber))
                 {
                     Url = twimlUrl,
                     StatusCallback = statusCallback,

@@ -87,12 +87,29 @@ internal sealed class Dispatcher(
 
     internal async Task ProcessAsync(Guid messageId, Guid claimToken, CancellationToken cancellationToken)
     {
+        // One connection for both steps below: a Worker with 4 slices of 16 needs 64, within a pool of 100.
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
-        // The appointment's row lock makes a concurrent PUT, DELETE, reply or other send of the same
-        // appointment wait until this send is settled. It is taken before the snapshot is read, so
-        // the snapshot (a new statement) sees whatever committed while we waited.
+        // 1. The text to send, written and committed before Twilio is called: if we crash after
+        //    Twilio accepted the message, recovery finds it at Twilio by number and text.
+        var draft = await connection.QuerySingleOrDefaultAsync<MessageSnapshot>(SnapshotSql, new { messageId });
+        if (draft is null || draft.Status != MessageStatus.Sending || draft.ClaimToken != claimToken)
+        {
+            return;
+        }
+
+        var (channel, body) = Compose(draft);
+        await connection.ExecuteAsync(
+            """
+            update messages set body = @body, channel = @channel, attempts = attempts + 1, updated_at = @now
+            where id = @messageId and claim_token = @claimToken
+            """,
+            new { messageId, claimToken, body, channel, now = clock.GetUtcNow() });
+
+        // 2. The appointment's row lock makes a concurrent PUT, DELETE, reply or other send of the
+        //    same appointment wait until this send is settled. It is taken before the snapshot is
+        //    read again, so the snapshot (a new statement) sees whatever committed meanwhile.
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await connection.ExecuteAsync(
             "select 1 from appointments where id = (select appointment_id from messages where id = @messageId) for update",
             new { messageId }, transaction);
@@ -105,6 +122,12 @@ internal sealed class Dispatcher(
         var now = clock.GetUtcNow();
         var settings = TenantSettings.FromJson(m.Settings);
         var decision = SendRules.Decide(m, settings, now);
+        if (decision.Verdict == Verdict.Send && Compose(m) != (channel, body))
+        {
+            // The appointment changed between the two steps: start again with the new text.
+            decision = new SendDecision(Verdict.Defer, "changed while being prepared", now);
+        }
+
         if (decision.Verdict != Verdict.Send)
         {
             await SettleAsync(connection, transaction, m, decision, now);
@@ -112,25 +135,20 @@ internal sealed class Dispatcher(
             return;
         }
 
-        var context = new MessageContext(m.Service, m.StartsAt, settings.Zone, m.Mode, m.LocationName, m.LocationAddress, m.LocationPhone);
-        var channel = m.Channel == Channels.Sms && (m.SmsUnusable || !m.PhoneIsMobile) ? Channels.Voice : m.Channel;
-        // For a call, the text it will speak: kept so that the message shows what the citizen heard.
-        var body = channel == Channels.Sms ? SmsTexts.For(m.Kind, context) : VoiceTexts.Announcement(m.Kind, context);
-
-        // Written and committed before Twilio is called: if we crash after Twilio accepted the
-        // message, recovery finds it at Twilio by number and text instead of sending it again.
-        await using (var prepare = await db.OpenConnectionAsync(cancellationToken))
-        {
-            await prepare.ExecuteAsync(
-                "update messages set body = @body, channel = @channel, attempts = attempts + 1, updated_at = @now where id = @messageId",
-                new { messageId, body, channel, now });
-        }
-
         var result = channel == Channels.Sms
             ? await provider.SendSmsAsync(m.Phone!, body, cancellationToken)
             : await provider.StartCallAsync(m.Phone!, urls.VoiceScript(m.Id), urls.VoiceStatus(m.Id), cancellationToken);
         await RecordResultAsync(connection, transaction, m, channel, body, result, settings, clock.GetUtcNow());
         await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>The channel and text of a message; for a call, the text it will speak, kept to show what was heard.</summary>
+    private static (string Channel, string Body) Compose(MessageSnapshot m)
+    {
+        var settings = TenantSettings.FromJson(m.Settings);
+        var context = new MessageContext(m.Service, m.StartsAt, settings.Zone, m.Mode, m.LocationName, m.LocationAddress, m.LocationPhone);
+        var channel = m.Channel == Channels.Sms && (m.SmsUnusable || !m.PhoneIsMobile) ? Channels.Voice : m.Channel;
+        return (channel, channel == Channels.Sms ? SmsTexts.For(m.Kind, context) : VoiceTexts.Announcement(m.Kind, context));
     }
 
     private async Task RecordResultAsync(

@@ -31,10 +31,10 @@ internal static class DispatchReport
         var row = await connection.QuerySingleAsync<Report>(
             """
             select count(*) as sent,
-                   extract(epoch from max(sent_at) - min(sent_at))::float8 as span_seconds,
-                   percentile_cont(0.5) within group (order by extract(epoch from sent_at - due_at))::float8 as lag_p50,
-                   percentile_cont(0.99) within group (order by extract(epoch from sent_at - due_at))::float8 as lag_p99,
-                   max(extract(epoch from sent_at - due_at))::float8 as lag_max
+                   extract(epoch from max(sent_at) - min(sent_at))::float8 as spanseconds,
+                   percentile_cont(0.5) within group (order by extract(epoch from sent_at - due_at))::float8 as lagp50,
+                   percentile_cont(0.99) within group (order by extract(epoch from sent_at - due_at))::float8 as lagp99,
+                   max(extract(epoch from sent_at - due_at))::float8 as lagmax
             from messages where status = 'sent' and kind = 'reminder'
             """);
         var duplicates = await connection.ExecuteScalarAsync<long>(

@@ -4,6 +4,7 @@ using RappelRdv.Api.Health;
 using RappelRdv.Api.Infrastructure;
 using RappelRdv.Api.Operator;
 using RappelRdv.Api.RdvSolidarites;
+using RappelRdv.Api.Stats;
 using RappelRdv.Api.Tenants;
 using RappelRdv.Api.Twilio;
 using RappelRdv.Reminders.Logging;
@@ -18,6 +19,7 @@ if (MigrateOnly.IsRequested(args))
 
 builder.AddRappelApi();
 builder.AddHangfireForOperators();
+builder.AddStatistics();
 
 var app = builder.Build();
 
@@ -28,6 +30,7 @@ app.MapAppointments();
 app.MapTwilio();
 app.MapRdvSolidarites();
 app.MapHangfireForOperators();
+app.MapStatistics();
 
 app.Run();
 return 0;

@@ -4,6 +4,7 @@ using RappelRdv.Api.Health;
 using RappelRdv.Api.Infrastructure;
 using RappelRdv.Api.Operator;
 using RappelRdv.Api.RdvSolidarites;
+using RappelRdv.Api.Metrics;
 using RappelRdv.Api.Stats;
 using RappelRdv.Api.Tenants;
 using RappelRdv.Api.Twilio;
@@ -20,6 +21,7 @@ if (MigrateOnly.IsRequested(args))
 builder.AddRappelApi();
 builder.AddHangfireForOperators();
 builder.AddStatistics();
+builder.AddRappelMetrics();
 
 var app = builder.Build();
 
@@ -31,6 +33,7 @@ app.MapTwilio();
 app.MapRdvSolidarites();
 app.MapHangfireForOperators();
 app.MapStatistics();
+app.MapRappelMetrics();
 
 app.Run();
 return 0;

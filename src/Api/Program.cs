@@ -1,5 +1,6 @@
 using RappelRdv.Api.Appointments;
 using RappelRdv.Api.Hangfire;
+using RappelRdv.Api.Demo;
 using RappelRdv.Api.Health;
 using RappelRdv.Api.Infrastructure;
 using RappelRdv.Api.Operator;
@@ -34,6 +35,7 @@ app.MapRdvSolidarites();
 app.MapHangfireForOperators();
 app.MapStatistics();
 app.MapRappelMetrics();
+app.MapDemoHistory();
 
 app.Run();
 return 0;

@@ -1,5 +1,6 @@
 using RappelRdv.Api.Appointments;
 using RappelRdv.Api.Hangfire;
+using RappelRdv.Api.Dashboard;
 using RappelRdv.Api.Demo;
 using RappelRdv.Api.Health;
 using RappelRdv.Api.Infrastructure;
@@ -23,6 +24,7 @@ builder.AddRappelApi();
 builder.AddHangfireForOperators();
 builder.AddStatistics();
 builder.AddRappelMetrics();
+builder.AddDashboard();
 
 var app = builder.Build();
 
@@ -35,6 +37,7 @@ app.MapRdvSolidarites();
 app.MapHangfireForOperators();
 app.MapStatistics();
 app.MapRappelMetrics();
+app.MapDashboard();
 app.MapDemoHistory();
 
 app.Run();

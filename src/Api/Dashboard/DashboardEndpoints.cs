@@ -41,7 +41,7 @@ internal static class DashboardEndpoints
 
         group.MapGet("/", Page);
         group.MapGet("/export.csv", Export);
-        group.MapGet("/login", (HttpContext context) => LoginPage(context, null, StatusCodes.Status200OK));
+        group.MapGet("/login", () => LoginPage(null, StatusCodes.Status200OK));
         group.MapPost("/login", Login);
         group.MapPost("/logout", Logout);
     }
@@ -115,7 +115,7 @@ internal static class DashboardEndpoints
         var key = form?["key"].ToString().Trim() ?? "";
         if (key.Length is 0 or > 256 || !await IsTenantKeyAsync(db, key, cancellationToken))
         {
-            return LoginPage(context, "Clé inconnue. Vérifiez-la (elle commence par rrm_ ou rra_) ou demandez-en une nouvelle à l'opérateur.",
+            return LoginPage("Clé inconnue. Vérifiez-la (elle commence par rrm_ ou rra_) ou demandez-en une nouvelle à l'opérateur.",
                 StatusCodes.Status401Unauthorized);
         }
 
@@ -151,11 +151,8 @@ internal static class DashboardEndpoints
     // Without a valid cookie: the login form, never data.
     private static IResult ToLogin() => TypedResults.Redirect("/dashboard/login");
 
-    private static IResult LoginPage(HttpContext context, string? problem, int status)
-    {
-        context.Response.StatusCode = status;
-        return TypedResults.Content(DashboardPage.Login(problem), "text/html; charset=utf-8", statusCode: status);
-    }
+    private static IResult LoginPage(string? problem, int status) =>
+        TypedResults.Content(DashboardPage.Login(problem), "text/html; charset=utf-8", statusCode: status);
 
     private static IResult CrossSite() =>
         Problems.Problem(StatusCodes.Status403Forbidden, "Cross-site form", "This form can only be posted from the dashboard's own pages.");

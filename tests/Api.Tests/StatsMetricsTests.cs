@@ -74,6 +74,15 @@ public sealed class StatsMetricsTests(ApiFactory api) : IClassFixture<ApiFactory
         await MessageAsync(upcoming, "reply", "sms", "delivered", now.AddHours(-1), now.AddHours(-1), "Stop", "in");
         await MessageAsync(upcoming, "reply", "sms", "delivered", now.AddDays(-3), now.AddDays(-3), null, "in");
         await MessageAsync(upcoming, "reminder", "sms", "delivered", now.AddDays(-45), now.AddDays(-45)); // outside the window
+        await using (var connection = await api.Database.DataSource.OpenConnectionAsync())
+        {
+            await connection.ExecuteAsync(
+                """
+                insert into events (id, tenant_id, type, payload, created_at, next_attempt_at)
+                values (gen_random_uuid(), @tenantId, 'appointment.confirmed', '{}', @now, @now)
+                """,
+                new { tenantId, now });
+        }
 
         var (response, text, series) = await ScrapeAsync();
 
@@ -83,6 +92,11 @@ public sealed class StatsMetricsTests(ApiFactory api) : IClassFixture<ApiFactory
         Assert.Equal(1, series["rappel_messages{tenant=\"var\",channel=\"voice\",kind=\"reminder\",status=\"failed\"}"]);
         Assert.Equal(2, series["rappel_messages{tenant=\"var\",channel=\"sms\",kind=\"reminder\",status=\"pending\"}"]);
         Assert.Equal(3, series["rappel_messages{tenant=\"var\",channel=\"sms\",kind=\"reply\",status=\"delivered\"}"]);
+        Assert.Equal(1, series["rappel_messages_last_hour{tenant=\"var\",channel=\"sms\",kind=\"reminder\",status=\"delivered\"}"]);
+        Assert.Equal(1, series["rappel_messages_last_hour{tenant=\"var\",channel=\"sms\",kind=\"reminder\",status=\"pending\"}"]);
+        Assert.DoesNotContain(series.Keys, k => k.StartsWith("rappel_messages_last_hour", StringComparison.Ordinal) && k.Contains("failed", StringComparison.Ordinal));
+        Assert.DoesNotContain(series.Keys, k => k.StartsWith("rappel_messages_last_hour", StringComparison.Ordinal) && k.Contains("reply", StringComparison.Ordinal));
+        Assert.Equal(1, series["rappel_events_pending"]);
         Assert.Equal(1, series["rappel_replies{tenant=\"var\",channel=\"sms\",intent=\"confirm\"}"]);
         Assert.Equal(1, series["rappel_replies{tenant=\"var\",channel=\"voice\",intent=\"cancel\"}"]);
         Assert.Equal(1, series["rappel_replies{tenant=\"var\",channel=\"sms\",intent=\"opt_out\"}"]);
@@ -93,7 +107,7 @@ public sealed class StatsMetricsTests(ApiFactory api) : IClassFixture<ApiFactory
         Assert.Equal(0, series["rappel_appointments{tenant=\"var\",outcome=\"unknown\"}"]); // the upcoming one is not a past day
         Assert.Equal(0.5, series["rappel_no_show_ratio{tenant=\"var\"}"]);
         Assert.Equal(2, series["rappel_no_show_ratio_sample{tenant=\"var\"}"]);
-        Assert.Equal(300, series["rappel_dispatch_oldest_overdue_seconds"]);
+        Assert.Equal(300, series["rappel_dispatch_lag_seconds"]);
         Assert.Equal(4, series["rappel_dispatch_delay_seconds{quantile=\"0.5\"}"]);
         Assert.Equal(1, series["rappel_dispatch_sent_last_10m"]);
         Assert.Contains("# TYPE rappel_messages gauge", text);
@@ -111,7 +125,7 @@ public sealed class StatsMetricsTests(ApiFactory api) : IClassFixture<ApiFactory
 
         Assert.DoesNotContain("rappel_no_show_ratio{tenant=\"var\"}", series.Keys);
         Assert.Equal(0, series["rappel_no_show_ratio_sample{tenant=\"var\"}"]);
-        Assert.Equal(0, series["rappel_dispatch_oldest_overdue_seconds"]);
+        Assert.Equal(0, series["rappel_dispatch_lag_seconds"]);
     }
 
     [Fact]

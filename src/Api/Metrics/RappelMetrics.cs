@@ -22,6 +22,9 @@ internal sealed class RappelMetrics
     /// <summary>The delay between due and sent is measured over the messages sent this recently.</summary>
     public static readonly TimeSpan DelayWindow = TimeSpan.FromMinutes(10);
 
+    /// <summary>What happened lately, for alerts (failures, nothing sent): messages whose status changed this recently.</summary>
+    public static readonly TimeSpan RecentWindow = TimeSpan.FromHours(1);
+
     private readonly NpgsqlDataSource db;
     private readonly TimeProvider clock;
     private readonly ILogger<RappelMetrics> logger;
@@ -29,12 +32,14 @@ internal sealed class RappelMetrics
     private DateTimeOffset? refreshedAt;
 
     private readonly LabelledGauge messages;
+    private readonly LabelledGauge recentMessages;
     private readonly LabelledGauge replies;
     private readonly LabelledGauge outcomes;
     private readonly LabelledGauge noShowRatio;
     private readonly LabelledGauge decided;
     private readonly LabelledGauge delay;
-    private readonly Gauge oldestOverdue;
+    private readonly Gauge dispatchLag;
+    private readonly Gauge eventsPending;
     private readonly Gauge sentRecently;
     private readonly Gauge lastRefresh;
     private readonly Counter refreshFailures;
@@ -49,6 +54,10 @@ internal sealed class RappelMetrics
         var factory = Prometheus.Metrics.WithCustomRegistry(Registry);
         messages = new(factory.CreateGauge("rappel_messages",
             "Messages due in the last 30 days or later, by tenant, channel, kind and status (replies are kind 'reply').",
+            "tenant", "channel", "kind", "status"));
+        recentMessages = new(factory.CreateGauge("rappel_messages_last_hour",
+            "Outgoing messages due in the last day whose status changed in the last hour, by tenant, channel, kind and the status " +
+            "they have now: what alerts on failures, or on nothing sent, look at.",
             "tenant", "channel", "kind", "status"));
         replies = new(factory.CreateGauge("rappel_replies",
             "Citizens' replies received in the last 30 days, by tenant, channel and intent as the reply parser reads them " +
@@ -67,8 +76,10 @@ internal sealed class RappelMetrics
         delay = new(factory.CreateGauge("rappel_dispatch_delay_seconds",
             "Seconds from due to sent of the outgoing messages sent in the last 10 minutes, at these quantiles (1 is the longest).",
             "quantile"));
-        oldestOverdue = factory.CreateGauge("rappel_dispatch_oldest_overdue_seconds",
-            "Age past its due time of the oldest message still pending (0 when none is overdue): the dispatch lag.");
+        dispatchLag = factory.CreateGauge("rappel_dispatch_lag_seconds",
+            "How late the oldest due message still pending is, in seconds (0 when none is due): the contract wants 30 at most.");
+        eventsPending = factory.CreateGauge("rappel_events_pending",
+            "Events (confirmations, cancellations…) not yet delivered to the agendas.");
         sentRecently = factory.CreateGauge("rappel_dispatch_sent_last_10m",
             "Outgoing messages sent in the last 10 minutes: the sample behind rappel_dispatch_delay_seconds.");
         lastRefresh = factory.CreateGauge("rappel_metrics_refreshed_timestamp_seconds",
@@ -122,6 +133,18 @@ internal sealed class RappelMetrics
             """,
             new { since = now - Window });
         messages.Publish(rows.Select(r => ((string[])[r.Tenant, r.Channel, r.Kind, r.Status], (double)r.Count)));
+
+        // Dispatch happens around the due time and Twilio's callbacks within minutes: the due_at index
+        // bounds the scan to a day; a callback for a message due earlier than that is not counted.
+        var recent = await connection.QueryAsync<MessageCount>(
+            """
+            select t.slug as tenant, m.channel, m.kind, m.status, count(*) as count
+            from messages m join tenants t on t.id = m.tenant_id
+            where m.due_at >= @dueSince and m.due_at <= @now and m.updated_at >= @since and m.direction = 'out'
+            group by t.slug, m.channel, m.kind, m.status
+            """,
+            new { dueSince = now - TimeSpan.FromDays(1), now, since = now - RecentWindow });
+        recentMessages.Publish(recent.Select(r => ((string[])[r.Tenant, r.Channel, r.Kind, r.Status], (double)r.Count)));
     }
 
     private async Task ReadRepliesAsync(NpgsqlConnection connection, DateTimeOffset now)
@@ -208,7 +231,8 @@ internal sealed class RappelMetrics
     {
         var oldest = await connection.ExecuteScalarAsync<DateTime?>(
             "select min(due_at) from messages where status = 'pending' and due_at <= @now", new { now });
-        oldestOverdue.Set(oldest is { } due ? Math.Max(0, (now - due.AsUtc()).TotalSeconds) : 0);
+        dispatchLag.Set(oldest is { } due ? Math.Max(0, (now - due.AsUtc()).TotalSeconds) : 0);
+        eventsPending.Set(await connection.ExecuteScalarAsync<long>("select count(*) from events where status = 'pending'"));
 
         var sent = await connection.QuerySingleAsync<DelayRow>(
             """

@@ -1,12 +1,12 @@
 using RappelRdv.Api.Appointments;
-using RappelRdv.Api.Hangfire;
 using RappelRdv.Api.Dashboard;
 using RappelRdv.Api.Demo;
+using RappelRdv.Api.Hangfire;
 using RappelRdv.Api.Health;
 using RappelRdv.Api.Infrastructure;
+using RappelRdv.Api.Metrics;
 using RappelRdv.Api.Operator;
 using RappelRdv.Api.RdvSolidarites;
-using RappelRdv.Api.Metrics;
 using RappelRdv.Api.Stats;
 using RappelRdv.Api.Tenants;
 using RappelRdv.Api.Twilio;

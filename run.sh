@@ -69,8 +69,11 @@ if [[ $(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" "$api_url/v1/admin/t
     -d '{"slug":"demo","name":"Département de démonstration","timeZone":"Europe/Paris","holdoutPercent":10}')
   # Three months of made-up past appointments, so that the dashboard shows something; DEMO_HISTORY=0 skips it.
   if [[ "${DEMO_HISTORY:-1}" != 0 ]]; then
-    curl -fsS "${auth[@]}" -X POST "$api_url/v1/admin/tenants/demo/demo-history" >/dev/null \
-      && echo "Demo tenant: three months of made-up history added (DEMO_HISTORY=0 skips it)."
+    if curl -fsS "${auth[@]}" -X POST "$api_url/v1/admin/tenants/demo/demo-history" >/dev/null; then
+      echo "Demo tenant: three months of made-up history added (DEMO_HISTORY=0 skips it)."
+    else
+      echo "The demo history could not be added; see .data/logs/api.log. Carrying on without it."
+    fi
   fi
 else
   keys=$(curl -fsS "${auth[@]}" -X POST "$api_url/v1/admin/tenants/demo/keys")

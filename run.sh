@@ -67,6 +67,14 @@ auth=(-H "Authorization: Bearer $Admin__ApiKey" -H "Content-Type: application/js
 if [[ $(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" "$api_url/v1/admin/tenants/demo") == 404 ]]; then
   keys=$(curl -fsS "${auth[@]}" -X POST "$api_url/v1/admin/tenants" \
     -d '{"slug":"demo","name":"Département de démonstration","timeZone":"Europe/Paris","holdoutPercent":10}')
+  # Three months of made-up past appointments, so that the dashboard shows something; DEMO_HISTORY=0 skips it.
+  if [[ "${DEMO_HISTORY:-1}" != 0 ]]; then
+    if curl -fsS "${auth[@]}" -X POST "$api_url/v1/admin/tenants/demo/demo-history" >/dev/null; then
+      echo "Demo tenant: three months of made-up history added (DEMO_HISTORY=0 skips it)."
+    else
+      echo "The demo history could not be added; see .data/logs/api.log. Carrying on without it."
+    fi
+  fi
 else
   keys=$(curl -fsS "${auth[@]}" -X POST "$api_url/v1/admin/tenants/demo/keys")
 fi
@@ -79,6 +87,8 @@ RappelRdv is running.
   OpenAPI        $api_url/openapi/v1.json
   Health         $api_url/health/ready
   Hangfire       $api_url/hangfire  (admin key)
+  Dashboard      $api_url/dashboard  (managerKey)
+  Metrics        $api_url/metrics  (admin key)
   Logs           .data/logs/api.log, .data/logs/worker.log
 
   Admin key      $Admin__ApiKey

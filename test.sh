@@ -13,6 +13,14 @@ if [[ -z "${ConnectionStrings__Postgres:-}" ]]; then
   pg_start "$data" fast
 fi
 
+# The dashboard's browser test drives the distribution's Chromium (never a downloaded one).
+if [[ ! -x /usr/bin/chromium ]]; then
+  echo "Installing chromium for the dashboard's browser test..." >&2
+  sudo=""
+  [[ $(id -u) -ne 0 ]] && sudo="sudo"
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >&2
+fi
+
 echo "Building..." >&2
 dotnet build RappelRdv.sln -c Release -nologo -v quiet -clp:ErrorsOnly
 echo "Testing..." >&2

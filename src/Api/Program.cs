@@ -1,9 +1,13 @@
 using RappelRdv.Api.Appointments;
+using RappelRdv.Api.Dashboard;
+using RappelRdv.Api.Demo;
 using RappelRdv.Api.Hangfire;
 using RappelRdv.Api.Health;
 using RappelRdv.Api.Infrastructure;
+using RappelRdv.Api.Metrics;
 using RappelRdv.Api.Operator;
 using RappelRdv.Api.RdvSolidarites;
+using RappelRdv.Api.Stats;
 using RappelRdv.Api.Tenants;
 using RappelRdv.Api.Twilio;
 using RappelRdv.Reminders.Logging;
@@ -18,6 +22,9 @@ if (MigrateOnly.IsRequested(args))
 
 builder.AddRappelApi();
 builder.AddHangfireForOperators();
+builder.AddStatistics();
+builder.AddRappelMetrics();
+builder.AddDashboard();
 
 var app = builder.Build();
 
@@ -28,6 +35,10 @@ app.MapAppointments();
 app.MapTwilio();
 app.MapRdvSolidarites();
 app.MapHangfireForOperators();
+app.MapStatistics();
+app.MapRappelMetrics();
+app.MapDashboard();
+app.MapDemoHistory();
 
 app.Run();
 return 0;

@@ -1,0 +1,112 @@
+using Dapper;
+using Npgsql;
+using RappelRdv.Api.Stats;
+using RappelRdv.Contracts;
+using RappelRdv.Reminders.Database;
+using RappelRdv.Reminders.Logging;
+using RappelRdv.Reminders.Phones;
+using RappelRdv.Reminders.Tenants;
+
+namespace RappelRdv.Api.Dashboard;
+
+/// <summary>A message that could not be delivered, as the dashboard shows it: the phone masked, no name, no text.</summary>
+internal sealed record DeliveryFailure(DateTime FailedAtLocal, string Channel, string Kind, string MaskedPhone, string ExternalId,
+    DateTime StartsAtLocal, string? Error);
+
+/// <summary>Everything one view of the dashboard shows.</summary>
+internal sealed record DashboardView(
+    Tenant Tenant, NoShowQuery Period, NoShowStats ByWeek, NoShowStats ByService, NoShowStats ByChannel,
+    NoShowStats ByConfirmation, NoShowStats ByCohort, long UnknownPast, long FailureCount, IReadOnlyList<DeliveryFailure> Failures);
+
+internal sealed class DashboardData(NpgsqlDataSource db, NoShowStatistics statistics, StatsReader reader, TimeProvider clock)
+{
+    public static readonly TimeSpan FailuresWindow = TimeSpan.FromDays(30);
+
+    private const int FailuresShown = 50;
+
+    /// <summary>The period shown without a choice: 13 weeks, this one (up to today) and the 12 before.</summary>
+    public NoShowQuery DefaultPeriod(TimeZoneInfo zone, string by = "week")
+    {
+        var today = Today(zone);
+        var monday = today.AddDays(-(((int)today.DayOfWeek + 6) % 7));
+        return new NoShowQuery(monday.AddDays(-12 * 7), today, by);
+    }
+
+    public DateOnly Today(TimeZoneInfo zone) => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(clock.GetUtcNow(), zone).DateTime);
+
+    public async Task<DashboardView> LoadAsync(Tenant tenant, NoShowQuery period, CancellationToken cancellationToken)
+    {
+        Task<NoShowStats> By(string by) => statistics.ComputeAsync(tenant.Id, period with { By = by }, cancellationToken);
+
+        var (failureCount, failures) = await FailuresAsync(tenant, cancellationToken);
+        return new DashboardView(
+            tenant, period,
+            await By("week"), await By("service"), await By("channel"), await By("confirmation"), await By("cohort"),
+            await UnknownPastAsync(tenant, period, cancellationToken), failureCount, failures);
+    }
+
+    /// <summary>Appointments of the period that have started and have neither an outcome nor a cancellation.</summary>
+    private async Task<long> UnknownPastAsync(Tenant tenant, NoShowQuery period, CancellationToken cancellationToken)
+    {
+        var zone = tenant.Settings.Zone;
+        var today = Today(zone);
+        long unknown = 0;
+        var lastFullDay = period.To < today ? period.To : today.AddDays(-1);
+        if (period.From <= lastFullDay)
+        {
+            unknown += (await reader.ByDayAsync(tenant.Id, period.From, lastFullDay, cancellationToken)).Sum(d => d.Tally.Unknown);
+        }
+
+        if (period.From <= today && today <= period.To)
+        {
+            // Today: only the appointments that have already started.
+            await using var connection = await db.OpenConnectionAsync(cancellationToken);
+            unknown += await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+                """
+                select count(*) from appointments
+                where tenant_id = @tenantId and starts_at >= (@today::date::timestamp at time zone @zone) and starts_at < @now
+                  and outcome is null and status not in ('cancelled_by_citizen', 'cancelled_by_service')
+                """,
+                new { tenantId = tenant.Id, today = today.ToDateTime(TimeOnly.MinValue), zone = tenant.Settings.TimeZone, now = clock.GetUtcNow() },
+                cancellationToken: cancellationToken));
+        }
+
+        return unknown;
+    }
+
+    private async Task<(long Count, IReadOnlyList<DeliveryFailure> Shown)> FailuresAsync(Tenant tenant, CancellationToken cancellationToken)
+    {
+        var since = clock.GetUtcNow() - FailuresWindow;
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var count = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "select count(*) from messages where tenant_id = @tenantId and status = 'failed' and updated_at >= @since",
+            new { tenantId = tenant.Id, since }, cancellationToken: cancellationToken));
+        var rows = await connection.QueryAsync<FailureRow>(new CommandDefinition(
+            """
+            select m.updated_at as failed_at, m.channel, m.kind, m.error, a.phone, a.external_id, a.starts_at
+            from messages m join appointments a on a.id = m.appointment_id
+            where m.tenant_id = @tenantId and m.status = 'failed' and m.updated_at >= @since
+            order by m.updated_at desc
+            limit @FailuresShown
+            """,
+            new { tenantId = tenant.Id, since, FailuresShown }, cancellationToken: cancellationToken));
+        var zone = tenant.Settings.Zone;
+        return (count, [.. rows.Select(r => new DeliveryFailure(
+            TimeZoneInfo.ConvertTime(r.FailedAt.AsUtc(), zone).DateTime, r.Channel, r.Kind,
+            r.Phone is null ? "" : FrenchPhone.Mask(r.Phone), r.ExternalId,
+            TimeZoneInfo.ConvertTime(r.StartsAt.AsUtc(), zone).DateTime,
+            // Twilio's error texts may quote the number.
+            r.Error is null ? null : PhoneMaskingEnricher.MaskText(r.Error)))]);
+    }
+
+    private sealed class FailureRow
+    {
+        public DateTime FailedAt { get; set; }
+        public string Channel { get; set; } = "";
+        public string Kind { get; set; } = "";
+        public string? Error { get; set; }
+        public string? Phone { get; set; }
+        public string ExternalId { get; set; } = "";
+        public DateTime StartsAt { get; set; }
+    }
+}

@@ -1,0 +1,7 @@
+namespace RappelRdv.Api.Metrics;
+
+internal static class MetricsSetup
+{
+    public static void AddRappelMetrics(this WebApplicationBuilder builder) =>
+        builder.Services.AddSingleton<RappelMetrics>();
+}

@@ -1,0 +1,177 @@
+using System.Net.Http.Headers;
+using System.Text;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+using RappelRdv.Contracts;
+
+namespace RappelRdv.Api.Tests;
+
+/// <summary>
+/// The Api on a real Kestrel port, and the machine's Chromium driven by Playwright (never
+/// "playwright install": test.sh installs the distribution's chromium when it is missing).
+/// </summary>
+public sealed class DashboardBrowserFixture : IAsyncLifetime
+{
+    public const string ChromiumPath = "/usr/bin/chromium";
+
+    private IPlaywright? playwright;
+
+    public ApiFactory Api { get; } = new();
+
+    public IBrowser Browser { get; private set; } = null!;
+
+    public string BaseUrl { get; private set; } = "";
+
+    public async Task InitializeAsync()
+    {
+        await ((IAsyncLifetime)Api).InitializeAsync();
+        Api.Settings["urls"] = "http://127.0.0.1:0";
+        Api.UseKestrel();
+        Api.StartServer();
+        BaseUrl = Api.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+
+        playwright = await Playwright.CreateAsync();
+        Browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Browser is not null)
+        {
+            await Browser.DisposeAsync();
+        }
+
+        playwright?.Dispose();
+        await ((IAsyncLifetime)Api).DisposeAsync();
+    }
+}
+
+public sealed class DashboardBrowserTests(DashboardBrowserFixture fixture) : IClassFixture<DashboardBrowserFixture>, IAsyncLifetime
+{
+    private TenantKeys keys = null!;
+
+    public async Task InitializeAsync()
+    {
+        var api = fixture.Api;
+        await api.Database.ResetAsync();
+        api.Clock.AdjustTime(new DateTimeOffset(2026, 11, 27, 9, 0, 0, TimeSpan.Zero));
+        using var admin = new HttpClient { BaseAddress = new Uri(fixture.BaseUrl) };
+        admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ApiFactory.AdminKey);
+        var created = await admin.PostAsync("/v1/admin/tenants", JsonContent(
+            """{"slug":"demo","name":"Département de démonstration","timeZone":"Europe/Paris","holdoutPercent":10}"""));
+        created.EnsureSuccessStatusCode();
+        keys = (await System.Net.Http.Json.HttpContentJsonExtensions.ReadFromJsonAsync<TenantKeys>(created.Content))!;
+        (await admin.PostAsync("/v1/admin/tenants/demo/demo-history", null)).EnsureSuccessStatusCode();
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    private static StringContent JsonContent(string json) => new(json, Encoding.UTF8, "application/json");
+
+    [Fact]
+    public async Task A_manager_logs_in_reads_the_charts_changes_the_period_downloads_the_CSV_and_logs_out()
+    {
+        await using var context = await fixture.Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = fixture.BaseUrl,
+            AcceptDownloads = true,
+            Locale = "fr-FR",
+            ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
+        });
+        var page = await context.NewPageAsync();
+        var consoleErrors = new List<string>();
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error")
+            {
+                consoleErrors.Add($"{message.Text} ({message.Location})");
+            }
+        };
+
+        // Not logged in: the login form, nothing else.
+        await page.GotoAsync("/dashboard");
+        Assert.EndsWith("/dashboard/login", page.Url);
+        Assert.DoesNotContain("Taux d'absence", await page.ContentAsync());
+
+        await page.GetByLabel("Clé de gestion").FillAsync(keys.ManagerKey);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Se connecter" }).ClickAsync();
+        await page.WaitForURLAsync("**/dashboard");
+        Assert.DoesNotContain(keys.ManagerKey, page.Url);
+
+        // The chart and its table.
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Absences aux rendez-vous", Level = 1 })).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Img, new() { Name = "Taux d'absence par semaine" })).ToBeVisibleAsync();
+        var weeks = page.GetByRole(AriaRole.Table, new() { Name = "Détail : taux d'absence par semaine" });
+        await Assertions.Expect(weeks).ToBeVisibleAsync();
+        Assert.Equal(13, await weeks.Locator("tbody tr").CountAsync()); // this week and the 12 before
+        await Assertions.Expect(page.GetByText("La différence est statistiquement significative")).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Échecs d'envoi récents" })).ToBeVisibleAsync();
+
+        var cookie = Assert.Single(await context.CookiesAsync(), c => c.Name == "rappel_manager");
+        Assert.True(cookie.HttpOnly);
+        Assert.Equal(SameSiteAttribute.Strict, cookie.SameSite);
+        Assert.Equal("/dashboard", cookie.Path);
+
+        await SaveScreenshotAsync(page);
+
+        // Another period, chosen with the form.
+        await page.Locator("#from").FillAsync("2026-10-05");
+        await page.Locator("#to").FillAsync("2026-10-18");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Afficher" }).ClickAsync();
+        await page.WaitForURLAsync("**/dashboard?from=2026-10-05&to=2026-10-18");
+        Assert.Equal(2, await weeks.Locator("tbody tr").CountAsync());
+        await Assertions.Expect(weeks.Locator("tbody tr").First.Locator("th")).ToHaveTextAsync("S41 · 5 oct.");
+
+        // The CSV of that period.
+        var download = await page.RunAndWaitForDownloadAsync(() =>
+            page.Locator("section[aria-labelledby=semaines]").GetByRole(AriaRole.Link, new() { Name = "Télécharger ce tableau (CSV, Excel)" }).ClickAsync());
+        Assert.Equal("absences_2026-10-05_2026-10-18_week.csv", download.SuggestedFilename);
+        var bytes = await File.ReadAllBytesAsync((await download.PathAsync())!);
+        Assert.Equal([0xEF, 0xBB, 0xBF], bytes[..3]);
+        var lines = Encoding.UTF8.GetString(bytes, 3, bytes.Length - 3).Split("\r\n");
+        Assert.Equal("Clé;Semaine;Rendez-vous;Honorés;Absents;Excusés;Annulés;Sans issue;Taux d'absence", lines[0]);
+        Assert.StartsWith("2026-W41;semaine du 5 oct. 2026;225;", lines[1]);
+        Assert.Matches(@";0,\d{4}$", lines[1]);
+        Assert.StartsWith("Total;du 05/10/2026 au 18/10/2026;450;", lines[3]);
+
+        // Logging out: the cookie is gone, and so is the data.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Se déconnecter" }).ClickAsync();
+        await page.WaitForURLAsync("**/dashboard/login");
+        Assert.DoesNotContain(await context.CookiesAsync(), c => c.Name == "rappel_manager");
+        await page.GotoAsync("/dashboard?from=2026-10-05&to=2026-10-18");
+        Assert.EndsWith("/dashboard/login", page.Url);
+        Assert.True(consoleErrors.Count == 0, string.Join("\n", consoleErrors)); // among others, no Content-Security-Policy violation
+    }
+
+    [Fact]
+    public async Task A_browser_without_the_cookie_gets_no_data_not_even_the_CSV()
+    {
+        await using var context = await fixture.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = fixture.BaseUrl });
+        var page = await context.NewPageAsync();
+
+        var response = await page.GotoAsync("/dashboard/export.csv?from=2026-10-05&to=2026-10-18&by=week");
+
+        Assert.EndsWith("/dashboard/login", page.Url);
+        Assert.Equal("text/html; charset=utf-8", response!.Headers["content-type"]);
+        Assert.DoesNotContain("2026-W41", await page.ContentAsync());
+        Assert.Equal(401, (await page.APIRequest.GetAsync("/v1/stats/no-show?from=2026-10-05&to=2026-10-18")).Status);
+    }
+
+    /// <summary>Into the test's output, and into docs/ when DASHBOARD_SCREENSHOT names a file (see docs/dashboard.md).</summary>
+    private static async Task SaveScreenshotAsync(IPage page)
+    {
+        var bytes = await page.ScreenshotAsync(new PageScreenshotOptions { FullPage = true });
+        await File.WriteAllBytesAsync(Path.Combine(AppContext.BaseDirectory, "dashboard.png"), bytes);
+        if (Environment.GetEnvironmentVariable("DASHBOARD_SCREENSHOT") is { Length: > 0 } path)
+        {
+            await File.WriteAllBytesAsync(path, bytes);
+        }
+    }
+}

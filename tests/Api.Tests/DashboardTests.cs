@@ -1,0 +1,286 @@
+using System.Net;
+using System.Text;
+using Dapper;
+using Microsoft.AspNetCore.Mvc.Testing;
+using RappelRdv.Contracts;
+
+namespace RappelRdv.Api.Tests;
+
+/// <summary>The dashboard over HTTP, as a browser would send it (the browser itself is in DashboardBrowserTests).</summary>
+public sealed class DashboardTests(ApiFactory api) : IClassFixture<ApiFactory>, IAsyncLifetime
+{
+    private TenantKeys keys = null!;
+    private long tenantId;
+
+    public async Task InitializeAsync()
+    {
+        await api.Database.ResetAsync();
+        api.Clock.AdjustTime(new DateTimeOffset(2026, 11, 27, 9, 0, 0, TimeSpan.Zero));
+        keys = await api.CreateTenantAsync("var", new { slug = "var", name = "Département du Var", holdoutPercent = 10 });
+        tenantId = await StatsFixtures.TenantIdAsync(api.Database, "var");
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    private HttpClient Browser(string baseAddress = "http://localhost") =>
+        api.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false, BaseAddress = new Uri(baseAddress) });
+
+    private static HttpRequestMessage Post(string path, string? key = null, string? origin = "http://localhost", string? fetchSite = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, path)
+        {
+            Content = new FormUrlEncodedContent(key is null ? [] : [new KeyValuePair<string, string>("key", key)]),
+        };
+        if (origin is not null)
+        {
+            request.Headers.Add("Origin", origin);
+        }
+
+        if (fetchSite is not null)
+        {
+            request.Headers.Add("Sec-Fetch-Site", fetchSite);
+        }
+
+        return request;
+    }
+
+    private async Task<HttpResponseMessage> GetWithCookieAsync(string path, string? key = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Add("Cookie", $"rappel_manager={key ?? keys.ManagerKey}");
+        return await Browser().SendAsync(request);
+    }
+
+    [Theory]
+    [InlineData("/dashboard")]
+    [InlineData("/dashboard?from=2026-01-01&to=2026-03-31")]
+    [InlineData("/dashboard/export.csv?from=2026-01-01&to=2026-03-31&by=week")]
+    public async Task Without_the_cookie_the_dashboard_sends_to_the_login_form_and_shows_no_data(string path)
+    {
+        var response = await Browser().GetAsync(path);
+        var withBadCookie = await GetWithCookieAsync(path, keys.ManagerKey[..^4] + "abcd");
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal("/dashboard/login", response.Headers.Location?.OriginalString);
+        Assert.Empty(await response.Content.ReadAsByteArrayAsync());
+        Assert.Equal(HttpStatusCode.Redirect, withBadCookie.StatusCode);
+    }
+
+    [Fact]
+    public async Task The_login_form_is_french_and_accessible()
+    {
+        var response = await Browser().GetAsync("/dashboard/login");
+        var html = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("<html lang=\"fr\">", html);
+        Assert.Contains("<label for=\"key\">Clé de gestion</label>", html);
+        Assert.Contains("method=\"post\" action=\"/dashboard/login\"", html);
+        Assert.Equal("no-store", response.Headers.CacheControl?.ToString());
+    }
+
+    [Fact]
+    public async Task Logging_in_sets_an_HttpOnly_SameSite_Strict_cookie_for_the_dashboard_only()
+    {
+        var response = await Browser().SendAsync(Post("/dashboard/login", keys.ManagerKey));
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal("/dashboard", response.Headers.Location?.OriginalString);
+        var cookie = Assert.Single(response.Headers.GetValues("Set-Cookie"));
+        Assert.StartsWith($"rappel_manager={keys.ManagerKey};", cookie);
+        Assert.Contains("path=/dashboard", cookie);
+        Assert.Contains("httponly", cookie);
+        Assert.Contains("samesite=strict", cookie);
+        Assert.DoesNotContain("secure", cookie);
+    }
+
+    [Fact]
+    public async Task Over_https_the_cookie_is_Secure()
+    {
+        var response = await Browser("https://localhost").SendAsync(Post("/dashboard/login", keys.ManagerKey, origin: "https://localhost"));
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Contains("secure", Assert.Single(response.Headers.GetValues("Set-Cookie")));
+    }
+
+    [Fact]
+    public async Task The_apiKey_opens_the_dashboard_too()
+    {
+        var login = await Browser().SendAsync(Post("/dashboard/login", keys.ApiKey));
+        var page = await GetWithCookieAsync("/dashboard", keys.ApiKey);
+
+        Assert.Equal(HttpStatusCode.Redirect, login.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_wrong_key_shows_the_form_again_with_a_message_and_sets_no_cookie()
+    {
+        var response = await Browser().SendAsync(Post("/dashboard/login", "rrm_var_not-the-key"));
+        var html = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Contains("Clé inconnue", html);
+        Assert.Contains("role=\"alert\"", html);
+        Assert.False(response.Headers.Contains("Set-Cookie"));
+    }
+
+    [Theory]
+    [InlineData(null, null)]
+    [InlineData("https://attacker.example", null)]
+    [InlineData("null", null)]
+    [InlineData("http://localhost", "cross-site")]
+    [InlineData(null, "same-site")]
+    public async Task A_form_posted_from_another_site_is_refused(string? origin, string? fetchSite)
+    {
+        var login = await Browser().SendAsync(Post("/dashboard/login", keys.ManagerKey, origin, fetchSite));
+        var logout = await Browser().SendAsync(Post("/dashboard/logout", origin: origin, fetchSite: fetchSite));
+
+        Assert.Equal(HttpStatusCode.Forbidden, login.StatusCode);
+        Assert.False(login.Headers.Contains("Set-Cookie"));
+        Assert.Equal(HttpStatusCode.Forbidden, logout.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_form_from_the_public_address_behind_a_proxy_is_accepted()
+    {
+        var response = await Browser().SendAsync(Post("/dashboard/login", keys.ManagerKey, origin: "http://rappel.test"));
+        var fromFetchMetadata = await Browser().SendAsync(Post("/dashboard/login", keys.ManagerKey, origin: null, fetchSite: "same-origin"));
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, fromFetchMetadata.StatusCode);
+    }
+
+    [Fact]
+    public async Task Logging_out_clears_the_cookie()
+    {
+        var response = await Browser().SendAsync(Post("/dashboard/logout"));
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal("/dashboard/login", response.Headers.Location?.OriginalString);
+        var cookie = Assert.Single(response.Headers.GetValues("Set-Cookie"));
+        Assert.StartsWith("rappel_manager=;", cookie);
+        Assert.Contains("expires=Thu, 01 Jan 1970", cookie);
+        Assert.Contains("path=/dashboard", cookie);
+    }
+
+    [Fact]
+    public async Task The_page_shows_every_breakdown_with_a_table_beside_each_chart()
+    {
+        await StatsFixtures.AddAsync(api.Database, tenantId, "2026-11-02T09:00:00Z", outcome: "honoured", service: "RSA <script>", confirmed: true);
+        await StatsFixtures.AddAsync(api.Database, tenantId, "2026-11-03T09:00:00Z", outcome: "no_show", service: "PMI", channel: "voice");
+        await StatsFixtures.AddAsync(api.Database, tenantId, "2026-11-04T09:00:00Z", outcome: "no_show", holdout: true);
+        await StatsFixtures.AddAsync(api.Database, tenantId, "2026-11-05T09:00:00Z");  // past, outcome still unknown
+
+        var response = await GetWithCookieAsync("/dashboard");
+        var html = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
+        Assert.StartsWith("<!doctype html><html lang=\"fr\">", html);
+        Assert.Contains("<h1>Absences aux rendez-vous</h1>", html);
+        Assert.Contains("Département du Var", html);
+        foreach (var heading in new[] { "Taux d'absence par semaine", "Taux d'absence par service", "Taux d'absence par canal de rappel",
+                     "Rendez-vous confirmés ou non", "Avec ou sans rappel (groupe témoin)", "Échecs d'envoi récents" })
+        {
+            Assert.Contains($">{heading.Replace("'", "&#39;", StringComparison.Ordinal)}</h2>", html);
+        }
+
+        Assert.Equal(5, CountOf(html, "<svg "));
+        Assert.Equal(5, CountOf(html, "role=\"img\""));
+        Assert.Equal(5, CountOf(html, "<caption>Détail"));
+        Assert.Contains("RSA &lt;script&gt;", html);
+        Assert.DoesNotContain("<script", html);
+        Assert.Contains("Échantillon trop petit pour conclure", html);
+        Assert.Contains("<dt>Passés sans issue renseignée</dt><dd>1</dd>", html);
+        Assert.Contains("<dd>66,7\u00A0%</dd>", html); // 2 no-shows out of 3
+        Assert.Contains("default-src 'none'", response.Headers.GetValues("Content-Security-Policy").Single());
+    }
+
+    [Fact]
+    public async Task Delivery_failures_show_a_masked_phone_and_no_name()
+    {
+        await StatsFixtures.AddAsync(api.Database, tenantId, "2026-11-30T09:00:00Z", phone: "+33698765432");
+        await using (var connection = await api.Database.DataSource.OpenConnectionAsync())
+        {
+            await connection.ExecuteAsync(
+                """
+                update appointments set first_name = 'Awa', last_name = 'Diallo';
+                insert into messages (id, appointment_id, tenant_id, kind, channel, plan_version, due_at, status, error, created_at, updated_at)
+                select gen_random_uuid(), id, tenant_id, 'reminder', 'sms', 1, now(), 'failed',
+                       '21211: The ''To'' number +33698765432 is not a valid phone number', now(), '2026-11-26T10:05:00Z'
+                from appointments
+                """);
+        }
+
+        var html = await (await GetWithCookieAsync("/dashboard")).Content.ReadAsStringAsync();
+
+        Assert.Contains("+336******32", html);
+        Assert.Contains("26/11/2026 à 11h05", html); // local time
+        Assert.DoesNotContain("98765432", html);
+        Assert.DoesNotContain("Diallo", html);
+        Assert.DoesNotContain("Awa", html);
+    }
+
+    [Fact]
+    public async Task The_period_filter_is_a_plain_GET_form()
+    {
+        await StatsFixtures.AddAsync(api.Database, tenantId, "2026-02-03T09:00:00Z", outcome: "no_show");
+
+        var chosen = await (await GetWithCookieAsync("/dashboard?from=2026-02-01&to=2026-02-28")).Content.ReadAsStringAsync();
+        var invalid = await (await GetWithCookieAsync("/dashboard?from=2026-02-28&to=2026-02-01")).Content.ReadAsStringAsync();
+
+        Assert.Contains("<form method=\"get\" action=\"/dashboard\"", chosen);
+        Assert.Contains("name=\"from\" value=\"2026-02-01\"", chosen);
+        Assert.Contains("name=\"to\" value=\"2026-02-28\"", chosen);
+        Assert.Contains("<th scope=\"row\">S06 · 2 févr.</th>", chosen);
+        Assert.Contains("href=\"/dashboard/export.csv?from=2026-02-01&amp;to=2026-02-28&amp;by=service\"", chosen);
+        Assert.Contains("Période invalide", invalid);
+        Assert.Contains("name=\"to\" value=\"2026-11-27\"", invalid); // the default period, up to today
+    }
+
+    [Fact]
+    public async Task The_CSV_opens_in_french_Excel()
+    {
+        await StatsFixtures.AddAsync(api.Database, tenantId, "2026-02-03T09:00:00Z", outcome: "no_show", service: "RSA; insertion");
+        await StatsFixtures.AddAsync(api.Database, tenantId, "2026-02-03T10:00:00Z", outcome: "honoured", service: "=1+1");
+        await StatsFixtures.AddAsync(api.Database, tenantId, "2026-02-03T11:00:00Z", outcome: "honoured", service: "=1+1");
+
+        var response = await GetWithCookieAsync("/dashboard/export.csv?from=2026-02-01&to=2026-02-28&by=service");
+        var bytes = await response.Content.ReadAsByteArrayAsync();
+        var text = Encoding.UTF8.GetString(bytes, 3, bytes.Length - 3);
+        var lines = text.Split("\r\n");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/csv", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("attachment", response.Content.Headers.ContentDisposition?.DispositionType);
+        Assert.Equal("absences_2026-02-01_2026-02-28_service.csv", response.Content.Headers.ContentDisposition?.FileNameStar);
+        Assert.Equal([0xEF, 0xBB, 0xBF], bytes[..3]);
+        Assert.Equal("Clé;Service;Rendez-vous;Honorés;Absents;Excusés;Annulés;Sans issue;Taux d'absence", lines[0]);
+        Assert.Equal("'=1+1;'=1+1;2;2;0;0;0;0;0,0000", lines[1]);
+        Assert.Equal("\"RSA; insertion\";\"RSA; insertion\";1;0;1;0;0;0;1,0000", lines[2]);
+        Assert.Equal("Total;du 01/02/2026 au 28/02/2026;3;2;1;0;0;0;0,3333", lines[3]);
+        Assert.Equal("", lines[4]);
+        Assert.DoesNotContain("\n", text.Replace("\r\n", "", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_bad_export_parameter_is_a_400_naming_it()
+    {
+        var response = await GetWithCookieAsync("/dashboard/export.csv?from=2026-02-01&to=2026-02-28&by=day");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("\"by\"", await response.Content.ReadAsStringAsync());
+    }
+
+    private static int CountOf(string text, string part)
+    {
+        var count = 0;
+        for (var i = text.IndexOf(part, StringComparison.Ordinal); i >= 0; i = text.IndexOf(part, i + part.Length, StringComparison.Ordinal))
+        {
+            count++;
+        }
+
+        return count;
+    }
+}

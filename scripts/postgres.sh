@@ -43,7 +43,17 @@ pg_start() {
   bin=$(pg_bindir) || return 1
   mkdir -p "$data"
   data=$(cd "$data" && pwd)
-  [[ $(id -u) -eq 0 ]] && { id postgres >/dev/null 2>&1 || pg_as_owner true; chown postgres "$data"; chmod 700 "$data"; }
+  if [[ $(id -u) -eq 0 ]]; then
+    id postgres >/dev/null 2>&1 || pg_as_owner true
+    chown postgres "$data"; chmod 700 "$data"
+    # The cluster runs as 'postgres', which must be able to reach its data directory: a checkout
+    # under a private folder (mktemp -d makes them 700) gets the traverse bit only, not read.
+    local dir=$data
+    while ! runuser -u postgres -- test -x "$data" 2>/dev/null && [[ "$dir" != "/" ]]; do
+      dir=$(dirname "$dir")
+      runuser -u postgres -- test -x "$dir" 2>/dev/null || { chmod o+x "$dir"; echo "Gave others the traverse bit on $dir (for PostgreSQL)." >&2; }
+    done
+  fi
 
   if [[ ! -f "$data/cluster/PG_VERSION" ]]; then
     password=$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24)

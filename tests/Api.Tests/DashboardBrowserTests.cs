@@ -102,7 +102,7 @@ public sealed class DashboardBrowserTests(DashboardBrowserFixture fixture) : ICl
 
         await page.GetByLabel("Clé de gestion").FillAsync(keys.ManagerKey);
         await page.GetByRole(AriaRole.Button, new() { Name = "Se connecter" }).ClickAsync();
-        await page.WaitForURLAsync("**/dashboard");
+        await page.WaitForURLAsync("**/dashboard", new() { WaitUntil = WaitUntilState.DOMContentLoaded });
         Assert.DoesNotContain(keys.ManagerKey, page.Url);
 
         // The chart and its table.
@@ -125,7 +125,7 @@ public sealed class DashboardBrowserTests(DashboardBrowserFixture fixture) : ICl
         await page.Locator("#from").FillAsync("2026-10-05");
         await page.Locator("#to").FillAsync("2026-10-18");
         await page.GetByRole(AriaRole.Button, new() { Name = "Afficher" }).ClickAsync();
-        await page.WaitForURLAsync("**/dashboard?from=2026-10-05&to=2026-10-18");
+        await page.WaitForURLAsync("**/dashboard?from=2026-10-05&to=2026-10-18", new() { WaitUntil = WaitUntilState.DOMContentLoaded });
         Assert.Equal(2, await weeks.Locator("tbody tr").CountAsync());
         await Assertions.Expect(weeks.Locator("tbody tr").First.Locator("th")).ToHaveTextAsync("S41 · 5 oct.");
 
@@ -143,7 +143,7 @@ public sealed class DashboardBrowserTests(DashboardBrowserFixture fixture) : ICl
 
         // Logging out: the cookie is gone, and so is the data.
         await page.GetByRole(AriaRole.Button, new() { Name = "Se déconnecter" }).ClickAsync();
-        await page.WaitForURLAsync("**/dashboard/login");
+        await page.WaitForURLAsync("**/dashboard/login", new() { WaitUntil = WaitUntilState.DOMContentLoaded });
         Assert.DoesNotContain(await context.CookiesAsync(), c => c.Name == "rappel_manager");
         await page.GotoAsync("/dashboard?from=2026-10-05&to=2026-10-18");
         Assert.EndsWith("/dashboard/login", page.Url);

@@ -102,7 +102,7 @@ public sealed class DashboardBrowserTests(DashboardBrowserFixture fixture) : ICl
 
         await page.GetByLabel("Clé de gestion").FillAsync(keys.ManagerKey);
         await page.GetByRole(AriaRole.Button, new() { Name = "Se connecter" }).ClickAsync();
-        await page.WaitForURLAsync("**/dashboard", new() { WaitUntil = WaitUntilState.DOMContentLoaded });
+        await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/dashboard$"));
         Assert.DoesNotContain(keys.ManagerKey, page.Url);
 
         // The chart and its table.
@@ -110,7 +110,7 @@ public sealed class DashboardBrowserTests(DashboardBrowserFixture fixture) : ICl
         await Assertions.Expect(page.GetByRole(AriaRole.Img, new() { Name = "Taux d'absence par semaine" })).ToBeVisibleAsync();
         var weeks = page.GetByRole(AriaRole.Table, new() { Name = "Détail : taux d'absence par semaine" });
         await Assertions.Expect(weeks).ToBeVisibleAsync();
-        Assert.Equal(13, await weeks.Locator("tbody tr").CountAsync()); // this week and the 12 before
+        await Assertions.Expect(weeks.Locator("tbody tr")).ToHaveCountAsync(13); // this week and the 12 before
         await Assertions.Expect(page.GetByText("La différence est statistiquement significative")).ToBeVisibleAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Échecs d'envoi récents" })).ToBeVisibleAsync();
 
@@ -125,8 +125,8 @@ public sealed class DashboardBrowserTests(DashboardBrowserFixture fixture) : ICl
         await page.Locator("#from").FillAsync("2026-10-05");
         await page.Locator("#to").FillAsync("2026-10-18");
         await page.GetByRole(AriaRole.Button, new() { Name = "Afficher" }).ClickAsync();
-        await page.WaitForURLAsync("**/dashboard?from=2026-10-05&to=2026-10-18", new() { WaitUntil = WaitUntilState.DOMContentLoaded });
-        Assert.Equal(2, await weeks.Locator("tbody tr").CountAsync());
+        await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex(@"/dashboard\?from=2026-10-05&to=2026-10-18$"));
+        await Assertions.Expect(weeks.Locator("tbody tr")).ToHaveCountAsync(2);
         await Assertions.Expect(weeks.Locator("tbody tr").First.Locator("th")).ToHaveTextAsync("S41 · 5 oct.");
 
         // The CSV of that period.
@@ -143,7 +143,7 @@ public sealed class DashboardBrowserTests(DashboardBrowserFixture fixture) : ICl
 
         // Logging out: the cookie is gone, and so is the data.
         await page.GetByRole(AriaRole.Button, new() { Name = "Se déconnecter" }).ClickAsync();
-        await page.WaitForURLAsync("**/dashboard/login", new() { WaitUntil = WaitUntilState.DOMContentLoaded });
+        await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/dashboard/login$"));
         Assert.DoesNotContain(await context.CookiesAsync(), c => c.Name == "rappel_manager");
         await page.GotoAsync("/dashboard?from=2026-10-05&to=2026-10-18");
         Assert.EndsWith("/dashboard/login", page.Url);

@@ -81,18 +81,6 @@ internal static class WorkerSetup
         new(configuration["PublicBaseUrl"] is { Length: > 0 } url ? url : "http://127.0.0.1:5080");
 }
 
-/// <summary>Applies the schema before the Hangfire server starts (hosted services start in order).</summary>
-internal sealed class MigrationService(IConfiguration configuration, ILogger<MigrationService> logger) : IHostedService
-{
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        Database.Migrate(Database.GetConnectionString(configuration), logger);
-        return Task.CompletedTask;
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-}
-
 /// <summary>Registers the recurring jobs, and starts dispatch at once rather than at the next minute.</summary>
 internal sealed class RecurringJobsRegistration(IRecurringJobManager recurring) : IHostedService
 {

@@ -98,7 +98,7 @@ internal sealed class Dispatcher(
             return;
         }
 
-        var (channel, body) = Compose(draft);
+        var (channel, body) = Compose(draft, TenantSettings.FromJson(draft.Settings));
         await connection.ExecuteAsync(
             """
             update messages set body = @body, channel = @channel, attempts = attempts + 1, updated_at = @now
@@ -122,7 +122,7 @@ internal sealed class Dispatcher(
         var now = clock.GetUtcNow();
         var settings = TenantSettings.FromJson(m.Settings);
         var decision = SendRules.Decide(m, settings, now);
-        if (decision.Verdict == Verdict.Send && Compose(m) != (channel, body))
+        if (decision.Verdict == Verdict.Send && Compose(m, settings) != (channel, body))
         {
             // The appointment changed between the two steps: start again with the new text.
             decision = new SendDecision(Verdict.Defer, "changed while being prepared", now);
@@ -143,9 +143,8 @@ internal sealed class Dispatcher(
     }
 
     /// <summary>The channel and text of a message; for a call, the text it will speak, kept to show what was heard.</summary>
-    private static (string Channel, string Body) Compose(MessageSnapshot m)
+    private static (string Channel, string Body) Compose(MessageSnapshot m, TenantSettings settings)
     {
-        var settings = TenantSettings.FromJson(m.Settings);
         var context = new MessageContext(m.Service, m.StartsAt, settings.Zone, m.Mode, m.LocationName, m.LocationAddress, m.LocationPhone);
         var channel = m.Channel == Channels.Sms && (m.SmsUnusable || !m.PhoneIsMobile) ? Channels.Voice : m.Channel;
         return (channel, channel == Channels.Sms ? SmsTexts.For(m.Kind, context) : VoiceTexts.Announcement(m.Kind, context));

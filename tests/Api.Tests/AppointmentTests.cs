@@ -47,6 +47,41 @@ public sealed class AppointmentTests(ApiFactory api) : IClassFixture<ApiFactory>
     }
 
     [Fact]
+    public async Task The_answer_to_a_creation_is_what_GET_then_reads()
+    {
+        // The creation answers from what it wrote, without reading it back: it must be the same, to the byte,
+        // even with a clock finer than PostgreSQL's microseconds (the confirmation is due now).
+        api.Clock.Advance(TimeSpan.FromTicks(1_234_567));
+        var created = await agenda.PutAsJsonAsync("/v1/appointments/same-answer", Appointment(startsAt: "2026-11-28T10:15:00+01:00"));
+
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var answer = await created.Content.ReadAsStringAsync();
+        Assert.Equal(await agenda.GetStringAsync("/v1/appointments/same-answer"), answer);
+        Assert.Equal(3, (await created.Content.ReadFromJsonAsync<AppointmentView>())!.Messages.Count);
+    }
+
+    [Fact]
+    public async Task Creations_arriving_together_are_each_written_once_with_one_plan()
+    {
+        // 60 PUTs at once, 40 appointments: 20 of them pushed twice concurrently, as a retrying agenda would.
+        var ids = Enumerable.Range(0, 40).Select(i => $"burst-{i}").ToList();
+        var puts = ids.Concat(ids.Take(20)).Select(id => agenda.PutAsJsonAsync($"/v1/appointments/{id}", Appointment()));
+
+        var responses = await Task.WhenAll(puts);
+
+        Assert.All(responses, r => Assert.True(r.IsSuccessStatusCode, $"{r.StatusCode}"));
+        Assert.Equal(40, responses.Count(r => r.StatusCode == HttpStatusCode.Created));
+        await using var connection = await api.Database.DataSource.OpenConnectionAsync();
+        var perAppointment = (await connection.QueryAsync<(string ExternalId, long Messages)>(
+            """
+            select a.external_id, count(m.id) from appointments a left join messages m on m.appointment_id = a.id
+            where a.external_id like 'burst-%' group by a.external_id
+            """)).ToList();
+        Assert.Equal(40, perAppointment.Count);
+        Assert.All(perAppointment, a => Assert.Equal(3, a.Messages));
+    }
+
+    [Fact]
     public async Task A_landline_defaults_to_voice()
     {
         await agenda.PutAsJsonAsync("/v1/appointments/landline", Appointment(phone: "04 94 12 34 56"));

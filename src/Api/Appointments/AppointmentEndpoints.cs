@@ -48,7 +48,7 @@ internal static class AppointmentEndpoints
             return Problems.Conflict(result.Problem!);
         }
 
-        var view = await store.GetAsync(tenant.Id, externalId, cancellationToken);
+        var view = result.View ?? await store.GetAsync(tenant.Id, externalId, cancellationToken);
         return result.Outcome == WriteOutcome.Created
             ? TypedResults.Created($"/v1/appointments/{externalId}", view)
             : TypedResults.Ok(view);

@@ -7,6 +7,7 @@ using RappelRdv.Reminders.Appointments;
 using RappelRdv.Reminders.Database;
 using RappelRdv.Reminders.Tenants;
 using RappelRdv.Reminders.Twilio;
+using RappelRdv.Api.Tenants;
 using RappelRdv.Api.Twilio;
 using Microsoft.Extensions.Options;
 using Serilog;
@@ -48,6 +49,8 @@ internal static class ApiSetup
         services.AddSingleton(new WebhookPolicy(
             builder.Configuration.GetValue<bool?>("Webhooks:AllowPrivateNetworks") ?? builder.Environment.IsDevelopment()));
         services.AddSingleton<TenantDirectory>();
+        services.AddSingleton<TenantCache>();
+        services.AddHostedService<TenantChangeListener>();
         services.AddSingleton<AppointmentStore>();
         services.AddSingleton<RappelRdv.Api.Replies.ReplyHandler>();
         services.AddHostedService<MigrationService>();

@@ -1,9 +1,8 @@
 using System.Security.Claims;
 using System.Text.Encodings.Web;
-using Dapper;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
-using Npgsql;
+using RappelRdv.Api.Tenants;
 using RappelRdv.Reminders.Tenants;
 
 namespace RappelRdv.Api.Infrastructure;
@@ -28,7 +27,7 @@ internal static class ClaimsPrincipalExtensions
 
 /// <summary><c>Authorization: Bearer rra_…</c> or <c>rrm_…</c>: the tenant's agenda or manager key.</summary>
 internal sealed class TenantKeyAuthentication(
-    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, NpgsqlDataSource db)
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, TenantCache tenants)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string Name = "TenantKey";
@@ -46,11 +45,9 @@ internal sealed class TenantKeyAuthentication(
             return AuthenticateResult.Fail("Unknown key");
         }
 
-        await using var connection = await db.OpenConnectionAsync(Context.RequestAborted);
-        var tenant = await connection.QuerySingleOrDefaultAsync<KeyRow>(
-            "select id, name, settings::text as settings, webhook_secret, api_key_hash, manager_key_hash from tenants where slug = @slug",
-            new { slug });
-        if (tenant is null || !TenantSecrets.Matches(key, role == KeyRole.Api ? tenant.ApiKeyHash : tenant.ManagerKeyHash))
+        var tenant = await tenants.FindAsync(
+            slug, t => TenantSecrets.Matches(key, role == KeyRole.Api ? t.ApiKeyHash : t.ManagerKeyHash), Context.RequestAborted);
+        if (tenant is null)
         {
             return AuthenticateResult.Fail("Unknown key");
         }
@@ -75,8 +72,6 @@ internal sealed class TenantKeyAuthentication(
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
         Problems.Write(Context, StatusCodes.Status403Forbidden, "This key cannot do that",
             "The manager key only reads statistics and the dashboard; writing needs the apiKey.");
-
-    private sealed record KeyRow(long Id, string Name, string Settings, string WebhookSecret, byte[] ApiKeyHash, byte[] ManagerKeyHash);
 
     internal static string? BearerToken(HttpRequest request)
     {

@@ -68,7 +68,8 @@ internal static class TenantEndpoints
     }
 
     private static async Task<IResult> Update(
-        string slug, HttpRequest request, NpgsqlDataSource db, TimeProvider clock, WebhookPolicy configuration, CancellationToken cancellationToken)
+        string slug, HttpRequest request, NpgsqlDataSource db, TenantCache cache, TimeProvider clock, WebhookPolicy configuration,
+        CancellationToken cancellationToken)
     {
         var (body, raw, error) = await JsonBody.ReadWithRawAsync<TenantRequest>(request, cancellationToken);
         if (error is not null)
@@ -87,6 +88,8 @@ internal static class TenantEndpoints
         var updated = await connection.ExecuteAsync(
             "update tenants set name = @name, settings = @settings::jsonb, updated_at = @now where slug = @slug",
             new { slug, name = body!.Name, settings = settings.ToJson(), now = clock.GetUtcNow() });
+        // Other Apis hear of it through tenant_changed; this one forgets it now, before answering.
+        cache.Forget(slug);
         return updated == 0 ? Problems.NotFound($"No tenant '{slug}'.") : TypedResults.Ok(ToView(slug, body.Name!, settings));
     }
 
@@ -100,7 +103,7 @@ internal static class TenantEndpoints
             : TypedResults.Ok(ToView(slug, row.Name, TenantSettings.FromJson(row.Settings)));
     }
 
-    private static async Task<IResult> RotateKeys(string slug, NpgsqlDataSource db, TimeProvider clock, CancellationToken cancellationToken)
+    private static async Task<IResult> RotateKeys(string slug, NpgsqlDataSource db, TenantCache cache, TimeProvider clock, CancellationToken cancellationToken)
     {
         var keys = new TenantKeys(slug, TenantSecrets.NewKey(KeyRole.Api, slug),
             TenantSecrets.NewKey(KeyRole.Manager, slug), TenantSecrets.NewWebhookSecret());
@@ -119,6 +122,7 @@ internal static class TenantEndpoints
                 webhookSecret = keys.WebhookSecret,
                 now = clock.GetUtcNow(),
             });
+        cache.Forget(slug);
         return updated == 0 ? Problems.NotFound($"No tenant '{slug}'.") : TypedResults.Ok(keys);
     }
 

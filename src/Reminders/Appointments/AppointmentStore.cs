@@ -16,7 +16,8 @@ public enum WriteOutcome
     Conflict,
 }
 
-public sealed record WriteResult(WriteOutcome Outcome, long AppointmentId = 0, string? Problem = null);
+/// <param name="View">The appointment as written, when the write could tell it without reading it back (a creation).</param>
+public sealed record WriteResult(WriteOutcome Outcome, long AppointmentId = 0, string? Problem = null, AppointmentView? View = null);
 
 /// <summary>
 /// Every change an agenda makes to an appointment, and the messages it plans or stops.
@@ -39,6 +40,13 @@ public sealed partial class AppointmentStore(NpgsqlDataSource db, TimeProvider c
     {
         var now = clock.GetUtcNow();
         var hash = data.ContentHash();
+        // Most PUTs of an agenda's sync create: try that first (AppointmentStore.Creation.cs). When the
+        // appointment exists, the path below, under its row lock, decides what changes.
+        if (await TryCreateAsync(tenantId, settings, externalId, data, hash, source, sourceUpdatedAt, now) is { } created)
+        {
+            return created;
+        }
+
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
@@ -219,7 +227,7 @@ public sealed partial class AppointmentStore(NpgsqlDataSource db, TimeProvider c
             select m.id, m.kind, m.channel, m.due_at, m.status, m.sent_at, m.provider_id, m.segments, m.error, m.direction
             from messages m join appointments a on a.id = m.appointment_id
             where a.tenant_id = @tenantId and a.external_id = @externalId
-            order by m.due_at, m.created_at;
+            order by m.due_at, m.created_at, m.id;
             """,
             new { tenantId, externalId });
         var row = await results.ReadSingleOrDefaultAsync<ViewRow>();
@@ -281,31 +289,47 @@ public sealed partial class AppointmentStore(NpgsqlDataSource db, TimeProvider c
 
     internal static Task InsertMessagesAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, long tenantId, long appointmentId, int planVersion,
-        IReadOnlyList<PlannedMessage> plan, DateTimeOffset now) =>
-        plan.Count == 0
-            ? Task.CompletedTask
-            : connection.ExecuteAsync(
-                // One statement for the whole plan: the arrays are zipped by unnest.
-                """
-                insert into messages (id, appointment_id, tenant_id, kind, channel, step, only_if_unconfirmed, plan_version,
-                    due_at, status, error, created_at, updated_at)
-                select unnest(@ids), @appointmentId, @tenantId, unnest(@kinds), unnest(@channels), unnest(@steps),
-                       unnest(@onlyIfUnconfirmed), @planVersion, unnest(@dueAts), unnest(@statuses), unnest(@errors), @now, @now
-                """,
-                new
-                {
-                    ids = plan.Select(_ => Guid.CreateVersion7(now)).ToArray(),
-                    appointmentId,
-                    tenantId,
-                    kinds = plan.Select(m => m.Kind).ToArray(),
-                    channels = plan.Select(m => m.Channel).ToArray(),
-                    steps = plan.Select(m => m.Step).ToArray(),
-                    onlyIfUnconfirmed = plan.Select(m => m.OnlyIfUnconfirmed).ToArray(),
-                    planVersion,
-                    dueAts = plan.Select(m => m.DueAt.ToUniversalTime()).ToArray(),
-                    statuses = plan.Select(m => m.SkipReason is null ? MessageStatus.Pending : MessageStatus.Skipped).ToArray(),
-                    errors = plan.Select(m => m.SkipReason).ToArray(),
-                    now,
-                },
-                transaction);
+        IReadOnlyList<PlannedMessage> plan, DateTimeOffset now)
+    {
+        if (plan.Count == 0)
+        {
+            return Task.CompletedTask;
+        }
+
+        var rows = PlanRows.From(plan, now);
+        return connection.ExecuteAsync(
+            // One statement for the whole plan: the arrays are zipped by unnest.
+            """
+            insert into messages (id, appointment_id, tenant_id, kind, channel, step, only_if_unconfirmed, plan_version,
+                due_at, status, error, created_at, updated_at)
+            select p.id, @appointmentId, @tenantId, p.kind, p.channel, p.step, p.only_if_unconfirmed, @planVersion, p.due_at, p.status, p.error, @now, @now
+            from unnest(@Ids, @Kinds, @Channels, @Steps, @OnlyIfUnconfirmed, @DueAts, @Statuses, @Errors)
+                as p(id, kind, channel, step, only_if_unconfirmed, due_at, status, error)
+            """,
+            new
+            {
+                appointmentId, tenantId, planVersion, now,
+                rows.Ids, rows.Kinds, rows.Channels, rows.Steps, rows.OnlyIfUnconfirmed, rows.DueAts, rows.Statuses, rows.Errors,
+            },
+            transaction);
+    }
+
+    /// <summary>A plan as the columns of its <c>messages</c> rows, for one <c>unnest</c>.</summary>
+    internal sealed record PlanRows(
+        Guid[] Ids, string[] Kinds, string[] Channels, int?[] Steps, bool[] OnlyIfUnconfirmed, DateTime[] DueAts,
+        string[] Statuses, string?[] Errors)
+    {
+        public static PlanRows From(IReadOnlyList<PlannedMessage> plan, DateTimeOffset now) => new(
+            [.. plan.Select(_ => Guid.CreateVersion7(now))],
+            [.. plan.Select(m => m.Kind)],
+            [.. plan.Select(m => m.Channel)],
+            [.. plan.Select(m => m.Step)],
+            [.. plan.Select(m => m.OnlyIfUnconfirmed)],
+            [.. plan.Select(m => Timestamps.Stored(m.DueAt).UtcDateTime)],
+            [.. plan.Select(m => m.SkipReason is null ? MessageStatus.Pending : MessageStatus.Skipped)],
+            [.. plan.Select(m => m.SkipReason)]);
+
+        public IEnumerable<MessageView> Views() => Ids.Select((id, i) =>
+            new MessageView(id, Kinds[i], Channels[i], DueAts[i].AsUtc(), Statuses[i], null, null, null, Errors[i]));
+    }
 }

@@ -41,6 +41,14 @@ public static class Database
                 builder.ConnectionStringBuilder.MaxAutoPrepare = 64;
             }
 
+            // Nothing taken from this pool leaves session state behind (no SET, no session lock, no temporary
+            // table, LISTEN only on the connection that never returns): resetting each connection as it goes
+            // back cost PostgreSQL six more statements per request.
+            if (!connectionString.Contains("No Reset On Close", StringComparison.OrdinalIgnoreCase))
+            {
+                builder.ConnectionStringBuilder.NoResetOnClose = true;
+            }
+
             return builder.Build();
         });
         return services;

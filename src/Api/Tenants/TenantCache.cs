@@ -1,0 +1,161 @@
+using System.Collections.Concurrent;
+using Dapper;
+using Npgsql;
+
+namespace RappelRdv.Api.Tenants;
+
+/// <summary>
+/// The tenants this Api authenticated lately, so that a request does not pay a database round trip
+/// to check its key. Safe only while <see cref="TenantChangeListener"/> hears every change: each
+/// update or delete of a tenant notifies <c>tenant_changed</c> when it commits (migration 0005),
+/// and the entry is forgotten. While the listener is not connected, nothing is served from here.
+/// </summary>
+internal sealed class TenantCache(NpgsqlDataSource db, TimeProvider clock)
+{
+    /// <summary>A safety net: even a change that was somehow not heard stops counting after this.</summary>
+    public static readonly TimeSpan TimeToLive = TimeSpan.FromSeconds(60);
+
+    private readonly ConcurrentDictionary<string, Entry> entries = new(StringComparer.Ordinal);
+    private long generation;
+    private volatile bool listening;
+
+    internal sealed record KeyRow(long Id, string Name, string Settings, string WebhookSecret, byte[] ApiKeyHash, byte[] ManagerKeyHash);
+
+    private sealed record Entry(KeyRow Row, DateTimeOffset Expires);
+
+    /// <summary>
+    /// The tenant whose key this is, or null. A key that does not match what is cached is checked
+    /// again against the database: it may be a key just rotated by another Api.
+    /// </summary>
+    public async Task<KeyRow?> FindAsync(string slug, Func<KeyRow, bool> keyMatches, CancellationToken cancellationToken)
+    {
+        if (listening && entries.TryGetValue(slug, out var entry) && entry.Expires > clock.GetUtcNow() && keyMatches(entry.Row))
+        {
+            return entry.Row;
+        }
+
+        // A change heard while we read makes what we read suspect: then it is used once, not kept.
+        var before = Interlocked.Read(ref generation);
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var row = await connection.QuerySingleOrDefaultAsync<KeyRow>(
+            "select id, name, settings::text as settings, webhook_secret, api_key_hash, manager_key_hash from tenants where slug = @slug",
+            new { slug });
+        if (row is null || !keyMatches(row))
+        {
+            // Wrong keys and unknown slugs are not remembered: a caller could otherwise fill the memory with them.
+            return null;
+        }
+
+        if (listening && Interlocked.Read(ref generation) == before)
+        {
+            entries[slug] = new Entry(row, clock.GetUtcNow() + TimeToLive);
+        }
+
+        return row;
+    }
+
+    /// <summary>This tenant changed (or may have): the next request reads it again.</summary>
+    public void Forget(string slug)
+    {
+        Interlocked.Increment(ref generation);
+        if (slug.Length == 0)
+        {
+            entries.Clear();   // the table was truncated
+        }
+        else
+        {
+            entries.TryRemove(slug, out _);
+        }
+    }
+
+    /// <summary>Whether changes are heard; when they stop being heard, everything known is forgotten.</summary>
+    public void SetListening(bool value)
+    {
+        Interlocked.Increment(ref generation);
+        listening = value;
+        if (!value)
+        {
+            entries.Clear();
+        }
+    }
+}
+
+/// <summary>Listens to <c>tenant_changed</c> on one dedicated connection and keeps <see cref="TenantCache"/> honest.</summary>
+internal sealed class TenantChangeListener(NpgsqlDataSource db, TenantCache cache, ILogger<TenantChangeListener> logger)
+    : BackgroundService
+{
+    public const string Channel = "tenant_changed";
+
+    // A connection that died quietly is found by this ping, within this delay.
+    private static readonly TimeSpan PingInterval = TimeSpan.FromSeconds(15);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var retryDelay = TimeSpan.FromSeconds(1);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await using var connection = await db.OpenConnectionAsync(stoppingToken);
+                connection.Notification += (_, e) => cache.Forget(e.Payload);
+                await connection.ExecuteAsync($"listen {Channel}");
+                cache.SetListening(true);
+                retryDelay = TimeSpan.FromSeconds(1);
+                try
+                {
+                    while (!stoppingToken.IsCancellationRequested)
+                    {
+                        if (!await connection.WaitAsync(PingInterval, stoppingToken))
+                        {
+                            await connection.ExecuteAsync("select 1");
+                        }
+                    }
+                }
+                finally
+                {
+                    // The pool does not reset connections (Database.AddRappelDatabase): this one must not go back listening.
+                    await UnlistenAsync(connection);
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning(e, "Not hearing tenant changes (retry in {Delay}); tenants are read on every request meanwhile", retryDelay);
+            }
+            finally
+            {
+                cache.SetListening(false);
+            }
+
+            try
+            {
+                await Task.Delay(retryDelay, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+
+            retryDelay = TimeSpan.FromTicks(Math.Min(retryDelay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+        }
+    }
+
+    private static async Task UnlistenAsync(NpgsqlConnection connection)
+    {
+        try
+        {
+            if (connection.State == System.Data.ConnectionState.Open)
+            {
+                await connection.ExecuteAsync("unlisten *");
+            }
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
+        {
+            // A broken connection is not returned to the pool anyway.
+        }
+    }
+
+}

@@ -1,0 +1,209 @@
+using System.Collections.Concurrent;
+using Dapper;
+using Npgsql;
+using RappelRdv.Contracts;
+using RappelRdv.Reminders.Database;
+using RappelRdv.Reminders.Planning;
+using RappelRdv.Reminders.Tenants;
+
+namespace RappelRdv.Reminders.Appointments;
+
+/// <summary>
+/// Creations, written together. An agenda's sync pushes many new appointments at once; each
+/// creation is one appointment row, its plan and a statistics ledger row. Written one by one,
+/// every PUT paid its own statement, commit and disk flush, and PostgreSQL's statement-level
+/// triggers ran once per appointment. Here creations that arrive while others are being written
+/// wait a moment and then go in together: one statement and one commit for the whole batch.
+/// Each request still answers only once its appointment is committed, and a batch that fails
+/// is retried one creation at a time, so that one bad row fails only its own request.
+/// </summary>
+public sealed partial class AppointmentStore
+{
+    /// <summary>One batch is written at a time; the next fills meanwhile (2 or 4 writers were slower: bench/intake.sh).</summary>
+    private const int CreationWriters = 1;
+
+    private const int MaxCreationBatch = 64;
+
+    private readonly ConcurrentQueue<NewAppointment> creations = new();
+    private readonly SemaphoreSlim creationWriters = new(CreationWriters, CreationWriters);
+
+    private sealed record NewAppointment(
+        long TenantId, string ExternalId, AppointmentData Data, bool Holdout, byte[] Hash, string Source,
+        DateTimeOffset? SourceUpdatedAt, DateTimeOffset Now, PlanRows Plan)
+    {
+        /// <summary>The created row, or null when the appointment already exists.</summary>
+        public TaskCompletionSource<CreatedRow?> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private sealed record CreatedRow(long Id, long TenantId, string ExternalId, bool OptedOut);
+
+    /// <summary>
+    /// Creates the appointment and its plan, or returns null when it already exists. The answer is
+    /// built from what was written: the same as a GET would read.
+    /// </summary>
+    private async Task<WriteResult?> TryCreateAsync(
+        long tenantId, TenantSettings settings, string externalId, AppointmentData data, byte[] hash,
+        string source, DateTimeOffset? sourceUpdatedAt, DateTimeOffset now)
+    {
+        var holdout = settings.HoldoutPercent > 0 && Random.Shared.Next(100) < settings.HoldoutPercent;
+        var plan = PlanRows.From(ReminderPlanner.Plan(ToPlanInput(data, holdout), settings, PlanReason.Created, now), now);
+        var creation = new NewAppointment(tenantId, externalId, data, holdout, hash, source, sourceUpdatedAt, now, plan);
+        creations.Enqueue(creation);
+        StartCreationWriter();
+
+        // Not cancelled with the request: once queued, the creation is written (like a request whose caller left).
+        if (await creation.Done.Task is not { } row)
+        {
+            return null;
+        }
+
+        var view = new AppointmentView(
+            externalId, Timestamps.Stored(data.StartsAt), data.DurationMinutes, AppointmentStatus.Scheduled, null,
+            new CitizenView(data.Phone, data.Channel, row.OptedOut), data.Service,
+            data.LocationName is null && data.LocationAddress is null && data.LocationPhone is null
+                ? null
+                : new LocationView(data.LocationName, data.LocationAddress, data.LocationPhone),
+            data.Mode,
+            [.. plan.Views().OrderBy(m => m.DueAt).ThenBy(m => m.Id.ToString(), StringComparer.Ordinal)]);
+        return new WriteResult(WriteOutcome.Created, row.Id, View: view);
+    }
+
+    private void StartCreationWriter()
+    {
+        if (creationWriters.Wait(0))
+        {
+            _ = Task.Run(WriteCreationsAsync);
+        }
+    }
+
+    /// <summary>Writes batches until the queue is empty. Runs on the thread pool, never in a request.</summary>
+    private async Task WriteCreationsAsync()
+    {
+        while (true)
+        {
+            var batch = new List<NewAppointment>(MaxCreationBatch);
+            var keys = new HashSet<(long, string)>();
+            var repeated = new List<NewAppointment>();
+            while (batch.Count < MaxCreationBatch && creations.TryDequeue(out var creation))
+            {
+                // The same appointment twice in one statement would get both plans: the second waits for the first.
+                (keys.Add((creation.TenantId, creation.ExternalId)) ? batch : repeated).Add(creation);
+            }
+
+            if (batch.Count == 0)
+            {
+                creationWriters.Release();
+                // A creation queued after we looked and before we released would otherwise wait for the next one.
+                if (!creations.IsEmpty && creationWriters.Wait(0))
+                {
+                    continue;
+                }
+
+                return;
+            }
+
+            await WriteCreationBatchAsync(batch);
+            foreach (var creation in repeated)
+            {
+                // The first of them is committed now: this one takes the path of an existing appointment.
+                creation.Done.TrySetResult(null);
+            }
+        }
+    }
+
+    private async Task WriteCreationBatchAsync(List<NewAppointment> batch)
+    {
+        try
+        {
+            var rows = await InsertCreationsAsync(batch);
+            foreach (var creation in batch)
+            {
+                creation.Done.TrySetResult(rows.GetValueOrDefault((creation.TenantId, creation.ExternalId)));
+            }
+        }
+        catch (Exception) when (batch.Count > 1)
+        {
+            // Nothing of the batch was written: each creation again, alone, so that only a bad one fails.
+            foreach (var creation in batch)
+            {
+                await WriteCreationBatchAsync([creation]);
+            }
+        }
+        catch (Exception e)
+        {
+            batch[0].Done.TrySetException(e);
+        }
+    }
+
+    private async Task<Dictionary<(long, string), CreatedRow>> InsertCreationsAsync(List<NewAppointment> batch)
+    {
+        var messages = batch.SelectMany(c => c.Plan.Ids.Select((id, i) => (Creation: c, Index: i))).ToList();
+        await using var connection = await db.OpenConnectionAsync();
+        // One statement, hence one transaction: every appointment and message of the batch, or none.
+        var rows = await connection.QueryAsync<CreatedRow>(
+            """
+            with appointment as (
+                insert into appointments (tenant_id, external_id, starts_at, duration_minutes, status, phone, first_name, last_name,
+                    phone_is_mobile, channel, service, location_name, location_address, location_phone, mode, holdout,
+                    content_hash, source, source_updated_at, created_at, updated_at, status_changed_at)
+                select n.tenant_id, n.external_id, n.starts_at, n.duration_minutes, 'scheduled', n.phone, n.first_name, n.last_name,
+                    n.phone_is_mobile, n.channel, n.service, n.location_name, n.location_address, n.location_phone, n.mode, n.holdout,
+                    decode(n.content_hash, 'hex'), n.source, n.source_updated_at, n.now, n.now, n.now
+                from unnest(@TenantIds, @ExternalIds, @StartsAts, @Durations, @Phones, @FirstNames, @LastNames, @Mobiles, @Channels,
+                    @Services, @LocationNames, @LocationAddresses, @LocationPhones, @Modes, @Holdouts, @Hashes, @Sources,
+                    @SourceUpdatedAts, @Nows)
+                    as n(tenant_id, external_id, starts_at, duration_minutes, phone, first_name, last_name, phone_is_mobile, channel,
+                    service, location_name, location_address, location_phone, mode, holdout, content_hash, source,
+                    source_updated_at, now)
+                on conflict (tenant_id, external_id) do nothing
+                returning id, tenant_id, external_id, phone),
+            plan as (
+                insert into messages (id, appointment_id, tenant_id, kind, channel, step, only_if_unconfirmed, plan_version,
+                    due_at, status, error, created_at, updated_at)
+                select p.id, a.id, a.tenant_id, p.kind, p.channel, p.step, p.only_if_unconfirmed, 1, p.due_at, p.status, p.error, p.now, p.now
+                from appointment a
+                join unnest(@MessageTenantIds, @MessageExternalIds, @MessageIds, @Kinds, @MessageChannels, @Steps, @OnlyIfUnconfirmed,
+                    @DueAts, @Statuses, @Errors, @MessageNows)
+                    as p(tenant_id, external_id, id, kind, channel, step, only_if_unconfirmed, due_at, status, error, now)
+                    on p.tenant_id = a.tenant_id and p.external_id = a.external_id)
+            select a.id, a.tenant_id, a.external_id,
+                   exists (select 1 from opt_outs o where o.tenant_id = a.tenant_id and o.phone = a.phone) as opted_out
+            from appointment a
+            """,
+            new
+            {
+                TenantIds = batch.Select(c => c.TenantId).ToArray(),
+                ExternalIds = batch.Select(c => c.ExternalId).ToArray(),
+                StartsAts = batch.Select(c => c.Data.StartsAt.UtcDateTime).ToArray(),
+                Durations = batch.Select(c => c.Data.DurationMinutes).ToArray(),
+                Phones = batch.Select(c => c.Data.Phone).ToArray(),
+                FirstNames = batch.Select(c => c.Data.FirstName).ToArray(),
+                LastNames = batch.Select(c => c.Data.LastName).ToArray(),
+                Mobiles = batch.Select(c => c.Data.PhoneIsMobile).ToArray(),
+                Channels = batch.Select(c => c.Data.Channel).ToArray(),
+                Services = batch.Select(c => c.Data.Service).ToArray(),
+                LocationNames = batch.Select(c => c.Data.LocationName).ToArray(),
+                LocationAddresses = batch.Select(c => c.Data.LocationAddress).ToArray(),
+                LocationPhones = batch.Select(c => c.Data.LocationPhone).ToArray(),
+                Modes = batch.Select(c => c.Data.Mode).ToArray(),
+                Holdouts = batch.Select(c => c.Holdout).ToArray(),
+                // An array of bytea would do, but hex text keeps every parameter a plain array.
+                Hashes = batch.Select(c => Convert.ToHexStringLower(c.Hash)).ToArray(),
+                Sources = batch.Select(c => c.Source).ToArray(),
+                SourceUpdatedAts = batch.Select(c => c.SourceUpdatedAt?.UtcDateTime).ToArray(),
+                Nows = batch.Select(c => c.Now.UtcDateTime).ToArray(),
+                MessageTenantIds = messages.Select(m => m.Creation.TenantId).ToArray(),
+                MessageExternalIds = messages.Select(m => m.Creation.ExternalId).ToArray(),
+                MessageIds = messages.Select(m => m.Creation.Plan.Ids[m.Index]).ToArray(),
+                Kinds = messages.Select(m => m.Creation.Plan.Kinds[m.Index]).ToArray(),
+                MessageChannels = messages.Select(m => m.Creation.Plan.Channels[m.Index]).ToArray(),
+                Steps = messages.Select(m => m.Creation.Plan.Steps[m.Index]).ToArray(),
+                OnlyIfUnconfirmed = messages.Select(m => m.Creation.Plan.OnlyIfUnconfirmed[m.Index]).ToArray(),
+                DueAts = messages.Select(m => m.Creation.Plan.DueAts[m.Index]).ToArray(),
+                Statuses = messages.Select(m => m.Creation.Plan.Statuses[m.Index]).ToArray(),
+                Errors = messages.Select(m => m.Creation.Plan.Errors[m.Index]).ToArray(),
+                MessageNows = messages.Select(m => m.Creation.Now.UtcDateTime).ToArray(),
+            });
+        return rows.ToDictionary(r => (r.TenantId, r.ExternalId));
+    }
+}

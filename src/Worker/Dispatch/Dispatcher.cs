@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Dapper;
 using Npgsql;
 using RappelRdv.Contracts;
@@ -34,86 +35,129 @@ internal sealed class Dispatcher(
     public async Task<int> DispatchDueAsync(CancellationToken cancellationToken, int maxBatches = int.MaxValue)
     {
         var total = 0;
-        for (var batch = 0; batch < maxBatches; batch++)
-        {
-            var claimed = await ClaimAsync(options.BatchSize, cancellationToken);
-            if (claimed.Count == 0)
-            {
-                break;
-            }
 
-            total += claimed.Count;
-            await Parallel.ForEachAsync(
-                claimed,
-                new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism, CancellationToken = cancellationToken },
-                async (claim, token) =>
+        // The next batch is claimed as soon as the last message of this one starts, not when all of it is
+        // sent: a slow answer from Twilio holds one slot, not the whole slice.
+        async IAsyncEnumerable<Draft> Claimed([EnumeratorCancellation] CancellationToken token)
+        {
+            for (var batch = 0; batch < maxBatches; batch++)
+            {
+                var drafts = await ClaimAsync(options.BatchSize, token);
+                if (drafts.Count == 0)
                 {
-                    try
-                    {
-                        await ProcessAsync(claim.Id, claim.ClaimToken, token);
-                    }
-                    catch (Exception e) when (e is not OperationCanceledException)
-                    {
-                        // The claim stays: recovery picks the message up after the lease.
-                        logger.LogError(e, "Dispatch of message {MessageId} failed", claim.Id);
-                    }
-                });
+                    yield break;
+                }
+
+                total += drafts.Count;
+                foreach (var draft in drafts)
+                {
+                    yield return draft;
+                }
+            }
         }
 
+        await Parallel.ForEachAsync(
+            Claimed(cancellationToken),
+            new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism, CancellationToken = cancellationToken },
+            async (draft, token) =>
+            {
+                try
+                {
+                    await ProcessAsync(draft, token);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // The claim stays: recovery picks the message up after the lease.
+                    logger.LogError(e, "Dispatch of message {MessageId} failed", draft.Message.Id);
+                }
+            });
         return total;
     }
 
-    private sealed record Claim(Guid Id, Guid ClaimToken, DateTime DueAt);
+    /// <summary>A claimed message with the text it will carry, already committed.</summary>
+    private sealed record Draft(MessageSnapshot Message, string Channel, string Body);
 
-    private async Task<List<Claim>> ClaimAsync(int batchSize, CancellationToken cancellationToken)
+    /// <summary>
+    /// Claims a batch, with the text of each message committed in the same transaction: if we crash
+    /// after Twilio accepted a message, recovery finds it at Twilio by number and text. The rows are
+    /// locked (SKIP LOCKED: two Workers never claim the same), read with what the texts need, then
+    /// updated once, all in three round trips for the batch.
+    /// </summary>
+    private async Task<List<Draft>> ClaimAsync(int batchSize, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var claims = await connection.QueryAsync<Claim>(
-            """
-            update messages m set status = 'sending', claim_token = gen_random_uuid(), claimed_at = @now, updated_at = @now
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var due = await connection.QueryAsync<MessageSnapshot>(
+            $"""
+            {SnapshotColumns}
+            from messages m
+            {SnapshotJoins}
             where m.id in (
                 select id from messages
                 where status = 'pending' and due_at <= @now
                 order by due_at
                 limit @batchSize
                 for update skip locked)
-            returning m.id, m.claim_token, m.due_at
+            order by m.due_at
             """,
-            new { now, batchSize });
-        // Oldest due first: RETURNING gives no order.
-        return [.. claims.OrderBy(c => c.DueAt)];
-    }
-
-    internal async Task ProcessAsync(Guid messageId, Guid claimToken, CancellationToken cancellationToken)
-    {
-        // One connection for both steps below: a Worker with 4 slices of 16 needs 64, within a pool of 100.
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
-
-        // 1. The text to send, written and committed before Twilio is called: if we crash after
-        //    Twilio accepted the message, recovery finds it at Twilio by number and text.
-        var draft = await connection.QuerySingleOrDefaultAsync<MessageSnapshot>(SnapshotSql, new { messageId });
-        if (draft is null || draft.Status != MessageStatus.Sending || draft.ClaimToken != claimToken)
+            new { now, batchSize },
+            transaction);
+        var drafts = due.Select(m =>
         {
-            return;
+            var (channel, body) = Compose(m, TenantSettings.FromJson(m.Settings));
+            return new Draft(m with { Status = MessageStatus.Sending, ClaimToken = Guid.NewGuid(), Channel = channel, Attempts = m.Attempts + 1 }, channel, body);
+        }).ToList();
+        if (drafts.Count > 0)
+        {
+            await connection.ExecuteAsync(
+                """
+                update messages m set status = 'sending', claim_token = d.claim_token, claimed_at = @now, body = d.body,
+                    channel = d.channel, attempts = m.attempts + 1, updated_at = @now
+                from unnest(@ids, @claimTokens, @bodies, @channels) as d(id, claim_token, body, channel)
+                where m.id = d.id
+                """,
+                new
+                {
+                    ids = drafts.Select(d => d.Message.Id).ToArray(),
+                    claimTokens = drafts.Select(d => d.Message.ClaimToken!.Value).ToArray(),
+                    bodies = drafts.Select(d => d.Body).ToArray(),
+                    channels = drafts.Select(d => d.Channel).ToArray(),
+                    now,
+                },
+                transaction);
         }
 
-        var (channel, body) = Compose(draft, TenantSettings.FromJson(draft.Settings));
-        await connection.ExecuteAsync(
-            """
-            update messages set body = @body, channel = @channel, attempts = attempts + 1, updated_at = @now
-            where id = @messageId and claim_token = @claimToken
-            """,
-            new { messageId, claimToken, body, channel, now = clock.GetUtcNow() });
+        await transaction.CommitAsync(cancellationToken);
+        return drafts;
+    }
 
-        // 2. The appointment's row lock makes a concurrent PUT, DELETE, reply or other send of the
-        //    same appointment wait until this send is settled. It is taken before the snapshot is
-        //    read again, so the snapshot (a new statement) sees whatever committed meanwhile.
+    private async Task ProcessAsync(Draft draft, CancellationToken cancellationToken)
+    {
+        var (claimToken, channel, body) = (draft.Message.ClaimToken, draft.Channel, draft.Body);
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+
+        // The appointment's row lock makes a concurrent PUT, DELETE, reply or other send of the same
+        // appointment wait until this send is settled. The snapshot is read again by the second
+        // statement of the same round trip, after the lock is granted: a new statement, it sees
+        // whatever committed meanwhile.
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await connection.ExecuteAsync(
-            "select 1 from appointments where id = (select appointment_id from messages where id = @messageId) for update",
-            new { messageId }, transaction);
-        var m = await connection.QuerySingleOrDefaultAsync<MessageSnapshot>(SnapshotSql, new { messageId }, transaction);
+        MessageSnapshot? m;
+        await using (var reads = await connection.QueryMultipleAsync(
+            $"""
+            select 1 from appointments where id = @appointmentId for update;
+            {SnapshotColumns}
+            from messages m
+            {SnapshotJoins}
+            where m.id = @messageId;
+            """,
+            new { appointmentId = draft.Message.AppointmentId, messageId = draft.Message.Id },
+            transaction))
+        {
+            await reads.ReadAsync<int>();
+            m = await reads.ReadSingleOrDefaultAsync<MessageSnapshot>();
+        }
+
         if (m is null || m.Status != MessageStatus.Sending || m.ClaimToken != claimToken)
         {
             return;
@@ -124,7 +168,7 @@ internal sealed class Dispatcher(
         var decision = SendRules.Decide(m, settings, now);
         if (decision.Verdict == Verdict.Send && Compose(m, settings) != (channel, body))
         {
-            // The appointment changed between the two steps: start again with the new text.
+            // The appointment changed between the claim and the lock: start again with the new text.
             decision = new SendDecision(Verdict.Defer, "changed while being prepared", now);
         }
 
@@ -267,7 +311,9 @@ internal sealed class Dispatcher(
 
     private sealed record StuckMessage(Guid Id, string Channel, string? Body, DateTime ClaimedAt, string? Phone);
 
-    private const string SnapshotSql =
+    // What a send depends on (MessageSnapshot), for a message "m": the claim reads it from the rows it
+    // just claimed, the send from the table.
+    private const string SnapshotColumns =
         """
         select m.id, m.kind, m.channel, m.only_if_unconfirmed, m.plan_version, m.status, m.claim_token, m.attempts,
                a.id as appointment_id, a.tenant_id, a.external_id, a.starts_at as starts_at_utc, a.status as appointment_status,
@@ -277,10 +323,12 @@ internal sealed class Dispatcher(
                coalesce((select f.sms_unusable from phone_flags f where f.phone = a.phone), false) as sms_unusable,
                (select max(s.sent_at) from messages s
                 where s.appointment_id = a.id and s.id <> m.id and s.kind <> 'reply' and s.status in ('sent', 'delivered')) as last_sent_at_utc
-        from messages m
+        """;
+
+    private const string SnapshotJoins =
+        """
         join appointments a on a.id = m.appointment_id
         join tenants t on t.id = a.tenant_id
-        where m.id = @messageId
         """;
 }
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using Dapper;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using RappelRdv.Contracts;
@@ -72,6 +73,28 @@ public sealed class TenantCacheTests(ApiFactory api) : IClassFixture<ApiFactory>
         var reminder = Assert.Single(view.Messages);
         Assert.Equal("reminder", reminder.Kind);
         Assert.Equal(view.StartsAt - TimeSpan.FromHours(2), reminder.DueAt);
+    }
+
+    [Fact]
+    public async Task When_the_listener_loses_its_connection_nothing_is_served_from_the_cache()
+    {
+        var keys = await api.CreateTenantAsync("unheard");
+        var agenda = api.WithKey(keys.ApiKey);
+        Assert.Equal(HttpStatusCode.NotFound, (await agenda.GetAsync("/v1/appointments/x")).StatusCode);   // cached
+
+        // The listener's connection dies; meanwhile the key changes in the database. Its notification
+        // cannot be heard, so the cache must have been dropped with the connection.
+        await using var connection = await api.Database.DataSource.OpenConnectionAsync();
+        var terminated = await connection.ExecuteScalarAsync<int>(
+            """
+            select count(*) from (
+                select pg_terminate_backend(pid) from pg_stat_activity
+                where datname = current_database() and application_name like '%tenant-listener') t
+            """);
+        Assert.True(terminated >= 1, "the listener's connection was not found");
+        await connection.ExecuteAsync("update tenants set api_key_hash = sha256('another key'::bytea) where slug = 'unheard'");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, await EventuallyAsync(agenda, HttpStatusCode.Unauthorized));
     }
 
     private static async Task<HttpStatusCode> EventuallyAsync(HttpClient client, HttpStatusCode expected)

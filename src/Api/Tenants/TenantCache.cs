@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Dapper;
 using Npgsql;
+using RappelRdv.Reminders.Database;
 
 namespace RappelRdv.Api.Tenants;
 
@@ -80,14 +81,27 @@ internal sealed class TenantCache(NpgsqlDataSource db, TimeProvider clock)
     }
 }
 
-/// <summary>Listens to <c>tenant_changed</c> on one dedicated connection and keeps <see cref="TenantCache"/> honest.</summary>
-internal sealed class TenantChangeListener(NpgsqlDataSource db, TenantCache cache, ILogger<TenantChangeListener> logger)
+/// <summary>
+/// Listens to <c>tenant_changed</c> and keeps <see cref="TenantCache"/> honest. Its connection is its
+/// own, outside the pool (a pooled one would go back still listening), and names itself
+/// <c>… tenant-listener</c> in <c>pg_stat_activity</c>.
+/// </summary>
+internal sealed class TenantChangeListener(IConfiguration configuration, TenantCache cache, ILogger<TenantChangeListener> logger)
     : BackgroundService
 {
     public const string Channel = "tenant_changed";
 
     // A connection that died quietly is found by this ping, within this delay.
     private static readonly TimeSpan PingInterval = TimeSpan.FromSeconds(15);
+
+    private readonly string connectionString = ListenerConnectionString(Database.GetConnectionString(configuration));
+
+    private static string ListenerConnectionString(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false };
+        builder.ApplicationName = $"{builder.ApplicationName ?? "rappel-api"} tenant-listener";
+        return builder.ConnectionString;
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -96,25 +110,18 @@ internal sealed class TenantChangeListener(NpgsqlDataSource db, TenantCache cach
         {
             try
             {
-                await using var connection = await db.OpenConnectionAsync(stoppingToken);
+                await using var connection = new NpgsqlConnection(connectionString);
+                await connection.OpenAsync(stoppingToken);
                 connection.Notification += (_, e) => cache.Forget(e.Payload);
                 await connection.ExecuteAsync($"listen {Channel}");
                 cache.SetListening(true);
                 retryDelay = TimeSpan.FromSeconds(1);
-                try
+                while (!stoppingToken.IsCancellationRequested)
                 {
-                    while (!stoppingToken.IsCancellationRequested)
+                    if (!await connection.WaitAsync(PingInterval, stoppingToken))
                     {
-                        if (!await connection.WaitAsync(PingInterval, stoppingToken))
-                        {
-                            await connection.ExecuteAsync("select 1");
-                        }
+                        await connection.ExecuteAsync("select 1");
                     }
-                }
-                finally
-                {
-                    // The pool does not reset connections (Database.AddRappelDatabase): this one must not go back listening.
-                    await UnlistenAsync(connection);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -142,20 +149,4 @@ internal sealed class TenantChangeListener(NpgsqlDataSource db, TenantCache cach
             retryDelay = TimeSpan.FromTicks(Math.Min(retryDelay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
         }
     }
-
-    private static async Task UnlistenAsync(NpgsqlConnection connection)
-    {
-        try
-        {
-            if (connection.State == System.Data.ConnectionState.Open)
-            {
-                await connection.ExecuteAsync("unlisten *");
-            }
-        }
-        catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
-        {
-            // A broken connection is not returned to the pool anyway.
-        }
-    }
-
 }

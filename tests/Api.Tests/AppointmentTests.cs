@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using Dapper;
 using RappelRdv.Contracts;
+using RappelRdv.Reminders.Appointments;
+using RappelRdv.TestSupport;
 
 namespace RappelRdv.Api.Tests;
 
@@ -79,6 +81,28 @@ public sealed class AppointmentTests(ApiFactory api) : IClassFixture<ApiFactory>
             """)).ToList();
         Assert.Equal(40, perAppointment.Count);
         Assert.All(perAppointment, a => Assert.Equal(3, a.Messages));
+    }
+
+    [Fact]
+    public async Task A_creation_that_fails_in_a_batch_fails_alone()
+    {
+        // Below the HTTP API, where a creation can be made to fail in PostgreSQL: a tenant that does not
+        // exist breaks the foreign key. Sent among 30 good ones, it must not take its batch down with it.
+        var store = new AppointmentStore(api.Database.DataSource, api.Clock);
+        var settings = TestData.Settings();
+        await using (var connection = await api.Database.DataSource.OpenConnectionAsync())
+        {
+            var tenantId = await connection.ExecuteScalarAsync<long>("select id from tenants where slug = 'var'");
+            var writes = Enumerable.Range(0, 31).Select(i => Task.Run(() => store.UpsertAsync(
+                i == 15 ? -1 : tenantId, settings, $"batch-{i}", TestData.Appointment(new DateTimeOffset(2026, 12, 3, 8, 30, 0, TimeSpan.Zero)), CancellationToken.None)))
+                .ToList();
+
+            var failure = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => writes[15]);
+            Assert.Equal("23503", failure.SqlState);   // foreign_key_violation
+            var others = await Task.WhenAll(writes.Where((_, i) => i != 15));
+            Assert.All(others, r => Assert.Equal(WriteOutcome.Created, r.Outcome));
+            Assert.Equal(30, await connection.ExecuteScalarAsync<long>("select count(*) from appointments where external_id like 'batch-%'"));
+        }
     }
 
     [Fact]

@@ -15,7 +15,8 @@ namespace RappelRdv.Reminders.Appointments;
 /// triggers ran once per appointment. Here creations that arrive while others are being written
 /// wait a moment and then go in together: one statement and one commit for the whole batch.
 /// Each request still answers only once its appointment is committed, and a batch that fails
-/// is retried one creation at a time, so that one bad row fails only its own request.
+/// because PostgreSQL refused a row is retried one creation at a time, so that one bad row fails only
+/// its own request.
 /// </summary>
 public sealed partial class AppointmentStore
 {
@@ -121,9 +122,10 @@ public sealed partial class AppointmentStore
                 creation.Done.TrySetResult(rows.GetValueOrDefault((creation.TenantId, creation.ExternalId)));
             }
         }
-        catch (Exception) when (batch.Count > 1)
+        catch (PostgresException) when (batch.Count > 1)
         {
-            // Nothing of the batch was written: each creation again, alone, so that only a bad one fails.
+            // PostgreSQL refused a row and nothing of the batch was written: each creation again, alone,
+            // so that only the bad one fails.
             foreach (var creation in batch)
             {
                 await WriteCreationBatchAsync([creation]);
@@ -131,7 +133,12 @@ public sealed partial class AppointmentStore
         }
         catch (Exception e)
         {
-            batch[0].Done.TrySetException(e);
+            // The database could not be reached or did not answer: every request of the batch hears it now,
+            // rather than each waiting for its own timeout in turn.
+            foreach (var creation in batch)
+            {
+                creation.Done.TrySetException(e);
+            }
         }
     }
 

@@ -45,15 +45,16 @@ internal sealed class TenantKeyAuthentication(
             return AuthenticateResult.Fail("Unknown key");
         }
 
-        var tenant = await tenants.FindAsync(
+        var known = await tenants.FindAsync(
             slug, t => TenantSecrets.Matches(key, role == KeyRole.Api ? t.ApiKeyHash : t.ManagerKeyHash), Context.RequestAborted);
-        if (tenant is null)
+        if (known is null)
         {
             return AuthenticateResult.Fail("Unknown key");
         }
 
-        // Read once per request: the endpoints take the tenant from here rather than asking again.
-        Context.Items[typeof(Tenant)] = new Tenant(tenant.Id, slug, tenant.Name, TenantSettings.FromJson(tenant.Settings), tenant.WebhookSecret);
+        // Found once per request: the endpoints take the tenant from here rather than asking again.
+        var tenant = known.Tenant;
+        Context.Items[typeof(Tenant)] = tenant;
 
         var identity = new ClaimsIdentity(
             [

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Dapper;
 using Npgsql;
 using RappelRdv.Reminders.Database;
+using RappelRdv.Reminders.Tenants;
 
 namespace RappelRdv.Api.Tenants;
 
@@ -20,19 +21,22 @@ internal sealed class TenantCache(NpgsqlDataSource db, TimeProvider clock)
     private long generation;
     private volatile bool listening;
 
-    internal sealed record KeyRow(long Id, string Name, string Settings, string WebhookSecret, byte[] ApiKeyHash, byte[] ManagerKeyHash);
+    /// <summary>A tenant with its settings parsed, once per read of the database, and the hashes of its keys.</summary>
+    internal sealed record KnownTenant(Tenant Tenant, byte[] ApiKeyHash, byte[] ManagerKeyHash);
 
-    private sealed record Entry(KeyRow Row, DateTimeOffset Expires);
+    private sealed record KeyRow(long Id, string Name, string Settings, string WebhookSecret, byte[] ApiKeyHash, byte[] ManagerKeyHash);
+
+    private sealed record Entry(KnownTenant Known, DateTimeOffset Expires);
 
     /// <summary>
     /// The tenant whose key this is, or null. A key that does not match what is cached is checked
     /// again against the database: it may be a key just rotated by another Api.
     /// </summary>
-    public async Task<KeyRow?> FindAsync(string slug, Func<KeyRow, bool> keyMatches, CancellationToken cancellationToken)
+    public async Task<KnownTenant?> FindAsync(string slug, Func<KnownTenant, bool> keyMatches, CancellationToken cancellationToken)
     {
-        if (listening && entries.TryGetValue(slug, out var entry) && entry.Expires > clock.GetUtcNow() && keyMatches(entry.Row))
+        if (listening && entries.TryGetValue(slug, out var entry) && entry.Expires > clock.GetUtcNow() && keyMatches(entry.Known))
         {
-            return entry.Row;
+            return entry.Known;
         }
 
         // A change heard while we read makes what we read suspect: then it is used once, not kept.
@@ -41,7 +45,9 @@ internal sealed class TenantCache(NpgsqlDataSource db, TimeProvider clock)
         var row = await connection.QuerySingleOrDefaultAsync<KeyRow>(
             "select id, name, settings::text as settings, webhook_secret, api_key_hash, manager_key_hash from tenants where slug = @slug",
             new { slug });
-        if (row is null || !keyMatches(row))
+        var known = row is null ? null : new KnownTenant(
+            new Tenant(row.Id, slug, row.Name, TenantSettings.FromJson(row.Settings), row.WebhookSecret), row.ApiKeyHash, row.ManagerKeyHash);
+        if (known is null || !keyMatches(known))
         {
             // Wrong keys and unknown slugs are not remembered: a caller could otherwise fill the memory with them.
             return null;
@@ -49,10 +55,10 @@ internal sealed class TenantCache(NpgsqlDataSource db, TimeProvider clock)
 
         if (listening && Interlocked.Read(ref generation) == before)
         {
-            entries[slug] = new Entry(row, clock.GetUtcNow() + TimeToLive);
+            entries[slug] = new Entry(known, clock.GetUtcNow() + TimeToLive);
         }
 
-        return row;
+        return known;
     }
 
     /// <summary>This tenant changed (or may have): the next request reads it again.</summary>

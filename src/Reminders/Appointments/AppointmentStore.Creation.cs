@@ -61,9 +61,7 @@ public sealed partial class AppointmentStore
         var view = new AppointmentView(
             externalId, Timestamps.Stored(data.StartsAt), data.DurationMinutes, AppointmentStatus.Scheduled, null,
             new CitizenView(data.Phone, data.Channel, row.OptedOut), data.Service,
-            data.LocationName is null && data.LocationAddress is null && data.LocationPhone is null
-                ? null
-                : new LocationView(data.LocationName, data.LocationAddress, data.LocationPhone),
+            Location(data.LocationName, data.LocationAddress, data.LocationPhone),
             data.Mode,
             [.. plan.Views().OrderBy(m => m.DueAt).ThenBy(m => m.Id.ToString(), StringComparer.Ordinal)]);
         return new WriteResult(WriteOutcome.Created, row.Id, View: view);

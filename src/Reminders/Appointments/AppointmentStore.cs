@@ -53,36 +53,10 @@ public sealed partial class AppointmentStore(NpgsqlDataSource db, TimeProvider c
         var existing = await LockAsync(connection, tenantId, externalId);
         if (existing is null)
         {
-            var holdout = settings.HoldoutPercent > 0 && Random.Shared.Next(100) < settings.HoldoutPercent;
-            var id = await connection.ExecuteScalarAsync<long?>(
-                """
-                insert into appointments (tenant_id, external_id, starts_at, duration_minutes, status, phone, first_name, last_name,
-                    phone_is_mobile, channel, service, location_name, location_address, location_phone, mode, holdout,
-                    content_hash, source, source_updated_at, created_at, updated_at, status_changed_at)
-                values (@tenantId, @externalId, @StartsAt, @DurationMinutes, 'scheduled', @Phone, @FirstName, @LastName,
-                    @PhoneIsMobile, @Channel, @Service, @LocationName, @LocationAddress, @LocationPhone, @Mode, @holdout,
-                    @hash, @source, @sourceUpdatedAt, @now, @now, @now)
-                on conflict (tenant_id, external_id) do nothing
-                returning id
-                """,
-                new
-                {
-                    tenantId, externalId, data.StartsAt, data.DurationMinutes, data.Phone, data.FirstName, data.LastName,
-                    data.PhoneIsMobile, data.Channel, data.Service, data.LocationName, data.LocationAddress, data.LocationPhone,
-                    data.Mode, holdout, hash, source, sourceUpdatedAt, now,
-                },
-                transaction);
-            if (id is null)
-            {
-                // Another request created it between our look-up and our insert: start again, it will be an update.
-                await transaction.RollbackAsync(cancellationToken);
-                return await UpsertAsync(tenantId, settings, externalId, data, cancellationToken, source, sourceUpdatedAt);
-            }
-
-            await InsertPlanAsync(connection, transaction, tenantId, id.Value, 1, settings,
-                ToPlanInput(data, holdout), PlanReason.Created, now);
-            await transaction.CommitAsync(cancellationToken);
-            return new WriteResult(WriteOutcome.Created, id.Value);
+            // Appointments are never deleted: only a creation set aside (the same appointment twice in one
+            // batch, the first of which failed) gets here. Start again: it is a creation.
+            await transaction.RollbackAsync(cancellationToken);
+            return await UpsertAsync(tenantId, settings, externalId, data, cancellationToken, source, sourceUpdatedAt);
         }
 
         if (AppointmentStatus.IsCancelled(existing.Status) || existing.Outcome is not null)
@@ -241,9 +215,7 @@ public sealed partial class AppointmentStore(NpgsqlDataSource db, TimeProvider c
         return new AppointmentView(
             row.ExternalId, row.StartsAt.AsUtc(), row.DurationMinutes, row.Status, row.Outcome,
             new CitizenView(row.Phone, row.Channel, row.OptedOut), row.Service,
-            row.LocationName is null && row.LocationAddress is null && row.LocationPhone is null
-                ? null
-                : new LocationView(row.LocationName, row.LocationAddress, row.LocationPhone),
+            Location(row.LocationName, row.LocationAddress, row.LocationPhone),
             row.Mode,
             [.. messages.Select(m => new MessageView(m.Id, m.Kind, m.Channel, m.DueAt.AsUtc(), m.Status,
                 m.SentAt?.AsUtc(), m.ProviderId, m.Segments, m.Error, m.Direction))]);
@@ -256,6 +228,9 @@ public sealed partial class AppointmentStore(NpgsqlDataSource db, TimeProvider c
     private sealed record MessageRow(
         Guid Id, string Kind, string Channel, DateTime DueAt, string Status, DateTime? SentAt, string? ProviderId,
         int? Segments, string? Error, string Direction);
+
+    private static LocationView? Location(string? name, string? address, string? phone) =>
+        name is null && address is null && phone is null ? null : new LocationView(name, address, phone);
 
     private static PlanInput ToPlanInput(AppointmentData data, bool holdout) =>
         new(data.StartsAt, data.Channel, data.PhoneIsMobile, holdout, data.RemindersAllowed, data.NotificationsAllowed);

@@ -68,14 +68,14 @@ internal sealed class Dispatcher(
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
                     // The claim stays: recovery picks the message up after the lease.
-                    logger.LogError(e, "Dispatch of message {MessageId} failed", draft.Message.Id);
+                    logger.LogError(e, "Dispatch of message {MessageId} failed", draft.MessageId);
                 }
             });
         return total;
     }
 
     /// <summary>A claimed message with the text it will carry, already committed.</summary>
-    private sealed record Draft(MessageSnapshot Message, string Channel, string Body);
+    private sealed record Draft(Guid MessageId, long AppointmentId, Guid ClaimToken, string Channel, string Body);
 
     /// <summary>
     /// Claims a batch, with the text of each message committed in the same transaction: if we crash
@@ -103,11 +103,20 @@ internal sealed class Dispatcher(
             """,
             new { now, batchSize },
             transaction);
-        var drafts = due.Select(m =>
+        // A batch is mostly one tenant's: its settings are parsed once.
+        var settings = new Dictionary<string, TenantSettings>(StringComparer.Ordinal);
+        var drafts = new List<Draft>();
+        foreach (var m in due)
         {
-            var (channel, body) = Compose(m, TenantSettings.FromJson(m.Settings));
-            return new Draft(m with { Status = MessageStatus.Sending, ClaimToken = Guid.NewGuid(), Channel = channel, Attempts = m.Attempts + 1 }, channel, body);
-        }).ToList();
+            if (!settings.TryGetValue(m.Settings, out var parsed))
+            {
+                settings[m.Settings] = parsed = TenantSettings.FromJson(m.Settings);
+            }
+
+            var (channel, body) = Compose(m, parsed);
+            drafts.Add(new Draft(m.Id, m.AppointmentId, Guid.NewGuid(), channel, body));
+        }
+
         if (drafts.Count > 0)
         {
             await connection.ExecuteAsync(
@@ -119,8 +128,8 @@ internal sealed class Dispatcher(
                 """,
                 new
                 {
-                    ids = drafts.Select(d => d.Message.Id).ToArray(),
-                    claimTokens = drafts.Select(d => d.Message.ClaimToken!.Value).ToArray(),
+                    ids = drafts.Select(d => d.MessageId).ToArray(),
+                    claimTokens = drafts.Select(d => d.ClaimToken).ToArray(),
                     bodies = drafts.Select(d => d.Body).ToArray(),
                     channels = drafts.Select(d => d.Channel).ToArray(),
                     now,
@@ -134,7 +143,7 @@ internal sealed class Dispatcher(
 
     private async Task ProcessAsync(Draft draft, CancellationToken cancellationToken)
     {
-        var (claimToken, channel, body) = (draft.Message.ClaimToken, draft.Channel, draft.Body);
+        var (claimToken, channel, body) = (draft.ClaimToken, draft.Channel, draft.Body);
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
 
         // The appointment's row lock makes a concurrent PUT, DELETE, reply or other send of the same
@@ -151,7 +160,7 @@ internal sealed class Dispatcher(
             {SnapshotJoins}
             where m.id = @messageId;
             """,
-            new { appointmentId = draft.Message.AppointmentId, messageId = draft.Message.Id },
+            new { appointmentId = draft.AppointmentId, messageId = draft.MessageId },
             transaction))
         {
             await reads.ReadAsync<int>();

@@ -245,13 +245,7 @@ public sealed partial class AppointmentStore(NpgsqlDataSource db, TimeProvider c
             new { tenantId, externalId });
 
     internal static Task<int> CancelPendingAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long appointmentId, string reason, DateTimeOffset now) =>
-        connection.ExecuteAsync(
-            """
-            update messages set status = 'cancelled', error = @reason, updated_at = @now
-            where appointment_id = @appointmentId and status = 'pending'
-            """,
-            new { appointmentId, reason, now },
-            transaction);
+        Messages.MessageStates.CancelPendingAsync(connection, transaction, appointmentId, reason, now);
 
     private static Task InsertPlanAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, long tenantId, long appointmentId, int planVersion,

@@ -42,7 +42,7 @@ public sealed partial class AppointmentStore(NpgsqlDataSource db, TimeProvider c
         var hash = data.ContentHash();
         // Most PUTs of an agenda's sync create: try that first (AppointmentStore.Creation.cs). When the
         // appointment exists, the path below, under its row lock, decides what changes.
-        if (await TryCreateAsync(tenantId, settings, externalId, data, hash, source, sourceUpdatedAt, now) is { } created)
+        if (await TryCreateAsync(tenantId, settings, externalId, data, hash, source, sourceUpdatedAt, now, cancellationToken) is { } created)
         {
             return created;
         }

@@ -63,6 +63,9 @@ public sealed class FakeTwilio : IDisposable
     /// <summary>When set, the Messages and Calls lists answer this error.</summary>
     public (int Status, int Code)? ListFailure { get; set; }
 
+    /// <summary>The clock of the service under test: Twilio dates what it creates with it.</summary>
+    public TimeProvider Clock { get; set; } = TimeProvider.System;
+
     /// <summary>How many list (GET) requests arrived.</summary>
     public int ListRequests => Volatile.Read(ref listRequests);
 
@@ -132,7 +135,7 @@ public sealed class FakeTwilio : IDisposable
         var form = ParseForm(request.Body ?? "");
         var sid = $"{prefix}{Interlocked.Increment(ref sequence):D32}";
         form["Sid"] = sid;
-        form["DateCreated"] = DateTimeOffset.UtcNow.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        form["DateCreated"] = Clock.GetUtcNow().ToString("R", System.Globalization.CultureInfo.InvariantCulture);
         store.Enqueue(form);
         if (FailuresAfterAccepting.TryDequeue(out var after))
         {

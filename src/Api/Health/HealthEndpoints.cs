@@ -27,6 +27,7 @@ internal static class HealthEndpoints
             catch (Exception e) when (e is NpgsqlException || Database.IsUnreachable(e)
                 || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
+                db.Clear();
                 response.Headers.RetryAfter = DatabaseUnavailable.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "The database does not answer");
             }

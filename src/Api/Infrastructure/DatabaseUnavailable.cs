@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
+using Npgsql;
 using RappelRdv.Reminders.Appointments;
 using RappelRdv.Reminders.Database;
 
@@ -10,7 +11,7 @@ namespace RappelRdv.Api.Infrastructure;
 /// the creation queue is full is a <c>503</c> with <c>Retry-After</c>, not a <c>500</c>: the caller
 /// did nothing wrong, nothing was written, and the same request will succeed once the database is back.
 /// </summary>
-internal sealed class DatabaseUnavailable(ILogger<DatabaseUnavailable> logger) : IExceptionHandler
+internal sealed class DatabaseUnavailable(NpgsqlDataSource db, ILogger<DatabaseUnavailable> logger) : IExceptionHandler
 {
     /// <summary>Seconds a client should wait: PostgreSQL restarts in a few, the creation queue drains in less.</summary>
     public const int RetryAfterSeconds = 5;
@@ -26,6 +27,13 @@ internal sealed class DatabaseUnavailable(ILogger<DatabaseUnavailable> logger) :
         if (title is null || context.Response.HasStarted)
         {
             return false;
+        }
+
+        if (exception is not IntakeFullException)
+        {
+            // The idle connections of the pool died with the database: drop them, so that the first
+            // requests after its return do not fail on them one by one.
+            db.Clear();
         }
 
         logger.LogWarning("Answered 503 to {Method} {Path}: {Reason}", context.Request.Method, context.Request.Path.Value, exception.Message);

@@ -13,7 +13,7 @@ namespace RappelRdv.Worker.Dispatch;
 /// See docs/ARCHITECTURE.md and docs/RELIABILITY.md.
 /// </summary>
 internal sealed class DispatchJobs(
-    Dispatcher dispatcher, EventDelivery events, IBackgroundJobClient jobs, DispatchOptions options, TimeProvider clock, ILogger<DispatchJobs> logger)
+    NpgsqlDataSource db, Dispatcher dispatcher, EventDelivery events, IBackgroundJobClient jobs, DispatchOptions options, TimeProvider clock, ILogger<DispatchJobs> logger)
 {
     public const string TickJobId = "dispatch";
 
@@ -61,6 +61,8 @@ internal sealed class DispatchJobs(
             catch (Exception e) when (e is NpgsqlException or TimeoutException && !stopping.IsCancellationRequested)
             {
                 logger.LogWarning("Dispatch paused: the database does not answer ({Reason})", e.Message);
+                // Its idle connections died with it: the next round opens fresh ones.
+                db.Clear();
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {

@@ -1,0 +1,229 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using Npgsql;
+
+namespace RappelRdv.Api.Tests;
+
+/// <summary>
+/// The Api with PostgreSQL out of reach (CONTRACT §9.1): its connections go through a gate on
+/// loopback that the test cuts (the database is down or restarting: connections refused and
+/// dropped) or pauses (the database is stopped with SIGSTOP: bytes go nowhere).
+/// </summary>
+public sealed class DatabaseOutageTests : IAsyncLifetime
+{
+    private readonly ApiFactory api = new();
+    private TcpGate gate = null!;
+    private HttpClient agenda = null!;
+
+    public async Task InitializeAsync()
+    {
+        await api.InitializeAsync();
+        var target = new NpgsqlConnectionStringBuilder(api.Database.ConnectionString);
+        gate = TcpGate.Start(target.Host!, target.Port);
+        var through = new NpgsqlConnectionStringBuilder(api.Database.ConnectionString)
+        {
+            Host = "127.0.0.1", Port = gate.Port, Timeout = 3, CommandTimeout = 10,
+        };
+        api.Settings["ConnectionStrings:Postgres"] = through.ToString();
+        agenda = api.WithKey((await api.CreateTenantAsync("outage")).ApiKey);
+    }
+
+    private static object Appointment() => new
+    {
+        startsAt = "2026-12-03T09:30:00+01:00",
+        durationMinutes = 30,
+        citizen = new { phone = "06 12 34 56 78", firstName = "Awa", lastName = "Diallo" },
+        service = "RSA",
+        location = new { name = "UTS Toulon Ouest", address = "12 rue Picot, 83000 Toulon", phone = "04 94 00 00 00" },
+    };
+
+    [Fact]
+    public async Task While_the_database_is_unreachable_v1_and_ready_answer_503_with_Retry_After_then_2xx_once_it_is_back()
+    {
+        Assert.Equal(HttpStatusCode.Created, (await agenda.PutAsJsonAsync("/v1/appointments/before", Appointment())).StatusCode);
+
+        gate.Cut();
+        var down = await agenda.GetAsync("/v1/appointments/before");
+        var write = await agenda.PutAsJsonAsync("/v1/appointments/during", Appointment());
+        var ready = await api.CreateClient().GetAsync("/health/ready");
+
+        foreach (var response in new[] { down, write, ready })
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            Assert.True(response.Headers.RetryAfter?.Delta > TimeSpan.Zero, "Retry-After should say when to come back");
+        }
+
+        gate.Restore();
+        Assert.Equal(HttpStatusCode.OK, (await api.CreateClient().GetAsync("/health/ready")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await agenda.GetAsync("/v1/appointments/before")).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await agenda.PutAsJsonAsync("/v1/appointments/during", Appointment())).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_creation_that_cannot_be_written_in_time_is_503_with_Retry_After_and_a_retry_is_stored()
+    {
+        gate.Pause();
+        var put = agenda.PutAsJsonAsync("/v1/appointments/paused", Appointment());
+        // The request waits for its batch on the Api's clock: move it past the write timeout.
+        for (var i = 0; i < 400 && !put.IsCompleted; i++)
+        {
+            api.Clock.Advance(TimeSpan.FromSeconds(1));
+            await Task.WhenAny(put, Task.Delay(25));
+        }
+
+        var response = await put;
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.True(response.Headers.RetryAfter?.Delta > TimeSpan.Zero);
+
+        gate.Resume();
+        var retry = await agenda.PutAsJsonAsync("/v1/appointments/paused", Appointment());
+        Assert.True(retry.IsSuccessStatusCode, $"the retry should be stored: {(int)retry.StatusCode}");
+        Assert.Equal(HttpStatusCode.OK, (await agenda.GetAsync("/v1/appointments/paused")).StatusCode);
+    }
+
+    public async Task DisposeAsync()
+    {
+        gate.Dispose();
+        await api.DisposeAsync();
+    }
+
+    /// <summary>A TCP forwarder on loopback that can refuse and drop connections, or hold their bytes.</summary>
+    private sealed class TcpGate : IDisposable
+    {
+        private readonly string targetHost;
+        private readonly int targetPort;
+        private readonly List<TcpClient> open = [];
+        private readonly CancellationTokenSource stop = new();
+        private TcpListener listener;
+        private volatile TaskCompletionSource flowing = Flowing();
+
+        private TcpGate(string targetHost, int targetPort)
+        {
+            this.targetHost = targetHost;
+            this.targetPort = targetPort;
+            listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            Port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            _ = AcceptAsync(listener);
+        }
+
+        public int Port { get; }
+
+        public static TcpGate Start(string host, int port) => new(host, port);
+
+        private static TaskCompletionSource Flowing()
+        {
+            var source = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            source.SetResult();
+            return source;
+        }
+
+        /// <summary>The database is gone: new connections are refused, open ones dropped.</summary>
+        public void Cut()
+        {
+            listener.Stop();
+            lock (open)
+            {
+                foreach (var client in open)
+                {
+                    client.Client.LingerState = new LingerOption(true, 0);
+                    client.Close();
+                }
+
+                open.Clear();
+            }
+        }
+
+        /// <summary>The database is back on the same port.</summary>
+        public void Restore()
+        {
+            listener = new TcpListener(IPAddress.Loopback, Port);
+            listener.Start();
+            _ = AcceptAsync(listener);
+        }
+
+        /// <summary>The database is frozen: connections stay open, nothing goes through.</summary>
+        public void Pause() => flowing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Resume() => flowing.TrySetResult();
+
+        private async Task AcceptAsync(TcpListener from)
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                TcpClient client;
+                try
+                {
+                    client = await from.AcceptTcpClientAsync(stop.Token);
+                }
+                catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
+                {
+                    return;
+                }
+
+                var upstream = new TcpClient();
+                try
+                {
+                    await upstream.ConnectAsync(targetHost, targetPort, stop.Token);
+                }
+                catch (Exception e) when (e is SocketException or OperationCanceledException)
+                {
+                    client.Close();
+                    continue;
+                }
+
+                lock (open)
+                {
+                    open.Add(client);
+                    open.Add(upstream);
+                }
+
+                _ = PumpAsync(client, upstream);
+                _ = PumpAsync(upstream, client);
+            }
+        }
+
+        private async Task PumpAsync(TcpClient from, TcpClient to)
+        {
+            var buffer = new byte[16 * 1024];
+            try
+            {
+                var source = from.GetStream();
+                var target = to.GetStream();
+                while (true)
+                {
+                    var read = await source.ReadAsync(buffer, stop.Token);
+                    if (read == 0)
+                    {
+                        break;
+                    }
+
+                    await flowing.Task.WaitAsync(stop.Token);
+                    await target.WriteAsync(buffer.AsMemory(0, read), stop.Token);
+                }
+            }
+            catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
+            {
+                // A side closed, or the gate cut it.
+            }
+
+            from.Close();
+            to.Close();
+        }
+
+        public void Dispose()
+        {
+            flowing.TrySetResult();
+            stop.Cancel();
+            listener.Stop();
+            lock (open)
+            {
+                open.ForEach(c => c.Close());
+            }
+
+            stop.Dispose();
+        }
+    }
+}

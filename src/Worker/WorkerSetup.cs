@@ -52,7 +52,10 @@ internal static class WorkerSetup
         services.AddSingleton<TenantDirectory>();
         services.AddSingleton<AppointmentStore>();
         services.AddTwilio(configuration);
-        services.AddSingleton(configuration.GetSection(DispatchOptions.Section).Get<DispatchOptions>() ?? new DispatchOptions());
+        var sending = configuration.GetSection(DispatchOptions.Section).Get<DispatchOptions>() ?? new DispatchOptions();
+        // One insert per send at a time, at most Parallelism per slice: a few connections serve them all.
+        services.AddSingleton(sending);
+        services.AddSingleton(_ => SendStarts.Create(Database.GetConnectionString(configuration), Math.Max(4, sending.Parallelism)));
         services.AddSingleton<Dispatcher>();
         services.AddTransient<DispatchJobs>();
         services.AddHttpClient(EventDelivery.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(10))

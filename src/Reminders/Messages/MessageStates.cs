@@ -206,10 +206,17 @@ public static class MessageStates
             new { m.Id, m.ClaimToken, reason, now },
             transaction);
 
-    /// <summary>Not known yet (Twilio's look-up failed, or Twilio may still hold it): stays sending, looked at again later.</summary>
+    /// <summary>
+    /// Not known yet (Twilio's look-up failed, or Twilio may still hold it): stays sending, looked at
+    /// again one lease later (its lease starts again; how long Twilio may hold it is counted from the
+    /// start of its send, not from this), so that waiting messages cost one look-up per lease.
+    /// </summary>
     public static Task ReconcileLaterAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, StuckMessage m, string reason, DateTimeOffset now) =>
         connection.ExecuteAsync(
-            "update messages set error = @reason, updated_at = @now where id = @Id and status = 'sending' and claim_token = @ClaimToken",
+            """
+            update messages set error = @reason, claimed_at = @now, updated_at = @now
+            where id = @Id and status = 'sending' and claim_token = @ClaimToken
+            """,
             new { m.Id, m.ClaimToken, reason, now },
             transaction);
 

@@ -55,7 +55,9 @@ internal sealed class DispatchJobs(
             var busy = false;
             try
             {
-                busy |= await dispatcher.DispatchDueAsync(stopping, maxClaims: 20 * options.BatchSize) > 0;
+                // Short rounds: the slice's end and the events are looked at every few seconds, and a
+                // slice never runs far past its minute (overlapping slices would hold twice the connections).
+                busy |= await dispatcher.DispatchDueAsync(stopping, maxClaims: 4 * options.Parallelism) > 0;
                 busy |= await events.DeliverDueAsync(stopping) > 0;
             }
             catch (Exception e) when (e is NpgsqlException or TimeoutException && !stopping.IsCancellationRequested)

@@ -31,7 +31,7 @@ namespace RappelRdv.Worker.Dispatch;
 /// back at once the claims that had not started.
 /// </summary>
 internal sealed class Dispatcher(
-    NpgsqlDataSource db, IMessageProvider provider, CallbackUrls urls, IOptions<TwilioOptions> twilio, TimeProvider clock,
+    NpgsqlDataSource db, SendStarts starts, IMessageProvider provider, CallbackUrls urls, IOptions<TwilioOptions> twilio, TimeProvider clock,
     ILogger<Dispatcher> logger, DispatchOptions options)
 {
     /// <summary>
@@ -282,7 +282,7 @@ internal sealed class Dispatcher(
             }
 
             progress.Handled = true;
-            await MessageStates.MarkStartedAsync(db, m.Id, claimToken, clock.GetUtcNow());
+            await starts.RecordAsync(m.Id, claimToken, clock.GetUtcNow());
         }
 
         // From here nothing is cancelled: a request at Twilio finishes and its answer is written, even

@@ -35,7 +35,11 @@ internal static class WorkerSetup
             options.ServerName = $"worker-{Environment.MachineName}-{Environment.ProcessId}";
             options.SchedulePollingInterval = TimeSpan.FromSeconds(5);
             options.WorkerCount = configuration.GetValue("Hangfire:WorkerCount", 12);
+            // On SIGTERM the slices stop claiming at once and wait only for the requests already at
+            // Twilio (Twilio__RequestTimeout, 15 s by default): room for that, within the host's own timeout.
+            options.ShutdownTimeout = TimeSpan.FromSeconds(25);
         });
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         services.AddHostedService<RecurringJobsRegistration>();
         services.AddTransient<PersonalDataRetention>();
         services.AddHostedService<WorkerHeartbeat>();
@@ -48,7 +52,10 @@ internal static class WorkerSetup
         services.AddSingleton<TenantDirectory>();
         services.AddSingleton<AppointmentStore>();
         services.AddTwilio(configuration);
-        services.AddSingleton(configuration.GetSection(DispatchOptions.Section).Get<DispatchOptions>() ?? new DispatchOptions());
+        var sending = configuration.GetSection(DispatchOptions.Section).Get<DispatchOptions>() ?? new DispatchOptions();
+        // One insert per send at a time, at most Parallelism per slice: a few connections serve them all.
+        services.AddSingleton(sending);
+        services.AddSingleton(_ => SendStarts.Create(Database.GetConnectionString(configuration), Math.Max(4, sending.Parallelism)));
         services.AddSingleton<Dispatcher>();
         services.AddTransient<DispatchJobs>();
         services.AddHttpClient(EventDelivery.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(10))
@@ -62,7 +69,6 @@ internal static class WorkerSetup
     {
         services.AddOptions<TwilioOptions>()
             .BindConfiguration(TwilioOptions.Section)
-            .PostConfigure(o => o.StatusCallbackUrl ??= new Uri(PublicBaseUrl(configuration), "/twilio/sms/status"))
             .ValidateDataAnnotations()
             .ValidateOnStart();
         services.AddSingleton(sp => new CallbackUrls(

@@ -50,6 +50,26 @@ public sealed class SmsStatusCallbackTests : IClassFixture<ApiFactory>, IAsyncLi
     }
 
     [Fact]
+    public async Task The_first_callback_of_a_message_whose_answer_was_lost_records_it_as_sent()
+    {
+        await using var connection = await api.Database.DataSource.OpenConnectionAsync();
+        // What a Worker leaves when Twilio's answer to the send never came; the callback URL names the message.
+        var messageId = await connection.ExecuteScalarAsync<Guid>(
+            """
+            update messages set status = 'sending', provider_id = null, claim_token = gen_random_uuid(), claimed_at = now()
+            where kind = 'reminder' returning id
+            """);
+        var path = $"/twilio/sms/status?m={messageId:N}";
+
+        var sent = await api.CreateClient().SendAsync(TwilioSigner.SignedPost("http://rappel.test", path,
+            new() { ["MessageSid"] = "SM777", ["MessageStatus"] = "sent", ["AccountSid"] = FakeTwilio.AccountSid }));
+
+        Assert.Equal(HttpStatusCode.OK, sent.StatusCode);
+        Assert.Equal(("sent", "SM777"), await connection.QuerySingleAsync<(string, string)>(
+            "select status, provider_id from messages where id = @messageId", new { messageId }));
+    }
+
+    [Fact]
     public async Task Undelivered_fails_the_message_and_records_message_failed()
     {
         await Callback(new() { ["MessageSid"] = "SM123", ["MessageStatus"] = "undelivered", ["ErrorCode"] = "30008" });

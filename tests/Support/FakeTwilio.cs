@@ -12,8 +12,12 @@ namespace RappelRdv.TestSupport;
 
 /// <summary>
 /// Twilio's REST API as WireMock.Net on loopback: it accepts Messages and Calls like Twilio
-/// (201 with a fresh SID), keeps what it received, answers the Messages list used for
-/// reconciliation, and can be told to fail.
+/// (201 with a fresh SID), keeps what it received, answers the Messages and Calls lists used for
+/// reconciliation, and can be told to fail: refuse (<see cref="Failures"/>), take the message and
+/// still answer an error (<see cref="FailuresAfterAccepting"/>), hold its answers until the test
+/// lets them go (<see cref="HoldAnswers"/>: a timeout, or a request caught in flight), list nothing
+/// (<see cref="ListShowsAccepted"/>) or fail its lists (<see cref="ListFailure"/>). No sleeps: what
+/// a test waits for, it releases.
 /// </summary>
 public sealed class FakeTwilio : IDisposable
 {
@@ -33,6 +37,8 @@ public sealed class FakeTwilio : IDisposable
             .RespondWith(Response.Create().WithCallback(request => Respond(request, calls, "CA")));
         Server.Given(Request.Create().WithPath($"/2010-04-01/Accounts/{AccountSid}/Messages.json").UsingGet())
             .RespondWith(Response.Create().WithCallback(ListMessages));
+        Server.Given(Request.Create().WithPath($"/2010-04-01/Accounts/{AccountSid}/Calls.json").UsingGet())
+            .RespondWith(Response.Create().WithCallback(ListCalls));
     }
 
     public WireMockServer Server { get; }
@@ -45,11 +51,34 @@ public sealed class FakeTwilio : IDisposable
     /// <summary>When set, every request fails this way until cleared.</summary>
     public (int Status, int Code)? FailAlways { get; set; }
 
-    /// <summary>How long each answer takes (Twilio's latency).</summary>
-    public TimeSpan Latency { get; set; } = TimeSpan.Zero;
+    /// <summary>Errors to answer after taking the message or call anyway (Twilio acted, its answer says otherwise).</summary>
+    public ConcurrentQueue<(int Status, int Code)> FailuresAfterAccepting { get; } = new();
 
-    /// <summary>When false, the Messages list used by reconciliation shows nothing (a message Twilio never got).</summary>
+    /// <summary>
+    /// When false, the Messages and Calls lists show nothing: a message Twilio never got, or one it
+    /// holds queued and does not list yet.
+    /// </summary>
     public bool ListShowsAccepted { get; set; } = true;
+
+    /// <summary>When set, the Messages and Calls lists answer this error.</summary>
+    public (int Status, int Code)? ListFailure { get; set; }
+
+    /// <summary>The clock of the service under test: Twilio dates what it creates with it.</summary>
+    public TimeProvider Clock { get; set; } = TimeProvider.System;
+
+    /// <summary>How many list (GET) requests arrived.</summary>
+    public int ListRequests => Volatile.Read(ref listRequests);
+
+    private int listRequests;
+
+    // Set: answers flow. Reset: each create request waits (at most a minute) until the test releases it.
+    private readonly ManualResetEventSlim answering = new(initialState: true);
+
+    /// <summary>Create requests are received but not answered until <see cref="ReleaseAnswers"/>.</summary>
+    public void HoldAnswers() => answering.Reset();
+
+    /// <summary>Lets the held answers, and those to come, go.</summary>
+    public void ReleaseAnswers() => answering.Set();
 
     public IReadOnlyList<Dictionary<string, string>> Messages => [.. messages];
 
@@ -63,9 +92,12 @@ public sealed class FakeTwilio : IDisposable
         messages.Clear();
         calls.Clear();
         Failures.Clear();
+        FailuresAfterAccepting.Clear();
         FailAlways = null;
-        Latency = TimeSpan.Zero;
         ListShowsAccepted = true;
+        ListFailure = null;
+        Interlocked.Exchange(ref listRequests, 0);
+        answering.Set();
     }
 
     public int RequestCount => Server.LogEntries.Count(e => e.RequestMessage.Method == "POST");
@@ -93,30 +125,62 @@ public sealed class FakeTwilio : IDisposable
     private ResponseMessage Respond(IRequestMessage request, ConcurrentQueue<Dictionary<string, string>> store, string prefix)
     {
         Interlocked.Increment(ref received);
-        if (Latency > TimeSpan.Zero)
-        {
-            Thread.Sleep(Latency);
-        }
-
+        // WireMock answers on the thread pool; a held answer blocks one of its threads, bounded.
+        answering.Wait(TimeSpan.FromMinutes(1));
         if (FailAlways is { } always || Failures.TryDequeue(out always))
         {
-            return Json(always.Status, new { code = always.Code, message = $"simulated error {always.Code}", more_info = "", status = always.Status });
+            return Error(always);
         }
 
         var form = ParseForm(request.Body ?? "");
         var sid = $"{prefix}{Interlocked.Increment(ref sequence):D32}";
         form["Sid"] = sid;
+        form["DateCreated"] = Clock.GetUtcNow().ToString("R", System.Globalization.CultureInfo.InvariantCulture);
         store.Enqueue(form);
+        if (FailuresAfterAccepting.TryDequeue(out var after))
+        {
+            return Error(after);
+        }
+
         return Json(201, new { sid, status = "queued", to = form.GetValueOrDefault("To"), body = form.GetValueOrDefault("Body"), num_segments = "1" });
     }
 
+    private static ResponseMessage Error((int Status, int Code) error) =>
+        Json(error.Status, new { code = error.Code, message = $"simulated error {error.Code}", more_info = "", status = error.Status });
+
     private ResponseMessage ListMessages(IRequestMessage request)
     {
+        Interlocked.Increment(ref listRequests);
+        if (ListFailure is { } failure)
+        {
+            return Error(failure);
+        }
+
         var to = request.Query?.TryGetValue("To", out var values) == true ? values.ToString() : null;
+        // Like Twilio, a queued message is listed with an empty date_sent.
         var found = ListShowsAccepted
-            ? messages.Where(m => m.GetValueOrDefault("To") == to).Select(m => new { sid = m["Sid"], to = m["To"], body = m.GetValueOrDefault("Body") }).ToArray()
+            ? messages.Where(m => m.GetValueOrDefault("To") == to)
+                .Select(m => new { sid = m["Sid"], to = m["To"], body = m.GetValueOrDefault("Body"), status = "queued", date_sent = (string?)null, date_created = m["DateCreated"] })
+                .ToArray()
             : [];
         return Json(200, new { messages = found, first_page_uri = "", next_page_uri = (string?)null, page = 0, page_size = 50, uri = "" });
+    }
+
+    private ResponseMessage ListCalls(IRequestMessage request)
+    {
+        Interlocked.Increment(ref listRequests);
+        if (ListFailure is { } failure)
+        {
+            return Error(failure);
+        }
+
+        var to = request.Query?.TryGetValue("To", out var values) == true ? values.ToString() : null;
+        var found = ListShowsAccepted
+            ? calls.Where(c => c.GetValueOrDefault("To") == to)
+                .Select(c => new { sid = c["Sid"], to = c["To"], status = "queued", start_time = (string?)null, date_created = c["DateCreated"] })
+                .ToArray()
+            : [];
+        return Json(200, new { calls = found, first_page_uri = "", next_page_uri = (string?)null, page = 0, page_size = 20, uri = "" });
     }
 
     private static Dictionary<string, string> ParseForm(string body) =>
@@ -132,5 +196,10 @@ public sealed class FakeTwilio : IDisposable
         BodyData = new BodyData { BodyAsString = JsonSerializer.Serialize(body), DetectedBodyType = BodyType.String },
     };
 
-    public void Dispose() => Server.Stop();
+    public void Dispose()
+    {
+        answering.Set();
+        Server.Stop();
+        answering.Dispose();
+    }
 }

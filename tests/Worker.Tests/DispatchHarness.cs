@@ -22,7 +22,26 @@ public sealed class DispatchHarness : IAsyncLifetime
 
     private readonly List<ServiceProvider> providers = [];
 
-    public async Task InitializeAsync() => await Database.InitializeAsync();
+    public async Task InitializeAsync()
+    {
+        Twilio.Clock = Clock;
+        await Database.InitializeAsync();
+    }
+
+    /// <summary>
+    /// Awaits work whose waits run on the fake clock (Polly's retry delays): the clock moves on in
+    /// small steps until the work is done, bounded.
+    /// </summary>
+    public async Task<T> AdvancingClockAsync<T>(Task<T> work, TimeSpan? step = null)
+    {
+        for (var i = 0; i < 2_000 && !work.IsCompleted; i++)
+        {
+            Clock.Advance(step ?? TimeSpan.FromMilliseconds(100));
+            await Task.WhenAny(work, Task.Delay(5));
+        }
+
+        return await work;
+    }
 
     internal ServiceProvider BuildServices(Dictionary<string, string?>? overrides = null)
     {
@@ -71,6 +90,22 @@ public sealed class DispatchHarness : IAsyncLifetime
     {
         await using var connection = await Database.DataSource.OpenConnectionAsync();
         return (await connection.ExecuteScalarAsync<T>(sql, parameters))!;
+    }
+
+    /// <summary>Waits (bounded) until a session of this database waits for a row lock.</summary>
+    public async Task WaitForLockWaitAsync()
+    {
+        for (var i = 0; i < 1_000; i++)
+        {
+            if (await ScalarAsync<long>("select count(*) from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'") > 0)
+            {
+                return;
+            }
+
+            await Task.Delay(10);
+        }
+
+        throw new TimeoutException("no session waited for a lock within 10 s");
     }
 
     public async Task<List<(string Kind, string Channel, string Status, string? Error)>> MessagesAsync(long appointmentId)

@@ -35,7 +35,8 @@ public sealed class DispatchTests(DispatchHarness harness) : IClassFixture<Dispa
         var sms = Assert.Single(harness.Twilio.Messages);
         Assert.Equal("+33612345678", sms["To"]);
         Assert.Equal("+33700000000", sms["From"]);
-        Assert.Equal("http://rappel.test/twilio/sms/status", sms["StatusCallback"]);
+        // The callback names the message: Twilio's first callback records the SID even if its answer was lost.
+        Assert.Equal($"http://rappel.test/twilio/sms/status?m={await harness.ScalarAsync<Guid>("select id from messages"):N}", sms["StatusCallback"]);
         Assert.Contains("RSA", sms["Body"], StringComparison.Ordinal);
         var message = Assert.Single(await harness.MessagesAsync(appointmentId));
         Assert.Equal(("reminder", "sms", "sent"), (message.Kind, message.Channel, message.Status));
@@ -85,7 +86,6 @@ public sealed class DispatchTests(DispatchHarness harness) : IClassFixture<Dispa
             await AppointmentDueNowAsync(tenantId, settings, $"rdv-{i}", $"06 12 34 {i / 100:D2} {i % 100:D2}");
         }
 
-        harness.Twilio.Latency = TimeSpan.FromMilliseconds(5);
         var first = harness.BuildServices(new() { ["Dispatch:BatchSize"] = "10" }).GetRequiredService<Dispatcher>();
         var second = harness.BuildServices(new() { ["Dispatch:BatchSize"] = "10" }).GetRequiredService<Dispatcher>();
 
@@ -106,7 +106,8 @@ public sealed class DispatchTests(DispatchHarness harness) : IClassFixture<Dispa
         harness.Twilio.Failures.Enqueue((429, 20429));
         var dispatcher = harness.BuildServices().GetRequiredService<Dispatcher>();
 
-        await dispatcher.DispatchDueAsync(None);
+        // The retry waits on the service's clock.
+        await harness.AdvancingClockAsync(dispatcher.DispatchDueAsync(None));
 
         Assert.Equal(2, harness.Twilio.RequestCount);
         Assert.Single(harness.Twilio.Messages);
@@ -136,7 +137,7 @@ public sealed class DispatchTests(DispatchHarness harness) : IClassFixture<Dispa
         Assert.Equal(12 - calls, await harness.ScalarAsync<int>("select count(*) from messages where status = 'pending' and error like 'circuit open%'"));
 
         harness.Twilio.FailAlways = null;
-        await Task.Delay(TimeSpan.FromSeconds(1.2));
+        // The breaker's break (1 s here) runs on the service's clock, like the deferral of the others.
         harness.Clock.Advance(TimeSpan.FromMinutes(1));
         await dispatcher.DispatchDueAsync(None);
 
@@ -148,15 +149,17 @@ public sealed class DispatchTests(DispatchHarness harness) : IClassFixture<Dispa
     public async Task Messages_of_unknown_outcome_are_reconciled_with_Twilio_not_sent_again()
     {
         var (tenantId, settings) = await harness.TenantAsync();
-        var slow = harness.BuildServices(new() { ["Twilio:RequestTimeout"] = "00:00:00.200" }).GetRequiredService<Dispatcher>();
+        var slow = harness.BuildServices(new() { ["Twilio:RequestTimeout"] = "00:00:01" }).GetRequiredService<Dispatcher>();
         var dispatcher = harness.BuildServices().GetRequiredService<Dispatcher>();
 
         // Twilio takes the first message but answers after our timeout: we cannot know it did.
         await AppointmentDueNowAsync(tenantId, settings, "accepted", "06 11 11 11 11");
-        harness.Twilio.Latency = TimeSpan.FromMilliseconds(600);
-        await slow.DispatchDueAsync(None);
-        await Task.Delay(800); // Twilio's late answer to the request we gave up on
-        harness.Twilio.Latency = TimeSpan.Zero;
+        harness.Twilio.HoldAnswers();
+        var sending = slow.DispatchDueAsync(None);
+        await harness.Twilio.WaitForRequestsAsync(1);
+        await sending;
+        harness.Twilio.ReleaseAnswers();
+        await WaitUntilAsync(() => harness.Twilio.Messages.Count == 1);
         // Twilio answers 500 for the second: it did not take it, but we cannot know that either.
         await AppointmentDueNowAsync(tenantId, settings, "lost", "06 22 22 22 22");
         harness.Twilio.Failures.Enqueue((500, 20500));
@@ -164,18 +167,37 @@ public sealed class DispatchTests(DispatchHarness harness) : IClassFixture<Dispa
         Assert.Equal(2, await harness.ScalarAsync<int>("select count(*) from messages where status = 'sending'"));
         Assert.Single(harness.Twilio.Messages);
 
-        // Nothing happens within the lease; after it, Twilio is asked.
+        // Nothing happens within the lease; after it, Twilio is asked: the first is found, sent.
         Assert.Equal(0, await dispatcher.RecoverAsync(None));
         harness.Clock.Advance(new DispatchOptions().ClaimLease + TimeSpan.FromSeconds(1));
-        Assert.Equal(2, await dispatcher.RecoverAsync(None));
+        Assert.Equal(1, await dispatcher.RecoverAsync(None));
+        Assert.Equal(
+            harness.Twilio.Messages.Single(m => m["To"] == "+33611111111")["Sid"],
+            await harness.ScalarAsync<string>("select provider_id from messages m join appointments a on a.id = m.appointment_id where a.external_id = 'accepted'"));
+        // The second is not listed, but Twilio might still hold it queued: not sent again yet.
+        await dispatcher.DispatchDueAsync(None);
+        Assert.Single(harness.Twilio.Messages);
+        Assert.Equal("sending", await harness.ScalarAsync<string>(
+            "select m.status from messages m join appointments a on a.id = m.appointment_id where a.external_id = 'lost'"));
+
+        // Once Twilio would have dropped it (its validity period), it is sent again, once.
+        harness.Clock.Advance(TimeSpan.FromHours(1) + new DispatchOptions().ClaimLease);
+        Assert.Equal(1, await dispatcher.RecoverAsync(None));
         await dispatcher.DispatchDueAsync(None);
 
         Assert.Equal(2, harness.Twilio.Messages.Count);
         Assert.Equal(["+33611111111", "+33622222222"], harness.Twilio.Messages.Select(m => m["To"]).Order());
         Assert.Equal(2, await harness.ScalarAsync<int>("select count(*) from messages where status = 'sent'"));
-        Assert.Equal(
-            harness.Twilio.Messages.Single(m => m["To"] == "+33611111111")["Sid"],
-            await harness.ScalarAsync<string>("select provider_id from messages m join appointments a on a.id = m.appointment_id where a.external_id = 'accepted'"));
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        for (var i = 0; i < 1_000 && !condition(); i++)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.True(condition(), "not reached within 10 s");
     }
 
     [Fact]

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
 using RappelRdv.Reminders.Appointments;
@@ -23,17 +22,18 @@ public sealed class RaceTests(DispatchHarness harness) : IClassFixture<DispatchH
         var store = harness.BuildServices().GetRequiredService<AppointmentStore>();
         var dispatcher = harness.BuildServices().GetRequiredService<Dispatcher>();
         await store.UpsertAsync(tenantId, settings, "rdv", TestData.Appointment(harness.Clock.GetUtcNow().AddHours(20)), None);
-        harness.Twilio.Latency = TimeSpan.FromMilliseconds(1500);
+        harness.Twilio.HoldAnswers();
 
         var sending = dispatcher.DispatchDueAsync(None);
         await harness.Twilio.WaitForRequestsAsync(1);
-        var watch = Stopwatch.StartNew();
-        await store.CancelByServiceAsync(tenantId, settings, "rdv", None);
-        watch.Stop();
+        var cancelling = store.CancelByServiceAsync(tenantId, settings, "rdv", None);
+        // The DELETE waits for the send to settle rather than racing it: PostgreSQL shows it waiting on the lock.
+        await harness.WaitForLockWaitAsync();
+        Assert.False(cancelling.IsCompleted);
+        harness.Twilio.ReleaseAnswers();
+        await cancelling;
         await sending;
 
-        // The DELETE waited for the send to settle rather than racing it.
-        Assert.True(watch.ElapsedMilliseconds >= 300, $"the cancellation should have waited for the send ({watch.ElapsedMilliseconds} ms)");
         var messages = await harness.MessagesAsync(await harness.ScalarAsync<long>("select id from appointments"));
         Assert.Contains(messages, m => m is { Kind: "reminder", Status: "sent" });
         Assert.Contains(messages, m => m is { Kind: "cancellation", Status: "pending" });
@@ -53,16 +53,17 @@ public sealed class RaceTests(DispatchHarness harness) : IClassFixture<DispatchH
                 "update messages set due_at = due_at - interval '1 minute' from appointments a where a.id = messages.appointment_id and a.external_id = 'first'");
         }
 
-        harness.Twilio.Latency = TimeSpan.FromMilliseconds(1000);
+        harness.Twilio.HoldAnswers();
         var sending = dispatcher.DispatchDueAsync(None);
         await harness.Twilio.WaitForRequestsAsync(1);
-        // Both are claimed; the first is at Twilio; the second is rescheduled and then cancelled meanwhile.
+        // The first is at Twilio; the second, due too, is rescheduled and then cancelled meanwhile.
         await store.UpsertAsync(tenantId, settings, "second", TestData.Appointment(harness.Clock.GetUtcNow().AddDays(9), "06 22 22 22 22"), None);
         await store.CancelByServiceAsync(tenantId, settings, "second", None);
+        harness.Twilio.ReleaseAnswers();
         await sending;
 
         var second = await harness.MessagesAsync(await harness.ScalarAsync<long>("select id from appointments where external_id = 'second'"));
-        // Its old reminder was re-read before the send and dropped; only the news of the cancellation went out.
+        // Its old reminder never left; only the news of the cancellation went out.
         Assert.Contains(second, m => m is { Kind: "reminder", Status: "cancelled" });
         Assert.DoesNotContain(second, m => m.Kind != "cancellation" && m.Status is "sent" or "sending");
         Assert.Single(harness.Twilio.Messages, m => m["To"] == "+33622222222");
@@ -76,11 +77,14 @@ public sealed class RaceTests(DispatchHarness harness) : IClassFixture<DispatchH
         var store = harness.BuildServices().GetRequiredService<AppointmentStore>();
         var dispatcher = harness.BuildServices().GetRequiredService<Dispatcher>();
         await store.UpsertAsync(tenantId, settings, "rdv", TestData.Appointment(harness.Clock.GetUtcNow().AddHours(20)), None);
-        harness.Twilio.Latency = TimeSpan.FromMilliseconds(1000);
+        harness.Twilio.HoldAnswers();
 
         var sending = dispatcher.DispatchDueAsync(None);
         await harness.Twilio.WaitForRequestsAsync(1);
-        await store.UpsertAsync(tenantId, settings, "rdv", TestData.Appointment(harness.Clock.GetUtcNow().AddDays(5)), None);
+        var rescheduling = store.UpsertAsync(tenantId, settings, "rdv", TestData.Appointment(harness.Clock.GetUtcNow().AddDays(5)), None);
+        await harness.WaitForLockWaitAsync();
+        harness.Twilio.ReleaseAnswers();
+        await rescheduling;
         await sending;
 
         var messages = await harness.MessagesAsync(await harness.ScalarAsync<long>("select id from appointments"));

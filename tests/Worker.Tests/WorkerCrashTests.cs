@@ -1,54 +1,100 @@
 using System.Diagnostics;
 using Dapper;
 using RappelRdv.Reminders.Appointments;
-using RappelRdv.Reminders.Database;
 using RappelRdv.TestSupport;
 using RappelRdv.Worker.Dispatch;
 
 namespace RappelRdv.Worker.Tests;
 
-/// <summary>Real Worker processes, one of them killed with SIGKILL in the middle of a burst.</summary>
+/// <summary>
+/// Real Worker processes stopped in the middle of a burst: killed (SIGKILL), or stopped as a deploy
+/// does (SIGTERM). Twilio's answers are held by the test, so that the stop surely finds sends in flight.
+/// </summary>
 public sealed class WorkerCrashTests : IAsyncLifetime
 {
     private const int Appointments = 300;
+
+    // Enough for sends in flight and claims left at the signal; fewer keep the suite short.
+    private const int StopAppointments = 120;
     private readonly PostgresDatabase database = new();
     private readonly FakeTwilio twilio = new();
     private readonly List<Process> processes = [];
 
     public Task InitializeAsync() => database.InitializeAsync();
 
-    [Fact]
-    public async Task A_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice()
+    private async Task DueNowAsync(int count)
     {
         var settings = TestData.Settings();
         var tenantId = await TestData.CreateTenantAsync(database.DataSource, "crash", settings);
         var store = new AppointmentStore(database.DataSource, TimeProvider.System);
-        for (var i = 0; i < Appointments; i++)
+        for (var i = 0; i < count; i++)
         {
             // 20 hours ahead with a P1D reminder: due at once.
             await store.UpsertAsync(tenantId, settings, $"rdv-{i}",
                 TestData.Appointment(TimeProvider.System.GetUtcNow().AddHours(20), $"06 12 {i / 10000:D2} {i / 100 % 100:D2} {i % 100:D2}"), CancellationToken.None);
         }
+    }
 
-        twilio.Latency = TimeSpan.FromMilliseconds(100);
-        var first = StartWorker();
+    [Fact]
+    public async Task A_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice()
+    {
+        await DueNowAsync(Appointments);
+        var first = StartWorker(lease: "00:00:03");
         await WaitUntilAsync(async () => await SentAsync() >= 40, TimeSpan.FromSeconds(60));
+        twilio.HoldAnswers();
+        await twilio.WaitForRequestsAsync(twilio.Received + 4);
         first.Kill(entireProcessTree: true);
         await first.WaitForExitAsync();
         var sendingAtKill = await ScalarAsync("select count(*) from messages where status = 'sending'");
+        // Twilio answers the requests of the dead Worker: it has those messages, nobody recorded them.
+        twilio.ReleaseAnswers();
 
-        twilio.Latency = TimeSpan.FromMilliseconds(5);
-        StartWorker();
+        StartWorker(lease: "00:00:03");
         await WaitUntilAsync(async () => await SentAsync() == Appointments, TimeSpan.FromSeconds(90));
 
-        Assert.True(sendingAtKill > 0, "the kill should have left messages in flight");
+        Assert.True(sendingAtKill >= 4, $"the kill should have left messages in flight ({sendingAtKill})");
         Assert.Equal(Appointments, await SentAsync());
         var recipients = twilio.Messages.Select(m => m["To"]).ToList();
         Assert.Equal(Appointments, recipients.Distinct().Count());
         Assert.Equal(Appointments, recipients.Count);
     }
 
-    private Process StartWorker()
+    [Fact]
+    public async Task A_worker_stopped_with_SIGTERM_finishes_its_sends_and_gives_back_the_rest_at_once()
+    {
+        await DueNowAsync(StopAppointments);
+        // A lease far longer than the test: anything left sending would still be sending at the end.
+        var worker = StartWorker(lease: "01:00:00");
+        await WaitUntilAsync(async () => await SentAsync() >= 20, TimeSpan.FromSeconds(60));
+        twilio.HoldAnswers();
+        await twilio.WaitForRequestsAsync(twilio.Received + 4);
+
+        using (var kill = Process.Start("kill", ["-TERM", worker.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+            Assert.Equal(0, kill.ExitCode);
+        }
+
+        twilio.ReleaseAnswers();
+        using (var exit = new CancellationTokenSource(TimeSpan.FromSeconds(40)))
+        {
+            await worker.WaitForExitAsync(exit.Token);
+        }
+
+        var sent = await SentAsync();
+        Assert.Equal(0, await ScalarAsync("select count(*) from messages where status = 'sending'"));
+        Assert.Equal(StopAppointments - sent, await ScalarAsync("select count(*) from messages where status = 'pending'"));
+        // Every request that reached Twilio was recorded: none is sent again by the next Worker.
+        Assert.Equal(sent, twilio.Messages.Count);
+
+        StartWorker(lease: "01:00:00");
+        await WaitUntilAsync(async () => await SentAsync() == StopAppointments, TimeSpan.FromSeconds(90));
+        var recipients = twilio.Messages.Select(m => m["To"]).ToList();
+        Assert.Equal(StopAppointments, recipients.Count);
+        Assert.Equal(StopAppointments, recipients.Distinct().Count());
+    }
+
+    private Process StartWorker(string lease)
     {
         var dll = typeof(DispatchJobs).Assembly.Location;
         var start = new ProcessStartInfo("dotnet", [dll])
@@ -62,7 +108,7 @@ public sealed class WorkerCrashTests : IAsyncLifetime
                 ["Twilio__AuthToken"] = FakeTwilio.AuthToken,
                 ["Twilio__ApiBaseUrl"] = twilio.BaseUrl,
                 ["Twilio__FromNumber"] = "+33700000000",
-                ["Dispatch__ClaimLease"] = "00:00:03",
+                ["Dispatch__ClaimLease"] = lease,
                 ["Dispatch__RecoveryInterval"] = "00:00:02",
                 ["Dispatch__BatchSize"] = "20",
                 ["Dispatch__Slices"] = "2",
@@ -87,20 +133,21 @@ public sealed class WorkerCrashTests : IAsyncLifetime
 
     private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout)
     {
-        var watch = Stopwatch.StartNew();
+        var deadline = TimeProvider.System.GetUtcNow() + timeout;
         while (!await condition())
         {
-            if (watch.Elapsed > timeout)
+            if (TimeProvider.System.GetUtcNow() > deadline)
             {
                 throw new TimeoutException($"not reached within {timeout}");
             }
 
-            await Task.Delay(250);
+            await Task.Delay(100);
         }
     }
 
     public async Task DisposeAsync()
     {
+        twilio.ReleaseAnswers();
         foreach (var process in processes.Where(p => !p.HasExited))
         {
             process.Kill(entireProcessTree: true);

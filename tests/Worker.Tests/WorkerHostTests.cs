@@ -37,6 +37,32 @@ public sealed class WorkerHostTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task A_worker_started_while_the_database_is_unreachable_waits_for_it_then_starts()
+    {
+        var target = new Npgsql.NpgsqlConnectionStringBuilder(database.ConnectionString);
+        using var gate = TcpGate.Start(target.Host!, target.Port);
+        // Frozen: connections are accepted, nothing answers (each attempt times out after 1 s).
+        gate.Pause();
+        var through = new Npgsql.NpgsqlConnectionStringBuilder(database.ConnectionString) { Host = "127.0.0.1", Port = gate.Port, Timeout = 1 };
+        using var host = BuildHost(through.ToString());
+
+        var starting = host.StartAsync();
+        for (var i = 0; i < 600 && gate.Accepted < 2; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        // It tried again and again, and is still waiting: no crash, no exit.
+        Assert.True(gate.Accepted >= 2, $"the worker should have retried ({gate.Accepted} attempts)");
+        Assert.False(starting.IsCompleted);
+        gate.Resume();
+        await starting.WaitAsync(TimeSpan.FromSeconds(60));
+        await using var connection = await database.DataSource.OpenConnectionAsync();
+        Assert.Equal(1, await connection.ExecuteScalarAsync<int>("select count(*) from schema_versions where scriptname like '%0007_send_starts.sql'"));
+        await host.StopAsync();
+    }
+
     internal static IHost BuildHost(string connectionString, Dictionary<string, string?>? settings = null)
     {
         var builder = Host.CreateApplicationBuilder();

@@ -1,23 +1,34 @@
 using Npgsql;
+using RappelRdv.Api.Infrastructure;
+using RappelRdv.Reminders.Database;
 
 namespace RappelRdv.Api.Health;
 
 internal static class HealthEndpoints
 {
+    private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(3);
+
     public static void MapHealth(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/health").WithTags("Health").ExcludeFromDescription();
         group.MapGet("/live", () => TypedResults.Ok(new { status = "live" }));
-        group.MapGet("/ready", async Task<IResult> (NpgsqlDataSource db, CancellationToken cancellationToken) =>
+        group.MapGet("/ready", async Task<IResult> (NpgsqlDataSource db, HttpResponse response, CancellationToken cancellationToken) =>
         {
+            // Bounded: a paused database (SIGSTOP, a network partition) must not hold the probe for the
+            // pool's whole timeout.
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(ReadyTimeout);
             try
             {
                 await using var command = db.CreateCommand("select 1");
-                await command.ExecuteScalarAsync(cancellationToken);
+                await command.ExecuteScalarAsync(timeout.Token);
                 return TypedResults.Ok(new { status = "ready" });
             }
-            catch (NpgsqlException)
+            catch (Exception e) when (e is NpgsqlException || Database.IsUnreachable(e)
+                || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
+                db.Clear();
+                response.Headers.RetryAfter = DatabaseUnavailable.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "The database does not answer");
             }
         });

@@ -30,6 +30,7 @@ internal static class ApiSetup
         services.AddSingleton(TimeProvider.System);
         services.AddRappelDatabase(builder.Configuration);
         services.AddProblemDetails();
+        services.AddExceptionHandler<DatabaseUnavailable>();
         services.AddOpenApi();
         services.Configure<JsonOptions>(o => ConfigureJson(o.SerializerOptions));
 

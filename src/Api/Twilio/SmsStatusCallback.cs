@@ -2,6 +2,7 @@ using Dapper;
 using Npgsql;
 using RappelRdv.Reminders.Database;
 using RappelRdv.Reminders.Delivery;
+using RappelRdv.Reminders.Messages;
 using RappelRdv.Reminders.Tenants;
 
 namespace RappelRdv.Api.Twilio;
@@ -20,6 +21,9 @@ internal static class SmsStatusCallback
             return TypedResults.Problem(statusCode: 400, title: "MessageSid is required");
         }
 
+        // The callback URL of a message sent since 0007 names it (?m=): no need to wait for its SID.
+        Guid? messageId = Guid.TryParseExact(request.Query["m"].ToString(), "N", out var parsedId) ? parsedId : null;
+        var select = messageId is null ? Select : SelectById;
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         // Twilio can call back before the Worker has committed the SID it just received: wait for it briefly.
         MessageRow? message = null;
@@ -30,7 +34,7 @@ internal static class SmsStatusCallback
                 await Task.Delay(100, cancellationToken);
             }
 
-            message = await connection.QuerySingleOrDefaultAsync<MessageRow>(Select, new { sid });
+            message = await connection.QuerySingleOrDefaultAsync<MessageRow>(select, new { sid, messageId });
         }
 
         if (message is null)
@@ -41,15 +45,21 @@ internal static class SmsStatusCallback
 
         var now = clock.GetUtcNow();
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        // Lock the appointment first, as every writer does, then read the message again.
+        // Lock the appointment first, as every writer does, then read the message again: a send in
+        // progress holds this lock, so what we read is what it committed.
         await connection.ExecuteAsync("select 1 from appointments where id = @AppointmentId for update", new { message.AppointmentId }, transaction);
-        message = await connection.QuerySingleAsync<MessageRow>(Select, new { sid }, transaction);
+        message = await connection.QuerySingleAsync<MessageRow>(select, new { sid, messageId }, transaction);
+        if (message.Status == "sending" && await MessageStates.RecordAcceptedAsync(connection, transaction, message.Id, sid, now))
+        {
+            // Twilio's answer to the send was lost, but Twilio has the message: it is sent, and never sent again.
+            logger.LogInformation("Message {MessageId} recorded as sent from its status callback", message.Id);
+            message = message with { Status = "sent" };
+        }
+
         switch (status)
         {
             case "delivered" when message.Status is "sent" or "sending":
-                await connection.ExecuteAsync(
-                    "update messages set status = 'delivered', delivered_at = @now, updated_at = @now where id = @Id",
-                    new { message.Id, now }, transaction);
+                await MessageStates.MarkDeliveredAsync(connection, transaction, message.Id, now);
                 break;
 
             case "undelivered" or "failed" when message.Status is "sent" or "sending" or "delivered":
@@ -79,5 +89,13 @@ internal static class SmsStatusCallback
                m.only_if_unconfirmed, m.attempts, a.starts_at, m.plan_version, m.status, t.settings::text as settings
         from messages m join appointments a on a.id = m.appointment_id join tenants t on t.id = m.tenant_id
         where m.provider_id = @sid
+        """;
+
+    private const string SelectById =
+        """
+        select m.id, m.tenant_id, m.appointment_id, a.external_id, a.status as appointment_status, a.phone, m.kind, m.channel,
+               m.only_if_unconfirmed, m.attempts, a.starts_at, m.plan_version, m.status, t.settings::text as settings
+        from messages m join appointments a on a.id = m.appointment_id join tenants t on t.id = m.tenant_id
+        where m.id = @messageId
         """;
 }

@@ -4,6 +4,7 @@ using RappelRdv.Api.Replies;
 using RappelRdv.Reminders.Appointments;
 using RappelRdv.Reminders.Database;
 using RappelRdv.Reminders.Delivery;
+using RappelRdv.Reminders.Messages;
 using RappelRdv.Reminders.Planning;
 using RappelRdv.Reminders.Replies;
 using RappelRdv.Reminders.Tenants;
@@ -155,9 +156,7 @@ internal static class VoiceEndpoints
 
         if (status == "completed")
         {
-            await connection.ExecuteAsync(
-                "update messages set status = 'delivered', delivered_at = @now, updated_at = @now where id = @messageId",
-                new { messageId, now }, transaction);
+            await MessageStates.MarkDeliveredAsync(connection, transaction, messageId, now);
         }
         else
         {
@@ -165,13 +164,7 @@ internal static class VoiceEndpoints
             var next = QuietHoursClock.NextAllowed(now + RetryInterval, settings.Zone, settings.QuietHours);
             if (m.Attempts < MaxTries && next < m.StartsAtUtc.AsUtc())
             {
-                await connection.ExecuteAsync(
-                    """
-                    update messages set status = 'pending', due_at = @next, provider_id = null, claim_token = null,
-                        error = @error, updated_at = @now
-                    where id = @messageId
-                    """,
-                    new { messageId, next, error = $"{status} (try {m.Attempts} of {MaxTries})", now }, transaction);
+                await MessageStates.RetryCallAsync(connection, transaction, messageId, next, $"{status} (try {m.Attempts} of {MaxTries})", now);
             }
             else
             {

@@ -17,6 +17,12 @@ namespace RappelRdv.Reminders.Appointments;
 /// Each request still answers only once its appointment is committed, and a batch that fails
 /// because PostgreSQL refused a row is retried one creation at a time, so that one bad row fails only
 /// its own request.
+/// <para>
+/// The queue is bounded, in all and per tenant (one agenda's flood fills its own share, not the
+/// others'): beyond it, or when a creation is not written within <see cref="CreationWriteTimeout"/>
+/// (PostgreSQL paused or overloaded), the request fails with <see cref="IntakeFullException"/>, a 503
+/// with Retry-After. A creation whose request was abandoned while it waited is dropped, not written.
+/// </para>
 /// </summary>
 public sealed partial class AppointmentStore
 {
@@ -25,7 +31,18 @@ public sealed partial class AppointmentStore
 
     private const int MaxCreationBatch = 64;
 
+    /// <summary>Creations waiting in all: 64 batches, a few seconds of the writer's pace (bench/intake.sh).</summary>
+    internal const int MaxQueuedCreations = 4096;
+
+    /// <summary>Creations one tenant may have waiting: a quarter of the queue.</summary>
+    internal const int MaxQueuedPerTenant = MaxQueuedCreations / 4;
+
+    /// <summary>How long a request waits for its creation to be written before it hears 503.</summary>
+    public static readonly TimeSpan CreationWriteTimeout = TimeSpan.FromSeconds(5);
+
     private readonly ConcurrentQueue<NewAppointment> creations = new();
+    private readonly ConcurrentDictionary<long, int> queuedByTenant = new();
+    private int queuedCreations;
     private readonly SemaphoreSlim creationWriters = new(CreationWriters, CreationWriters);
 
     private sealed record NewAppointment(
@@ -34,6 +51,14 @@ public sealed partial class AppointmentStore
     {
         /// <summary>The created row, or null when the appointment already exists.</summary>
         public TaskCompletionSource<CreatedRow?> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        private int state; // 0 queued, 1 taken by the writer, 2 abandoned by its request
+
+        /// <summary>The writer takes it; false when its request gave up first.</summary>
+        public bool TryTake() => Interlocked.CompareExchange(ref state, 1, 0) == 0;
+
+        /// <summary>Its request gives up; false when the writer already took it (it may be written).</summary>
+        public bool TryAbandon() => Interlocked.CompareExchange(ref state, 2, 0) == 0;
     }
 
     private sealed record CreatedRow(long Id, long TenantId, string ExternalId, bool OptedOut);
@@ -44,16 +69,34 @@ public sealed partial class AppointmentStore
     /// </summary>
     private async Task<WriteResult?> TryCreateAsync(
         long tenantId, TenantSettings settings, string externalId, AppointmentData data, byte[] hash,
-        string source, DateTimeOffset? sourceUpdatedAt, DateTimeOffset now)
+        string source, DateTimeOffset? sourceUpdatedAt, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var holdout = settings.HoldoutPercent > 0 && Random.Shared.Next(100) < settings.HoldoutPercent;
         var plan = PlanRows.From(ReminderPlanner.Plan(ToPlanInput(data, holdout), settings, PlanReason.Created, now), now);
         var creation = new NewAppointment(tenantId, externalId, data, holdout, hash, source, sourceUpdatedAt, now, plan);
+        Admit(tenantId);
         creations.Enqueue(creation);
         StartCreationWriter();
 
-        // Not cancelled with the request: once queued, the creation is written (like a request whose caller left).
-        if (await creation.Done.Task is not { } row)
+        CreatedRow? row;
+        try
+        {
+            row = await creation.Done.Task.WaitAsync(CreationWriteTimeout, clock, cancellationToken);
+        }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+        {
+            // Still queued: dropped, never written. Already taken: its batch may still commit, which a
+            // retry of this idempotent PUT then finds.
+            creation.TryAbandon();
+            if (e is TimeoutException)
+            {
+                throw new IntakeFullException($"The appointment could not be written within {CreationWriteTimeout.TotalSeconds:0} s.");
+            }
+
+            throw;
+        }
+
+        if (row is null)
         {
             return null;
         }
@@ -65,6 +108,28 @@ public sealed partial class AppointmentStore
             data.Mode,
             [.. plan.Views().OrderBy(m => m.DueAt).ThenBy(m => m.Id.ToString(), StringComparer.Ordinal)]);
         return new WriteResult(WriteOutcome.Created, row.Id, View: view);
+    }
+
+    /// <summary>Counts a creation in, or refuses it when the queue, or its tenant's share, is full.</summary>
+    private void Admit(long tenantId)
+    {
+        if (Interlocked.Increment(ref queuedCreations) > MaxQueuedCreations)
+        {
+            Interlocked.Decrement(ref queuedCreations);
+            throw new IntakeFullException("Too many appointments are waiting to be written.");
+        }
+
+        if (queuedByTenant.AddOrUpdate(tenantId, 1, (_, count) => count + 1) > MaxQueuedPerTenant)
+        {
+            Leave(tenantId);
+            throw new IntakeFullException("Too many appointments of this tenant are waiting to be written.");
+        }
+    }
+
+    private void Leave(long tenantId)
+    {
+        Interlocked.Decrement(ref queuedCreations);
+        queuedByTenant.AddOrUpdate(tenantId, 0, (_, count) => count - 1);
     }
 
     private void StartCreationWriter()
@@ -85,6 +150,13 @@ public sealed partial class AppointmentStore
             var repeated = new List<NewAppointment>();
             while (batch.Count < MaxCreationBatch && creations.TryDequeue(out var creation))
             {
+                Leave(creation.TenantId);
+                if (!creation.TryTake())
+                {
+                    // Its request gave up (cancelled, or timed out) while it waited: never written.
+                    continue;
+                }
+
                 // The same appointment twice in one statement would get both plans: the second waits for the first.
                 (keys.Add((creation.TenantId, creation.ExternalId)) ? batch : repeated).Add(creation);
             }
@@ -212,3 +284,6 @@ public sealed partial class AppointmentStore
         return rows.ToDictionary(r => (r.TenantId, r.ExternalId));
     }
 }
+
+/// <summary>The creation queue is full, or could not be written in time: the request is a 503 with Retry-After.</summary>
+public sealed class IntakeFullException(string message) : Exception(message);

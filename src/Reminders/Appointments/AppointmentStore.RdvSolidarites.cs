@@ -84,14 +84,8 @@ public sealed partial class AppointmentStore
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await connection.ExecuteAsync("select 1 from appointments where id = @appointmentId for update", new { appointmentId }, transaction);
-        var stopped = await connection.ExecuteAsync(
-            """
-            update messages set status = 'cancelled', error = 'not allowed by the agenda', updated_at = @now
-            where appointment_id = @appointmentId and status = 'pending'
-              and ((not @remindersAllowed and kind = 'reminder')
-                or (not @notificationsAllowed and kind in ('confirmation', 'change', 'cancellation')))
-            """,
-            new { appointmentId, remindersAllowed, notificationsAllowed, now }, transaction);
+        var stopped = await Messages.MessageStates.CancelPendingKindsAsync(
+            connection, transaction, appointmentId, remindersAllowed, notificationsAllowed, "not allowed by the agenda", now);
         await transaction.CommitAsync(cancellationToken);
         return stopped;
     }

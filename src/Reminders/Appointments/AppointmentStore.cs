@@ -42,7 +42,7 @@ public sealed partial class AppointmentStore(NpgsqlDataSource db, TimeProvider c
         var hash = data.ContentHash();
         // Most PUTs of an agenda's sync create: try that first (AppointmentStore.Creation.cs). When the
         // appointment exists, the path below, under its row lock, decides what changes.
-        if (await TryCreateAsync(tenantId, settings, externalId, data, hash, source, sourceUpdatedAt, now) is { } created)
+        if (await TryCreateAsync(tenantId, settings, externalId, data, hash, source, sourceUpdatedAt, now, cancellationToken) is { } created)
         {
             return created;
         }
@@ -245,13 +245,7 @@ public sealed partial class AppointmentStore(NpgsqlDataSource db, TimeProvider c
             new { tenantId, externalId });
 
     internal static Task<int> CancelPendingAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long appointmentId, string reason, DateTimeOffset now) =>
-        connection.ExecuteAsync(
-            """
-            update messages set status = 'cancelled', error = @reason, updated_at = @now
-            where appointment_id = @appointmentId and status = 'pending'
-            """,
-            new { appointmentId, reason, now },
-            transaction);
+        Messages.MessageStates.CancelPendingAsync(connection, transaction, appointmentId, reason, now);
 
     private static Task InsertPlanAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, long tenantId, long appointmentId, int planVersion,

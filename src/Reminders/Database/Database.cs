@@ -54,6 +54,19 @@ public static class Database
         return services;
     }
 
+    /// <summary>
+    /// Whether an exception says the database is out of reach for now (down, restarting, paused,
+    /// refusing connections) rather than that a statement is wrong: worth a 503 and a retry.
+    /// </summary>
+    public static bool IsUnreachable(Exception e) => e switch
+    {
+        // 57P01-57P03: shutting down or starting up; 53300: too many connections; 08*: connection exceptions.
+        PostgresException p => p.SqlState is "57P01" or "57P02" or "57P03" or "53300" || p.SqlState.StartsWith("08", StringComparison.Ordinal),
+        NpgsqlException n => n.IsTransient || n.InnerException is TimeoutException or System.Net.Sockets.SocketException or IOException,
+        TimeoutException or System.Net.Sockets.SocketException => true,
+        _ => e.InnerException is { } inner && IsUnreachable(inner),
+    };
+
     public static void Migrate(string connectionString, ILogger logger)
     {
         using var connection = new NpgsqlConnection(connectionString);

@@ -25,11 +25,12 @@ public static class HangfireStorage
     /// <summary>Installs the schema (once, under the lock), then uses it. Runs when Hangfire first needs its storage.</summary>
     public static IGlobalConfiguration UseRappelStorage(this IGlobalConfiguration configuration, string connectionString)
     {
-        Install(connectionString);
+        // The schema is installed by MigrationService, which waits for the database: configuring
+        // Hangfire must not need it, or a host started while PostgreSQL is down would crash here.
         return configuration.UsePostgreSqlStorage(options => options.UseNpgsqlConnection(connectionString), new PostgreSqlStorageOptions
         {
             SchemaName = SchemaName,
-            PrepareSchemaIfNecessary = true,
+            PrepareSchemaIfNecessary = false,
             QueuePollInterval = TimeSpan.FromSeconds(1),
         });
     }

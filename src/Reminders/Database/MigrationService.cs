@@ -5,15 +5,37 @@ using Microsoft.Extensions.Logging;
 namespace RappelRdv.Reminders.Database;
 
 /// <summary>
-/// Applies the schema at start-up, before anything else of the host runs (hosted services start in
-/// the order they were added, and before Kestrel). Shared by the Api and the Worker.
+/// Applies the schema (ours, then Hangfire's) at start-up, before anything else of the host runs
+/// (hosted services start in the order they were added, and before Kestrel). Shared by the Api and
+/// the Worker. A database that cannot be reached yet is waited for, every couple of seconds, rather
+/// than crashing the host into a restart loop: the host starts within a retry of its return.
 /// </summary>
-public sealed class MigrationService(IConfiguration configuration, ILogger<MigrationService> logger) : IHostedService
+public sealed class MigrationService(IConfiguration configuration, TimeProvider clock, ILogger<MigrationService> logger) : IHostedService
 {
-    public Task StartAsync(CancellationToken cancellationToken)
+    public static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(2);
+
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
-        Database.Migrate(Database.GetConnectionString(configuration), logger);
-        return Task.CompletedTask;
+        var connectionString = Database.GetConnectionString(configuration);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                Database.Migrate(connectionString, logger);
+                HangfireStorage.Install(connectionString);
+                return;
+            }
+            catch (Exception e) when (Database.IsUnreachable(e))
+            {
+                if (attempt == 1 || attempt % 15 == 0)
+                {
+                    logger.LogWarning("The database cannot be reached ({Reason}); waiting for it, attempt {Attempt}", e.Message, attempt);
+                }
+
+                // Cancelled when the host is stopped meanwhile (SIGTERM during the wait): then it exits cleanly.
+                await Task.Delay(RetryInterval, clock, cancellationToken);
+            }
+        }
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -4,6 +4,7 @@ using Npgsql;
 using RappelRdv.Contracts;
 using RappelRdv.Reminders.Appointments;
 using RappelRdv.Reminders.Events;
+using RappelRdv.Reminders.Messages;
 using RappelRdv.Reminders.Planning;
 using RappelRdv.Reminders.Tenants;
 
@@ -12,7 +13,8 @@ namespace RappelRdv.Reminders.Delivery;
 /// <summary>What a failure handler needs of the message that failed.</summary>
 public sealed record FailedMessage(
     Guid Id, long TenantId, long AppointmentId, string ExternalId, string AppointmentStatus, string? Phone,
-    string Kind, string Channel, bool OnlyIfUnconfirmed, int Attempts, DateTimeOffset StartsAt, int PlanVersion);
+    string Kind, string Channel, bool OnlyIfUnconfirmed, int Attempts, DateTimeOffset StartsAt, int PlanVersion,
+    Guid? ClaimToken = null);
 
 /// <summary>Twilio error codes the service acts on.</summary>
 public static class TwilioErrors
@@ -92,9 +94,7 @@ public static class DeliveryFailures
     private static async Task FailAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, FailedMessage m, string error, DateTimeOffset now, bool tellAgenda)
     {
-        await connection.ExecuteAsync(
-            "update messages set status = 'failed', error = @error, claim_token = null, updated_at = @now where id = @Id",
-            new { m.Id, error, now }, transaction);
+        await MessageStates.FailAsync(connection, transaction, m.Id, m.ClaimToken, error, now);
         if (tellAgenda)
         {
             await TellAgendaAsync(connection, transaction, m, error, now);

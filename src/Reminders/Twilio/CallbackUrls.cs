@@ -11,6 +11,12 @@ public sealed class CallbackUrls(Uri publicBaseUrl, string signingKey)
 {
     public Uri SmsStatus => new(publicBaseUrl, "/twilio/sms/status");
 
+    /// <summary>
+    /// The status callback of one SMS: it names the message, so that Twilio's first callback records
+    /// the SID even when its answer to the send was lost (the signature covers the query).
+    /// </summary>
+    public Uri SmsStatusOf(Guid messageId) => new(publicBaseUrl, $"/twilio/sms/status?m={messageId:N}");
+
     public Uri SmsInbound => new(publicBaseUrl, "/twilio/sms/inbound");
 
     public Uri VoiceScript(Guid messageId) => new(publicBaseUrl, $"/twilio/voice/{messageId:N}/{Token(messageId)}");

@@ -25,6 +25,13 @@ public sealed class TwilioOptions : IValidatableObject
     /// <summary>How long a REST call may take before its outcome is unknown.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// How long Twilio may hold an SMS queued before dropping it (its <c>ValidityPeriod</c>). A message
+    /// whose answer was lost and that Twilio does not list is sent again only once this has passed.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:01:00", "10:00:00", ErrorMessage = "Twilio__ValidityPeriod must be between 00:01:00 and 10:00:00.")]
+    public TimeSpan ValidityPeriod { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>Base delay of the retries on 429 and refused connections (exponential, with jitter).</summary>
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(500);
 
@@ -33,9 +40,6 @@ public sealed class TwilioOptions : IValidatableObject
 
     /// <summary>How many calls in 30 s before the breaker judges the failure ratio (half of them).</summary>
     public int BreakerMinimumThroughput { get; set; } = 10;
-
-    /// <summary>Set from <c>PublicBaseUrl</c>: where Twilio posts the status of each SMS.</summary>
-    public Uri? StatusCallbackUrl { get; set; }
 
     public bool IsSimulated => string.IsNullOrEmpty(AccountSid);
 

@@ -29,13 +29,14 @@ public sealed class TwilioProvider : IMessageProvider, IDisposable
     private readonly RateLimiter rateLimiter;
     private readonly ResiliencePipeline<ProviderResult> pipeline;
 
-    public TwilioProvider(IOptions<TwilioOptions> options, IHttpClientFactory httpClients, ILogger<TwilioProvider> logger)
+    public TwilioProvider(IOptions<TwilioOptions> options, IHttpClientFactory httpClients, TimeProvider clock, ILogger<TwilioProvider> logger)
     {
         this.options = options.Value;
         this.httpClients = httpClients;
         this.logger = logger;
         var rate = this.options.MaxRequestsPerSecond;
         // Refilled in small steps so that a burst is spread over the second rather than sent at its start.
+        // (System.Threading.RateLimiting has no TimeProvider: the bucket refills on the real clock.)
         var stepsPerSecond = Math.Min(rate, 20);
         rateLimiter = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
         {
@@ -47,7 +48,9 @@ public sealed class TwilioProvider : IMessageProvider, IDisposable
             AutoReplenishment = true,
         });
 
-        pipeline = new ResiliencePipelineBuilder<ProviderResult>()
+        // Sends and look-ups share the breaker and the limiter: a look-up is a request to the same
+        // Twilio, and during an incident it must neither hammer it nor wait in front of the sends.
+        pipeline = new ResiliencePipelineBuilder<ProviderResult> { TimeProvider = clock }
             .AddRetry(new RetryStrategyOptions<ProviderResult>
             {
                 ShouldHandle = args => ValueTask.FromResult(args.Outcome.Result is { Outcome: ProviderOutcome.NotSent, ErrorCode: not BrokenCircuit }),
@@ -71,13 +74,16 @@ public sealed class TwilioProvider : IMessageProvider, IDisposable
     /// <summary>The error code we give a send refused because the circuit is open.</summary>
     public const int BrokenCircuit = -1;
 
-    public Task<ProviderResult> SendSmsAsync(string to, string body, CancellationToken cancellationToken) =>
-        ExecuteAsync(async client =>
+    public Task<ProviderResult> SendSmsAsync(string to, string body, Uri statusCallback, Func<Task> starting, CancellationToken cancellationToken) =>
+        ExecuteAsync(starting, async client =>
         {
             var create = new CreateMessageOptions(new PhoneNumber(to))
             {
                 Body = body,
-                StatusCallback = options.StatusCallbackUrl,
+                StatusCallback = statusCallback,
+                // Past this, Twilio drops a message it still holds queued: recovery relies on it to tell
+                // "Twilio may still send it" from "Twilio never had it" (Dispatcher.UnlistedGrace).
+                ValidityPeriod = (int)options.ValidityPeriod.TotalSeconds,
             };
             if (!string.IsNullOrEmpty(options.MessagingServiceSid))
             {
@@ -92,8 +98,8 @@ public sealed class TwilioProvider : IMessageProvider, IDisposable
             return ProviderResult.Accepted(message.Sid);
         }, cancellationToken);
 
-    public Task<ProviderResult> StartCallAsync(string to, Uri twimlUrl, Uri statusCallback, CancellationToken cancellationToken) =>
-        ExecuteAsync(async client =>
+    public Task<ProviderResult> StartCallAsync(string to, Uri twimlUrl, Uri statusCallback, Func<Task> starting, CancellationToken cancellationToken) =>
+        ExecuteAsync(starting, async client =>
         {
             var call = await CallResource.CreateAsync(
                 new CreateCallOptions(new PhoneNumber(to), new PhoneNumber(string.IsNullOrEmpty(options.VoiceFromNumber) ? options.FromNumber : options.VoiceFromNumber))
@@ -108,19 +114,50 @@ public sealed class TwilioProvider : IMessageProvider, IDisposable
             return ProviderResult.Accepted(call.Sid);
         }, cancellationToken);
 
-    public async Task<string?> FindSentSmsAsync(string to, string body, DateTimeOffset since, CancellationToken cancellationToken)
+    /// <summary>
+    /// Lists by number only: no <c>DateSent</c> filter, since Twilio fills <c>date_sent</c> only once a
+    /// message leaves, and one it still holds queued must be found too.
+    /// </summary>
+    public Task<Lookup> FindSmsAsync(string to, string body, CancellationToken cancellationToken) =>
+        LookUpAsync(async client =>
+        {
+            var messages = await MessageResource.ReadAsync(new ReadMessageOptions { To = new PhoneNumber(to), PageSize = 50, Limit = 50 }, client);
+            return messages.FirstOrDefault(m => m.Body == body)?.Sid;
+        }, cancellationToken);
+
+    /// <summary>Lists the calls to the number; one created since the claim is ours (a citizen has one call in flight at most).</summary>
+    public Task<Lookup> FindCallAsync(string to, DateTimeOffset since, CancellationToken cancellationToken) =>
+        LookUpAsync(async client =>
+        {
+            var calls = await CallResource.ReadAsync(new ReadCallOptions { To = new PhoneNumber(to), PageSize = 20, Limit = 20 }, client);
+            return calls.FirstOrDefault(c => c.DateCreated is { } created && created >= since.UtcDateTime.AddMinutes(-1))?.Sid;
+        }, cancellationToken);
+
+    private async Task<Lookup> LookUpAsync(Func<ITwilioRestClient, Task<string?>> read, CancellationToken cancellationToken)
     {
-        var messages = await MessageResource.ReadAsync(
-            new ReadMessageOptions { To = new PhoneNumber(to), DateSentAfter = since.UtcDateTime, Limit = 50 }, CreateClient());
-        return messages.FirstOrDefault(m => m.Body == body)?.Sid;
+        // Through the same pipeline as the sends; "not found" travels as a Rejected result, which neither
+        // the retry nor the breaker counts.
+        var result = await ExecuteAsync(() => Task.CompletedTask, async client =>
+            await read(client) is { } sid ? ProviderResult.Accepted(sid) : new ProviderResult(ProviderOutcome.Rejected, Error: NotListed),
+            cancellationToken);
+        return result switch
+        {
+            { Outcome: ProviderOutcome.Accepted, Sid: { } sid } => new Lookup(LookupOutcome.Found, sid),
+            { Outcome: ProviderOutcome.Rejected, Error: NotListed } => new Lookup(LookupOutcome.NotFound),
+            _ => new Lookup(LookupOutcome.Failed, Error: result.Error),
+        };
     }
 
-    private async Task<ProviderResult> ExecuteAsync(Func<ITwilioRestClient, Task<ProviderResult>> call, CancellationToken cancellationToken)
+    private const string NotListed = "not listed";
+
+    private async Task<ProviderResult> ExecuteAsync(
+        Func<Task> starting, Func<ITwilioRestClient, Task<ProviderResult>> call, CancellationToken cancellationToken)
     {
         try
         {
             return await pipeline.ExecuteAsync(async token =>
             {
+                await starting();
                 try
                 {
                     return await call(CreateClient());
@@ -187,18 +224,24 @@ public sealed class TwilioProvider : IMessageProvider, IDisposable
 /// <summary>No Twilio account: nothing leaves the machine; each send is logged with the phone masked.</summary>
 public sealed class SimulatedProvider(ILogger<SimulatedProvider> logger) : IMessageProvider
 {
-    public Task<ProviderResult> SendSmsAsync(string to, string body, CancellationToken cancellationToken)
+    public async Task<ProviderResult> SendSmsAsync(string to, string body, Uri statusCallback, Func<Task> starting, CancellationToken cancellationToken)
     {
+        await starting();
         logger.LogInformation("Simulated SMS to {Phone} ({Length} characters)", FrenchPhone.Mask(to), body.Length);
-        return Task.FromResult(ProviderResult.Accepted("SMsim" + Guid.NewGuid().ToString("N")[..29]));
+        return ProviderResult.Accepted("SMsim" + Guid.NewGuid().ToString("N")[..29]);
     }
 
-    public Task<ProviderResult> StartCallAsync(string to, Uri twimlUrl, Uri statusCallback, CancellationToken cancellationToken)
+    public async Task<ProviderResult> StartCallAsync(string to, Uri twimlUrl, Uri statusCallback, Func<Task> starting, CancellationToken cancellationToken)
     {
+        await starting();
         logger.LogInformation("Simulated call to {Phone}", FrenchPhone.Mask(to));
-        return Task.FromResult(ProviderResult.Accepted("CAsim" + Guid.NewGuid().ToString("N")[..29]));
+        return ProviderResult.Accepted("CAsim" + Guid.NewGuid().ToString("N")[..29]);
     }
 
-    public Task<string?> FindSentSmsAsync(string to, string body, DateTimeOffset since, CancellationToken cancellationToken) =>
-        Task.FromResult<string?>(null);
+    // Nothing is ever lost in simulation: a send always answers.
+    public Task<Lookup> FindSmsAsync(string to, string body, CancellationToken cancellationToken) =>
+        Task.FromResult(new Lookup(LookupOutcome.NotFound));
+
+    public Task<Lookup> FindCallAsync(string to, DateTimeOffset since, CancellationToken cancellationToken) =>
+        Task.FromResult(new Lookup(LookupOutcome.NotFound));
 }

@@ -1,4 +1,5 @@
 using Hangfire;
+using Npgsql;
 using RappelRdv.Worker.Events;
 
 namespace RappelRdv.Worker.Dispatch;
@@ -8,16 +9,20 @@ namespace RappelRdv.Worker.Dispatch;
 /// Hangfire hands them to whichever Workers are free, and each slice claims due messages
 /// (FOR UPDATE SKIP LOCKED) every second until the minute is over. Due messages thus leave
 /// within a couple of seconds, however many Workers share the database. The same loop delivers
-/// the events due to agendas. See docs/ARCHITECTURE.md.
+/// the events due to agendas, and reconciles in the background the claims a crash left behind.
+/// See docs/ARCHITECTURE.md and docs/RELIABILITY.md.
 /// </summary>
-internal sealed class DispatchJobs(Dispatcher dispatcher, EventDelivery events, IBackgroundJobClient jobs, DispatchOptions options, TimeProvider clock)
+internal sealed class DispatchJobs(
+    NpgsqlDataSource db, Dispatcher dispatcher, EventDelivery events, IBackgroundJobClient jobs, DispatchOptions options, TimeProvider clock, ILogger<DispatchJobs> logger)
 {
     public const string TickJobId = "dispatch";
 
     // Slices stop a little before the next tick starts new ones.
     private static readonly TimeSpan SliceLength = TimeSpan.FromSeconds(55);
 
-    [AutomaticRetry(Attempts = 0)]
+    // A tick or a slice that fails is deleted, not kept in Hangfire's Failed list: the next tick starts
+    // fresh ones within the minute, and the error is in the Worker's log.
+    [AutomaticRetry(Attempts = 0, OnAttemptsExceeded = AttemptsExceededAction.Delete)]
     public void Tick()
     {
         var until = clock.GetUtcNow().Add(SliceLength).UtcDateTime;
@@ -27,25 +32,75 @@ internal sealed class DispatchJobs(Dispatcher dispatcher, EventDelivery events, 
         }
     }
 
-    // A slice that dies is not retried: the next tick starts fresh ones within the minute.
-    [AutomaticRetry(Attempts = 0)]
-    public async Task RunSlice(DateTime until, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends, delivers and reconciles until <paramref name="until"/>, or until the Worker stops
+    /// (<paramref name="stopping"/>, Hangfire's shutdown token): then it claims nothing more, lets the
+    /// sends at Twilio finish and gives back what it had not started. A database that goes away
+    /// pauses the slice rather than ending it.
+    /// </summary>
+    [AutomaticRetry(Attempts = 0, OnAttemptsExceeded = AttemptsExceededAction.Delete)]
+    public async Task RunSlice(DateTime until, CancellationToken stopping)
     {
         var nextRecovery = clock.GetUtcNow();
-        while (clock.GetUtcNow().UtcDateTime < until && !cancellationToken.IsCancellationRequested)
+        var recovery = Task.CompletedTask;
+        while (clock.GetUtcNow().UtcDateTime < until && !stopping.IsCancellationRequested)
         {
-            if (clock.GetUtcNow() >= nextRecovery)
+            // In the background: a slow or failing Twilio look-up never holds the sends back.
+            if (recovery.IsCompleted && clock.GetUtcNow() >= nextRecovery)
             {
-                await dispatcher.RecoverAsync(cancellationToken);
+                recovery = RecoverAsync(stopping);
                 nextRecovery = clock.GetUtcNow() + options.RecoveryInterval;
             }
 
-            var sent = await dispatcher.DispatchDueAsync(cancellationToken, maxBatches: 20);
-            var delivered = await events.DeliverDueAsync(cancellationToken);
-            if (sent == 0 && delivered == 0)
+            var busy = false;
+            try
             {
-                await Task.Delay(options.IdleDelay, cancellationToken);
+                // Short rounds: the slice's end and the events are looked at every few seconds, and a
+                // slice never runs far past its minute (overlapping slices would hold twice the connections).
+                busy |= await dispatcher.DispatchDueAsync(stopping, maxClaims: 4 * options.Parallelism) > 0;
+                busy |= await events.DeliverDueAsync(stopping) > 0;
             }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException && !stopping.IsCancellationRequested)
+            {
+                logger.LogWarning("Dispatch paused: the database does not answer ({Reason})", e.Message);
+                // Its idle connections died with it: the next round opens fresh ones.
+                db.Clear();
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                break;
+            }
+
+            if (!busy)
+            {
+                try
+                {
+                    await Task.Delay(options.IdleDelay, clock, stopping);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+        }
+
+        await recovery;
+    }
+
+    private async Task RecoverAsync(CancellationToken stopping)
+    {
+        try
+        {
+            await Task.Yield();
+            await dispatcher.RecoverAsync(stopping);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !stopping.IsCancellationRequested)
+        {
+            logger.LogWarning(e, "Reconciliation of stuck claims failed; it runs again in {Interval}", options.RecoveryInterval);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping: the next Worker's slices reconcile what is left.
         }
     }
 }

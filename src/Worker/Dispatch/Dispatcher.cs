@@ -1,10 +1,11 @@
-using System.Runtime.CompilerServices;
 using Dapper;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using RappelRdv.Contracts;
 using RappelRdv.Reminders.Appointments;
 using RappelRdv.Reminders.Delivery;
 using RappelRdv.Reminders.Events;
+using RappelRdv.Reminders.Messages;
 using RappelRdv.Reminders.Phones;
 using RappelRdv.Reminders.Tenants;
 using RappelRdv.Reminders.Texts;
@@ -13,65 +14,153 @@ using RappelRdv.Reminders.Twilio;
 namespace RappelRdv.Worker.Dispatch;
 
 /// <summary>
-/// Claims due messages and sends them, exactly once in the eyes of the citizen:
+/// Claims due messages and sends them, exactly once in the eyes of the citizen. Every status change
+/// goes through <see cref="MessageStates"/>, which says why it is safe; here:
 /// <list type="number">
-/// <item>a claim moves a batch from <c>pending</c> to <c>sending</c> with <c>FOR UPDATE SKIP LOCKED</c>,
-/// so two Workers never hold the same message;</item>
-/// <item>before sending, the message and its appointment are read again and every rule is
-/// checked (<see cref="SendRules"/>);</item>
-/// <item>the send itself holds the appointment's row lock, so a PUT, a DELETE or another send
-/// of the same appointment waits for it and never races it; the result is written in the same
-/// transaction;</item>
-/// <item>a crash between Twilio's answer and the commit leaves the message <c>sending</c>:
-/// <see cref="RecoverAsync"/> asks Twilio whether it has it before sending again.</item>
+/// <item>a claim moves a few messages from <c>pending</c> to <c>sending</c> (<c>FOR UPDATE SKIP LOCKED</c>),
+/// never more than there are free send slots, so that a Worker that dies strands little;</item>
+/// <item>before sending, the message and its appointment are locked and read again and every rule is
+/// checked (<see cref="SendRules"/>); both locks are held until Twilio's answer is committed, so a PUT,
+/// a DELETE, another send of the same appointment or recovery waits for it and never races it;</item>
+/// <item>just before the request leaves, the send is recorded as started (its own commit): a claim
+/// without that record never reached Twilio and can go back to <c>pending</c> at once;</item>
+/// <item>a crash or a lost answer leaves the message <c>sending</c>: <see cref="RecoverAsync"/> asks
+/// Twilio whether it has it before anything else is done.</item>
 /// </list>
+/// Stopping (<c>SIGTERM</c>) claims nothing more, lets the requests already at Twilio finish, and gives
+/// back at once the claims that had not started.
 /// </summary>
 internal sealed class Dispatcher(
-    NpgsqlDataSource db, IMessageProvider provider, CallbackUrls urls, TimeProvider clock, ILogger<Dispatcher> logger,
-    DispatchOptions options)
+    NpgsqlDataSource db, SendStarts starts, IMessageProvider provider, CallbackUrls urls, IOptions<TwilioOptions> twilio, TimeProvider clock,
+    ILogger<Dispatcher> logger, DispatchOptions options)
 {
-
-    /// <summary>Claims and sends what is due, batch after batch, until nothing is due. Returns how many were claimed.</summary>
-    public async Task<int> DispatchDueAsync(CancellationToken cancellationToken, int maxBatches = int.MaxValue)
+    /// <summary>
+    /// Claims and sends what is due until nothing is due, <paramref name="maxClaims"/> are claimed or
+    /// <paramref name="stopping"/> fires. Returns how many were claimed.
+    /// </summary>
+    public async Task<int> DispatchDueAsync(CancellationToken stopping, int maxClaims = int.MaxValue)
     {
+        var parallelism = Math.Max(1, options.Parallelism);
+        // A claim waits until a quarter of the slots are free, then takes as many as are free: what is
+        // held but not started stays near zero, and a claim still serves a few sends.
+        var claimAtLeast = Math.Max(1, parallelism / 4);
+        var claimAtMost = Math.Max(1, Math.Min(options.BatchSize, parallelism));
+        using var slots = new SemaphoreSlim(parallelism, parallelism);
+        var running = new List<Task>();
         var total = 0;
-
-        // The next batch is claimed as soon as the last message of this one starts, not when all of it is
-        // sent: a slow answer from Twilio holds one slot, not the whole slice.
-        async IAsyncEnumerable<Draft> Claimed([EnumeratorCancellation] CancellationToken token)
+        while (total < maxClaims && !stopping.IsCancellationRequested)
         {
-            for (var batch = 0; batch < maxBatches; batch++)
+            var free = 0;
+            try
             {
-                var drafts = await ClaimAsync(options.BatchSize, token);
-                if (drafts.Count == 0)
+                while (free < claimAtLeast)
                 {
-                    yield break;
+                    await slots.WaitAsync(stopping);
+                    free++;
                 }
 
-                total += drafts.Count;
-                foreach (var draft in drafts)
+                while (free < claimAtMost && slots.Wait(0))
                 {
-                    yield return draft;
+                    free++;
                 }
             }
+            catch (OperationCanceledException)
+            {
+                ReleaseSlots(slots, free);
+                break;
+            }
+
+            List<Draft> drafts;
+            try
+            {
+                drafts = await ClaimAsync(Math.Min(free, maxClaims - total), stopping);
+            }
+            catch (Exception)
+            {
+                ReleaseSlots(slots, free);
+                await Task.WhenAll(running);
+                if (stopping.IsCancellationRequested)
+                {
+                    break;
+                }
+
+                throw;
+            }
+
+            ReleaseSlots(slots, free - drafts.Count);
+            if (drafts.Count == 0)
+            {
+                break;
+            }
+
+            total += drafts.Count;
+            running.RemoveAll(t => t.IsCompleted);
+            running.AddRange(drafts.Select(draft => RunAsync(draft, slots, stopping)));
         }
 
-        await Parallel.ForEachAsync(
-            Claimed(cancellationToken),
-            new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism, CancellationToken = cancellationToken },
-            async (draft, token) =>
-            {
-                try
-                {
-                    await ProcessAsync(draft, token);
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    // The claim stays: recovery picks the message up after the lease.
-                    logger.LogError(e, "Dispatch of message {MessageId} failed", draft.MessageId);
-                }
-            });
+        await Task.WhenAll(running);
         return total;
+    }
+
+    private static void ReleaseSlots(SemaphoreSlim slots, int count)
+    {
+        if (count > 0)
+        {
+            slots.Release(count);
+        }
+    }
+
+    private async Task RunAsync(Draft draft, SemaphoreSlim slots, CancellationToken stopping)
+    {
+        var progress = new SendProgress();
+        try
+        {
+            await Task.Yield();
+            await ProcessAsync(draft, progress, stopping);
+        }
+        catch (Exception e)
+        {
+            if (e is not (OperationCanceledException or StoppedBeforeSendException))
+            {
+                logger.LogError(e, "Dispatch of message {MessageId} failed", draft.MessageId);
+            }
+
+            // Never at Twilio (or, refused there, not tried again because we are stopping): give it back now
+            // rather than after the lease. A send that may be at Twilio is left to recovery.
+            if (!progress.Handled || e is StoppedBeforeSendException)
+            {
+                await ReleaseQuietlyAsync(draft, knownNotSent: e is StoppedBeforeSendException);
+            }
+        }
+        finally
+        {
+            slots.Release();
+        }
+    }
+
+    private async Task ReleaseQuietlyAsync(Draft draft, bool knownNotSent)
+    {
+        try
+        {
+            await MessageStates.ReleaseAsync(db, draft.MessageId, draft.ClaimToken, knownNotSent, clock.GetUtcNow());
+        }
+        catch (Exception e)
+        {
+            // The lease and recovery will give it back: it has no record of a start.
+            logger.LogWarning(e, "Could not give back message {MessageId}; recovery will", draft.MessageId);
+        }
+    }
+
+    private sealed class SendProgress
+    {
+        /// <summary>True once the claim is settled, or once its request may have left for Twilio: nothing to give back.</summary>
+        public bool Handled { get; set; }
+    }
+
+    /// <summary>Thrown before a request leaves, when the Worker is stopping: nothing was sent by this attempt.</summary>
+    private sealed class StoppedBeforeSendException : Exception
+    {
+        public StoppedBeforeSendException() : base("the Worker is stopping") { }
     }
 
     /// <summary>A claimed message with the text it will carry, already committed.</summary>
@@ -89,20 +178,22 @@ internal sealed class Dispatcher(
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var due = await connection.QueryAsync<MessageSnapshot>(
-            $"""
-            {SnapshotColumns}
-            from messages m
-            {SnapshotJoins}
-            where m.id in (
-                select id from messages
-                where status = 'pending' and due_at <= @now
-                order by due_at
-                limit @batchSize
-                for update skip locked)
-            order by m.due_at
-            """,
-            new { now, batchSize },
-            transaction);
+            new CommandDefinition(
+                $"""
+                {SnapshotColumns}
+                from messages m
+                {SnapshotJoins}
+                where m.id in (
+                    select id from messages
+                    where status = 'pending' and due_at <= @now
+                    order by due_at
+                    limit @batchSize
+                    for update skip locked)
+                order by m.due_at
+                """,
+                new { now, batchSize },
+                transaction,
+                cancellationToken: cancellationToken));
         // A batch is mostly one tenant's: its settings are parsed once.
         var settings = new Dictionary<string, TenantSettings>(StringComparer.Ordinal);
         var drafts = new List<Draft>();
@@ -119,49 +210,39 @@ internal sealed class Dispatcher(
 
         if (drafts.Count > 0)
         {
-            await connection.ExecuteAsync(
-                """
-                update messages m set status = 'sending', claim_token = d.claim_token, claimed_at = @now, body = d.body,
-                    channel = d.channel, attempts = m.attempts + 1, updated_at = @now
-                from unnest(@ids, @claimTokens, @bodies, @channels) as d(id, claim_token, body, channel)
-                where m.id = d.id
-                """,
-                new
-                {
-                    ids = drafts.Select(d => d.MessageId).ToArray(),
-                    claimTokens = drafts.Select(d => d.ClaimToken).ToArray(),
-                    bodies = drafts.Select(d => d.Body).ToArray(),
-                    channels = drafts.Select(d => d.Channel).ToArray(),
-                    now,
-                },
-                transaction);
+            await MessageStates.ClaimAsync(connection, transaction,
+                [.. drafts.Select(d => d.MessageId)], [.. drafts.Select(d => d.ClaimToken)], [.. drafts.Select(d => d.Body)],
+                [.. drafts.Select(d => d.Channel)], now);
         }
 
-        await transaction.CommitAsync(cancellationToken);
+        // Not cancelled from here: a claim committed without our knowing would wait for the lease.
+        await transaction.CommitAsync(CancellationToken.None);
         return drafts;
     }
 
-    private async Task ProcessAsync(Draft draft, CancellationToken cancellationToken)
+    private async Task ProcessAsync(Draft draft, SendProgress progress, CancellationToken stopping)
     {
         var (claimToken, channel, body) = (draft.ClaimToken, draft.Channel, draft.Body);
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var connection = await db.OpenConnectionAsync(stopping);
 
         // The appointment's row lock makes a concurrent PUT, DELETE, reply or other send of the same
-        // appointment wait until this send is settled. The snapshot is read again by the second
-        // statement of the same round trip, after the lock is granted: a new statement, it sees
-        // whatever committed meanwhile.
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        // appointment wait until this send is settled; the message's row lock hides it from recovery
+        // (SKIP LOCKED). The snapshot is read by the second statement of the same round trip, after the
+        // first lock is granted: a new statement, it sees whatever committed meanwhile.
+        await using var transaction = await connection.BeginTransactionAsync(stopping);
         MessageSnapshot? m;
-        await using (var reads = await connection.QueryMultipleAsync(
+        await using (var reads = await connection.QueryMultipleAsync(new CommandDefinition(
             $"""
             select 1 from appointments where id = @appointmentId for update;
             {SnapshotColumns}
             from messages m
             {SnapshotJoins}
-            where m.id = @messageId;
+            where m.id = @messageId
+            for update of m;
             """,
             new { appointmentId = draft.AppointmentId, messageId = draft.MessageId },
-            transaction))
+            transaction,
+            cancellationToken: stopping)))
         {
             await reads.ReadAsync<int>();
             m = await reads.ReadSingleOrDefaultAsync<MessageSnapshot>();
@@ -169,9 +250,12 @@ internal sealed class Dispatcher(
 
         if (m is null || m.Status != MessageStatus.Sending || m.ClaimToken != claimToken)
         {
+            // Taken back meanwhile (recovery after the lease, a release): not ours to send.
+            progress.Handled = true;
             return;
         }
 
+        stopping.ThrowIfCancellationRequested();
         var now = clock.GetUtcNow();
         var settings = TenantSettings.FromJson(m.Settings);
         var decision = SendRules.Decide(m, settings, now);
@@ -183,16 +267,31 @@ internal sealed class Dispatcher(
 
         if (decision.Verdict != Verdict.Send)
         {
-            await SettleAsync(connection, transaction, m, decision, now);
-            await transaction.CommitAsync(cancellationToken);
+            await SettleAsync(connection, transaction, m, claimToken, decision, now);
+            await transaction.CommitAsync(CancellationToken.None);
+            progress.Handled = true;
             return;
         }
 
+        // Runs once the request may leave (after the rate limiter), before each attempt.
+        async Task Starting()
+        {
+            if (stopping.IsCancellationRequested)
+            {
+                throw new StoppedBeforeSendException();
+            }
+
+            progress.Handled = true;
+            await starts.RecordAsync(m.Id, claimToken, clock.GetUtcNow());
+        }
+
+        // From here nothing is cancelled: a request at Twilio finishes and its answer is written, even
+        // while the Worker stops (the host's shutdown timeout allows for Twilio's request timeout).
         var result = channel == Channels.Sms
-            ? await provider.SendSmsAsync(m.Phone!, body, cancellationToken)
-            : await provider.StartCallAsync(m.Phone!, urls.VoiceScript(m.Id), urls.VoiceStatus(m.Id), cancellationToken);
-        await RecordResultAsync(connection, transaction, m, channel, body, result, settings, clock.GetUtcNow());
-        await transaction.CommitAsync(cancellationToken);
+            ? await provider.SendSmsAsync(m.Phone!, body, urls.SmsStatusOf(m.Id), Starting, CancellationToken.None)
+            : await provider.StartCallAsync(m.Phone!, urls.VoiceScript(m.Id), urls.VoiceStatus(m.Id), Starting, CancellationToken.None);
+        await RecordResultAsync(connection, transaction, m, claimToken, channel, body, result, settings, clock.GetUtcNow());
+        await transaction.CommitAsync(CancellationToken.None);
     }
 
     /// <summary>The channel and text of a message; for a call, the text it will speak, kept to show what was heard.</summary>
@@ -204,26 +303,20 @@ internal sealed class Dispatcher(
     }
 
     private async Task RecordResultAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, MessageSnapshot m, string channel, string? body,
+        NpgsqlConnection connection, NpgsqlTransaction transaction, MessageSnapshot m, Guid claimToken, string channel, string? body,
         ProviderResult result, TenantSettings settings, DateTimeOffset now)
     {
         switch (result.Outcome)
         {
             case ProviderOutcome.Accepted:
-                await connection.ExecuteAsync(
-                    """
-                    update messages set status = 'sent', sent_at = @now, provider_id = @sid, segments = @segments,
-                        error = null, claim_token = null, updated_at = @now
-                    where id = @id
-                    """,
-                    new { id = m.Id, now, sid = result.Sid, segments = channel == Channels.Sms ? Gsm7.Segments(body!) : (int?)null },
-                    transaction);
+                await MessageStates.MarkSentAsync(connection, transaction, m.Id, claimToken, result.Sid!,
+                    channel == Channels.Sms ? Gsm7.Segments(body!) : null, now);
                 logger.LogInformation("Sent {Kind} {MessageId} by {Channel} to {Phone}", m.Kind, m.Id, channel, FrenchPhone.Mask(m.Phone));
                 break;
 
             case ProviderOutcome.NotSent:
                 var retryAt = now + (result.ErrorCode == TwilioProvider.BrokenCircuit ? options.RetryAfterBrokenCircuit : options.RetryAfterNotSent);
-                await SettleAsync(connection, transaction, m,
+                await SettleAsync(connection, transaction, m, claimToken,
                     retryAt < m.StartsAt
                         ? new SendDecision(Verdict.Defer, result.Error, retryAt)
                         : new SendDecision(Verdict.Skip, "too_late: Twilio could not be reached in time"), now);
@@ -231,94 +324,110 @@ internal sealed class Dispatcher(
 
             case ProviderOutcome.Unknown:
                 // Left 'sending' on purpose: RecoverAsync reconciles it with Twilio after the lease.
-                await connection.ExecuteAsync(
-                    "update messages set error = @error, updated_at = @now where id = @id",
-                    new { id = m.Id, error = $"outcome unknown: {result.Error}", now }, transaction);
+                await MessageStates.MarkUnknownAsync(connection, transaction, m.Id, claimToken, $"outcome unknown: {result.Error}", now);
                 logger.LogWarning("Outcome of message {MessageId} unknown ({Reason}); it will be reconciled", m.Id, result.Error);
                 break;
 
             case ProviderOutcome.Rejected:
-                await RecordRejectionAsync(connection, transaction, m, channel, result, settings, now);
+                await DeliveryFailures.HandleAsync(connection, transaction,
+                    new FailedMessage(m.Id, m.TenantId, m.AppointmentId, m.ExternalId, m.AppointmentStatus, m.Phone, m.Kind, channel,
+                        m.OnlyIfUnconfirmed, m.Attempts + 1, m.StartsAt, m.CurrentPlanVersion, claimToken),
+                    result.ErrorCode, $"{result.ErrorCode}: {result.Error}", settings, now, logger);
                 break;
         }
     }
 
-    private Task RecordRejectionAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, MessageSnapshot m, string channel, ProviderResult result,
-        TenantSettings settings, DateTimeOffset now) =>
-        DeliveryFailures.HandleAsync(connection, transaction,
-            new FailedMessage(m.Id, m.TenantId, m.AppointmentId, m.ExternalId, m.AppointmentStatus, m.Phone, m.Kind, channel,
-                m.OnlyIfUnconfirmed, m.Attempts + 1, m.StartsAt, m.CurrentPlanVersion),
-            result.ErrorCode, $"{result.ErrorCode}: {result.Error}", settings, now, logger);
-
-    private static Task SettleAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, MessageSnapshot m, SendDecision decision, DateTimeOffset now) =>
+    private static Task SettleAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, MessageSnapshot m, Guid claimToken, SendDecision decision, DateTimeOffset now) =>
         decision.Verdict switch
         {
-            Verdict.Defer => connection.ExecuteAsync(
-                "update messages set status = 'pending', due_at = @at, claim_token = null, error = @reason, updated_at = @now where id = @id",
-                new { id = m.Id, at = decision.DeferTo, reason = decision.Reason, now }, transaction),
-            _ => connection.ExecuteAsync(
-                "update messages set status = @status, claim_token = null, error = @reason, updated_at = @now where id = @id",
-                new
-                {
-                    id = m.Id,
-                    status = decision.Verdict == Verdict.Cancel ? MessageStatus.Cancelled : MessageStatus.Skipped,
-                    reason = decision.Reason,
-                    now,
-                },
-                transaction),
+            Verdict.Defer => MessageStates.DeferAsync(connection, transaction, m.Id, claimToken, decision.DeferTo, decision.Reason, now),
+            _ => MessageStates.CloseAsync(connection, transaction, m.Id, claimToken,
+                decision.Verdict == Verdict.Cancel ? MessageStatus.Cancelled : MessageStatus.Skipped, decision.Reason, now),
         };
 
+    /// <summary>How long a started send that Twilio does not list may still be held by Twilio.</summary>
+    private TimeSpan UnlistedGrace => twilio.Value.ValidityPeriod + options.ClaimLease;
+
     /// <summary>
-    /// Messages left <c>sending</c> past the lease by a crash or an unknown answer. An SMS that
-    /// Twilio has (same number, same text, since the claim) is marked sent; one it does not have
-    /// was never accepted and goes back to <c>pending</c>. A call is never placed twice: its
-    /// outcome is unknown, it is marked failed and the agenda is told.
+    /// Claims left <c>sending</c> past the lease by a crash or a lost answer, each locked (SKIP LOCKED:
+    /// one being sent is skipped) and settled alone:
+    /// <list type="bullet">
+    /// <item>never started: back to <c>pending</c>, at once (a call never placed is placed later);</item>
+    /// <item>started and listed by Twilio (SMS by number and text, call by number since the claim): <c>sent</c>;</item>
+    /// <item>started, not listed: Twilio may still hold it queued, so it stays <c>sending</c> until the
+    /// SMS validity period has passed, and only then goes back to <c>pending</c>;</item>
+    /// <item>the look-up failed: that row is left for the next round; the others go on.</item>
+    /// </list>
+    /// Returns how many were settled.
     /// </summary>
     public async Task<int> RecoverAsync(CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var stuck = (await connection.QueryAsync<StuckMessage>(
-            """
-            select m.id, m.channel, m.body, m.claimed_at, a.phone
-            from messages m join appointments a on a.id = m.appointment_id
-            where m.status = 'sending' and m.claimed_at < @before
-            order by m.claimed_at
-            limit 200
-            """,
-            new { before = now - options.ClaimLease })).AsList();
-
-        foreach (var message in stuck)
+        var stuck = await MessageStates.FindStuckAsync(connection, now - options.ClaimLease, limit: 200);
+        var settled = 0;
+        var lookUpsFailed = 0;
+        foreach (var (id, claimToken) in stuck)
         {
-            string? sid = null;
-            if (message.Channel == Channels.Sms && message.Body is not null && message.Phone is not null)
+            if (cancellationToken.IsCancellationRequested)
             {
-                sid = await provider.FindSentSmsAsync(message.Phone, message.Body, message.ClaimedAt.AddMinutes(-1), cancellationToken);
+                break;
             }
 
-            var (status, error) = sid is not null ? ("sent", (string?)null)
-                : message.Channel == Channels.Voice && message.Body is not null ? ("failed", "outcome unknown after a crash: the call is not placed twice")
-                : ("pending", "reconciled: Twilio never had it");
-            // The claimed_at condition makes this safe if another Worker reconciles the same row.
-            await connection.ExecuteAsync(
-                """
-                update messages set status = @status, provider_id = coalesce(@sid, provider_id), sent_at = case when @sid is null then sent_at else claimed_at end,
-                    error = @error, claim_token = null, updated_at = @now
-                where id = @Id and status = 'sending' and claimed_at = @ClaimedAt
-                """,
-                new { message.Id, message.ClaimedAt, status, sid, error, now });
+            await using var transaction = await connection.BeginTransactionAsync(CancellationToken.None);
+            var m = await MessageStates.LockStuckAsync(connection, transaction, id, claimToken);
+            if (m is null)
+            {
+                continue;
+            }
+
+            if (m.StartedAt is null)
+            {
+                await MessageStates.ReconcileNeverSentAsync(connection, transaction, m, "reconciled: claimed but never sent", now);
+                settled++;
+            }
+            else if (lookUpsFailed >= 3)
+            {
+                // Twilio's list is failing: the rest waits for the next round rather than for more timeouts.
+                continue;
+            }
+            else
+            {
+                var lookup = m.Phone is null ? new Lookup(LookupOutcome.NotFound)
+                    : m.Channel == Channels.Sms ? await provider.FindSmsAsync(m.Phone, m.Body ?? "", CancellationToken.None)
+                    : await provider.FindCallAsync(m.Phone, new DateTimeOffset(m.StartedAt.Value, TimeSpan.Zero), CancellationToken.None);
+                now = clock.GetUtcNow();
+                switch (lookup.Outcome)
+                {
+                    case LookupOutcome.Found:
+                        await MessageStates.ReconcileSentAsync(connection, transaction, m, lookup.Sid!, now);
+                        settled++;
+                        break;
+                    case LookupOutcome.NotFound when new DateTimeOffset(m.StartedAt.Value, TimeSpan.Zero) + UnlistedGrace < now:
+                        await MessageStates.ReconcileNeverSentAsync(connection, transaction, m, "reconciled: Twilio never had it", now);
+                        settled++;
+                        break;
+                    case LookupOutcome.NotFound:
+                        await MessageStates.ReconcileLaterAsync(connection, transaction, m, "not listed by Twilio yet: it may still hold it", now);
+                        break;
+                    default:
+                        lookUpsFailed++;
+                        await MessageStates.ReconcileLaterAsync(connection, transaction, m, $"look-up failed ({lookup.Error}): tried again later", now);
+                        break;
+                }
+            }
+
+            await transaction.CommitAsync(CancellationToken.None);
         }
 
-        if (stuck.Count > 0)
+        if (settled > 0)
         {
-            logger.LogWarning("Reconciled {Count} messages left sending by a crash or an unknown answer", stuck.Count);
+            logger.LogWarning("Reconciled {Count} messages left sending by a crash or an unknown answer", settled);
         }
 
-        return stuck.Count;
+        return settled;
     }
-
-    private sealed record StuckMessage(Guid Id, string Channel, string? Body, DateTime ClaimedAt, string? Phone);
 
     // What a send depends on (MessageSnapshot), for a message "m": the claim reads it from the rows it
     // just claimed, the send from the table.

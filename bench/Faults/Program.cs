@@ -1,0 +1,26 @@
+using RappelRdv.Bench.Faults;
+using RappelRdv.Bench.ScaleOut;
+
+// bench/faults.sh starts PostgreSQL, an Api and two Workers, and drives this program:
+//   twilio --urls URL                   a Twilio that can fail (POST /faults to set its faults)
+//   tenant --api URL --admin-key KEY    creates the tenant, prints its apiKey
+//   load --api URL --key KEY --count N [--calls-every K]   appointments whose reminder is due at once
+//   wait --sent N [--timeout S]         until N reminders are sent (or S seconds)
+//   report --count N --fault-at UNIX --twilio URL [--timeout S]   "lost L, duplicated D, recovered in T s"
+//   flood --api URL --key KEY --clients 64 --seconds S   PUTs while the database is paused, then checks every 2xx
+return args.FirstOrDefault() switch
+{
+    "twilio" => await FaultyTwilio.RunAsync(args[1..]),
+    "tenant" => await Load.TenantAsync(Arguments.Parse(args[1..])),
+    "load" => await Load.AppointmentsAsync(Arguments.Parse(args[1..])),
+    "flood" => await Load.FloodAsync(Arguments.Parse(args[1..])),
+    "wait" => await Watch.WaitAsync(Arguments.Parse(args[1..])),
+    "report" => await Watch.ReportAsync(Arguments.Parse(args[1..])),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: Faults twilio|tenant|load|flood|wait|report … (see bench/faults.sh)");
+    return 2;
+}

@@ -1,0 +1,291 @@
+using Dapper;
+using Npgsql;
+
+namespace RappelRdv.Reminders.Messages;
+
+/// <summary>
+/// Every change of a message's status, in one file, so that "never twice, never lost" can be read
+/// here rather than in each caller. The life of an outbound message:
+/// <code>
+/// pending ──claim──▶ sending ──send──▶ sent ──callback──▶ delivered | failed
+///    ▲                  │  ├─ defer / release (never reached Twilio) ──▶ pending
+///    │                  │  ├─ skip / cancel / fail ──▶ skipped | cancelled | failed
+///    └── reconcile ─────┘  └─ reconcile after the lease: Twilio has it ──▶ sent
+/// </code>
+/// The rules that make it safe:
+/// <list type="bullet">
+/// <item>Every change after a claim names the claim's <c>claim_token</c>: a Worker whose claim was
+/// taken back (recovery, release) changes nothing, whatever it believes.</item>
+/// <item>A send holds its message row locked (<c>FOR UPDATE</c>, with the appointment's) from the
+/// check of the rules to the commit of Twilio's answer; recovery locks the rows it reconciles with
+/// <c>SKIP LOCKED</c>. A message being sent is thus invisible to recovery, and a message being
+/// reconciled cannot be sent (the send waits for the lock, then finds its token gone).</item>
+/// <item>Just before the request leaves, <see cref="MarkStartedAsync"/> commits a row in
+/// <c>message_sends</c>: after a crash, a claim without it never reached Twilio and goes back to
+/// pending at once; a claim with it is looked up at Twilio first.</item>
+/// </list>
+/// Callers hold the transaction; these methods only write.
+/// </summary>
+public static class MessageStates
+{
+    /// <summary>Claims a batch the caller has locked (<c>FOR UPDATE SKIP LOCKED</c>): pending → sending, with the text it will carry.</summary>
+    public static Task ClaimAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid[] ids, Guid[] claimTokens, string[] bodies, string[] channels,
+        DateTimeOffset now) =>
+        connection.ExecuteAsync(
+            """
+            update messages m set status = 'sending', claim_token = d.claim_token, claimed_at = @now, body = d.body,
+                channel = d.channel, attempts = m.attempts + 1, updated_at = @now
+            from unnest(@ids, @claimTokens, @bodies, @channels) as d(id, claim_token, body, channel)
+            where m.id = d.id and m.status = 'pending'
+            """,
+            new { ids, claimTokens, bodies, channels, now },
+            transaction);
+
+    /// <summary>
+    /// Records, committed at once on its own connection, that this claim's request is about to leave
+    /// for Twilio. Safe to repeat (a retry of a refused request).
+    /// </summary>
+    public static async Task MarkStartedAsync(NpgsqlDataSource db, Guid id, Guid claimToken, DateTimeOffset now)
+    {
+        await using var command = db.CreateCommand(
+            """
+            insert into message_sends (message_id, claim_token, started_at) values ($1, $2, $3)
+            on conflict do nothing
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = id });
+        command.Parameters.Add(new NpgsqlParameter { Value = claimToken });
+        command.Parameters.Add(new NpgsqlParameter { Value = now });
+        await command.ExecuteNonQueryAsync(CancellationToken.None);
+    }
+
+    /// <summary>Twilio accepted the message: sending → sent. False when the claim is no longer ours.</summary>
+    public static async Task<bool> MarkSentAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id, Guid claimToken, string sid, int? segments, DateTimeOffset now) =>
+        await connection.ExecuteAsync(
+            """
+            update messages set status = 'sent', sent_at = @now, provider_id = @sid, segments = @segments,
+                error = null, claim_token = null, updated_at = @now
+            where id = @id and status = 'sending' and claim_token = @claimToken;
+            delete from message_sends where message_id = @id;
+            """,
+            new { id, claimToken, sid, segments, now },
+            transaction) > 0;
+
+    /// <summary>
+    /// Twilio's answer was lost (timeout, 5xx, connection cut): the message stays <c>sending</c>, with
+    /// its send recorded as started, and recovery asks Twilio after the lease. Never sent again blindly.
+    /// </summary>
+    public static Task MarkUnknownAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id, Guid claimToken, string error, DateTimeOffset now) =>
+        connection.ExecuteAsync(
+            "update messages set error = @error, updated_at = @now where id = @id and status = 'sending' and claim_token = @claimToken",
+            new { id, claimToken, error, now },
+            transaction);
+
+    /// <summary>Not now (quiet hours, the 15-minute gap, Twilio surely did not take it): sending → pending, due later.</summary>
+    public static Task DeferAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id, Guid claimToken, DateTimeOffset? dueAt, string? reason,
+        DateTimeOffset now) =>
+        connection.ExecuteAsync(
+            """
+            update messages set status = 'pending', due_at = coalesce(@dueAt, due_at), claim_token = null, error = @reason, updated_at = @now
+            where id = @id and status = 'sending' and claim_token = @claimToken;
+            delete from message_sends where message_id = @id;
+            """,
+            new { id, claimToken, dueAt, reason, now },
+            transaction);
+
+    /// <summary>Never (the rules say so): sending → skipped or cancelled.</summary>
+    public static Task CloseAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id, Guid claimToken, string status, string? reason, DateTimeOffset now)
+    {
+        if (status is not (Appointments.MessageStatus.Skipped or Appointments.MessageStatus.Cancelled))
+        {
+            throw new ArgumentOutOfRangeException(nameof(status), status, "a claim closes as skipped or cancelled");
+        }
+
+        return connection.ExecuteAsync(
+            """
+            update messages set status = @status, claim_token = null, error = @reason, updated_at = @now
+            where id = @id and status = 'sending' and claim_token = @claimToken;
+            delete from message_sends where message_id = @id;
+            """,
+            new { id, claimToken, status, reason, now },
+            transaction);
+    }
+
+    /// <summary>
+    /// Gives back a claim whose request never left (a Worker stopping, an error before the send):
+    /// sending → pending, due as before, at once rather than after the lease. A claim whose send was
+    /// started is left alone, unless the caller knows that no attempt reached Twilio (each was refused
+    /// as surely not acted on): only Twilio can say what became of the others.
+    /// </summary>
+    public static async Task<bool> ReleaseAsync(NpgsqlDataSource db, Guid id, Guid claimToken, bool knownNotSent, DateTimeOffset now)
+    {
+        await using var connection = await db.OpenConnectionAsync(CancellationToken.None);
+        return await connection.ExecuteScalarAsync<int>(
+            """
+            with released as (
+                update messages m set status = 'pending', claim_token = null, claimed_at = null, updated_at = @now,
+                    error = 'released: the Worker stopped before sending it'
+                where m.id = @id and m.status = 'sending' and m.claim_token = @claimToken
+                  and (@knownNotSent or not exists (select 1 from message_sends s where s.message_id = @id and s.claim_token = @claimToken))
+                returning m.id),
+            forgotten as (delete from message_sends s using released where s.message_id = released.id)
+            select count(*) from released
+            """,
+            new { id, claimToken, knownNotSent, now }) > 0;
+    }
+
+    /// <summary>Twilio failed it or refused it: → failed. With a claim token, only while that claim holds.</summary>
+    public static Task FailAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id, Guid? claimToken, string error, DateTimeOffset now) =>
+        connection.ExecuteAsync(
+            """
+            update messages set status = 'failed', error = @error, claim_token = null, updated_at = @now
+            where id = @id and (@claimToken::uuid is null or (status = 'sending' and claim_token = @claimToken));
+            delete from message_sends where message_id = @id;
+            """,
+            new { id, claimToken, error, now },
+            transaction);
+
+    // ---- Recovery: claims left sending past their lease -------------------------------------------------
+
+    /// <summary>A claim past its lease, locked for reconciliation.</summary>
+    public sealed record StuckMessage(Guid Id, Guid ClaimToken, string Channel, string? Body, DateTime ClaimedAt, string? Phone, DateTime? StartedAt);
+
+    /// <summary>Claims whose lease ended, oldest first: candidates only, each is locked by <see cref="LockStuckAsync"/>.</summary>
+    public static async Task<List<(Guid Id, Guid ClaimToken)>> FindStuckAsync(NpgsqlConnection connection, DateTimeOffset claimedBefore, int limit) =>
+        (await connection.QueryAsync<(Guid, Guid)>(
+            """
+            select id, claim_token from messages
+            where status = 'sending' and claimed_at < @claimedBefore and claim_token is not null
+            order by claimed_at
+            limit @limit
+            """,
+            new { claimedBefore, limit })).AsList();
+
+    /// <summary>
+    /// Locks one stuck claim, or returns null when a send holds it (it is alive: SKIP LOCKED) or the
+    /// claim has changed meanwhile.
+    /// </summary>
+    public static Task<StuckMessage?> LockStuckAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id, Guid claimToken) =>
+        connection.QuerySingleOrDefaultAsync<StuckMessage>(
+            """
+            select m.id, m.claim_token, m.channel, m.body, m.claimed_at, a.phone, s.started_at
+            from messages m
+            join appointments a on a.id = m.appointment_id
+            left join message_sends s on s.message_id = m.id and s.claim_token = m.claim_token
+            where m.id = @id and m.status = 'sending' and m.claim_token = @claimToken
+            for update of m skip locked
+            """,
+            new { id, claimToken },
+            transaction);
+
+    /// <summary>Twilio has it: sending → sent, with its SID, as of the claim.</summary>
+    public static Task ReconcileSentAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, StuckMessage m, string sid, DateTimeOffset now) =>
+        connection.ExecuteAsync(
+            """
+            update messages set status = 'sent', provider_id = @sid, sent_at = coalesce(@startedAt, claimed_at), error = null,
+                claim_token = null, updated_at = @now
+            where id = @Id and status = 'sending' and claim_token = @ClaimToken;
+            delete from message_sends where message_id = @Id;
+            """,
+            new { m.Id, m.ClaimToken, sid, startedAt = m.StartedAt, now },
+            transaction);
+
+    /// <summary>Twilio never had it (or it never left): sending → pending, sent by the next claim.</summary>
+    public static Task ReconcileNeverSentAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, StuckMessage m, string reason, DateTimeOffset now) =>
+        connection.ExecuteAsync(
+            """
+            update messages set status = 'pending', claim_token = null, claimed_at = null, error = @reason, updated_at = @now
+            where id = @Id and status = 'sending' and claim_token = @ClaimToken;
+            delete from message_sends where message_id = @Id;
+            """,
+            new { m.Id, m.ClaimToken, reason, now },
+            transaction);
+
+    /// <summary>
+    /// Not known yet (Twilio's look-up failed, or Twilio may still hold it): stays sending, looked at
+    /// again one lease later (its lease starts again; how long Twilio may hold it is counted from the
+    /// start of its send, not from this), so that waiting messages cost one look-up per lease.
+    /// </summary>
+    public static Task ReconcileLaterAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, StuckMessage m, string reason, DateTimeOffset now) =>
+        connection.ExecuteAsync(
+            """
+            update messages set error = @reason, claimed_at = @now, updated_at = @now
+            where id = @Id and status = 'sending' and claim_token = @ClaimToken
+            """,
+            new { m.Id, m.ClaimToken, reason, now },
+            transaction);
+
+    // ---- Twilio's callbacks (Api) -----------------------------------------------------------------------
+
+    /// <summary>
+    /// A status callback that names the message (its id is in the callback URL) with a SID we did not
+    /// record: Twilio has it, so a claim whose answer was lost is settled now, without a look-up.
+    /// </summary>
+    public static async Task<bool> RecordAcceptedAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id, string sid, DateTimeOffset now) =>
+        await connection.ExecuteAsync(
+            """
+            update messages set status = 'sent', provider_id = @sid, sent_at = coalesce(sent_at, @now), error = null,
+                claim_token = null, updated_at = @now
+            where id = @id and status = 'sending' and provider_id is null
+              and not exists (select 1 from messages o where o.provider_id = @sid);
+            delete from message_sends where message_id = @id;
+            """,
+            new { id, sid, now },
+            transaction) > 0;
+
+    /// <summary>The SMS reached the phone, or the call was answered: sent → delivered.</summary>
+    public static Task MarkDeliveredAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id, DateTimeOffset now) =>
+        connection.ExecuteAsync(
+            """
+            update messages set status = 'delivered', delivered_at = @now, claim_token = null, updated_at = @now
+            where id = @id and status in ('sent', 'sending');
+            delete from message_sends where message_id = @id;
+            """,
+            new { id, now },
+            transaction);
+
+    /// <summary>A call not answered, to be tried again later: → pending, due then, with a new claim to come.</summary>
+    public static Task RetryCallAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id, DateTimeOffset dueAt, string error, DateTimeOffset now) =>
+        connection.ExecuteAsync(
+            """
+            update messages set status = 'pending', due_at = @dueAt, provider_id = null, claim_token = null, error = @error, updated_at = @now
+            where id = @id and status in ('sent', 'sending');
+            delete from message_sends where message_id = @id;
+            """,
+            new { id, dueAt, error, now },
+            transaction);
+
+    // ---- Appointments changing (Api) ---------------------------------------------------------------------
+
+    /// <summary>
+    /// The appointment was cancelled, moved or changed: its pending messages will never leave. A
+    /// message being sent is not pending: its send holds the appointment's lock, which the caller waits for.
+    /// </summary>
+    public static Task<int> CancelPendingAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long appointmentId, string reason, DateTimeOffset now) =>
+        connection.ExecuteAsync(
+            """
+            update messages set status = 'cancelled', error = @reason, updated_at = @now
+            where appointment_id = @appointmentId and status = 'pending'
+            """,
+            new { appointmentId, reason, now },
+            transaction);
+
+    /// <summary>The agenda no longer allows reminders, or notifications: those pending are cancelled.</summary>
+    public static Task<int> CancelPendingKindsAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, long appointmentId, bool remindersAllowed, bool notificationsAllowed,
+        string reason, DateTimeOffset now) =>
+        connection.ExecuteAsync(
+            """
+            update messages set status = 'cancelled', error = @reason, updated_at = @now
+            where appointment_id = @appointmentId and status = 'pending'
+              and ((not @remindersAllowed and kind = 'reminder')
+                or (not @notificationsAllowed and kind in ('confirmation', 'change', 'cancellation')))
+            """,
+            new { appointmentId, remindersAllowed, notificationsAllowed, reason, now },
+            transaction);
+}

@@ -9,7 +9,9 @@ namespace RappelRdv.Reminders.Twilio;
 /// </summary>
 public sealed class CallbackUrls(Uri publicBaseUrl, string signingKey)
 {
-    public Uri SmsStatus => new(publicBaseUrl, "/twilio/sms/status");
+    public const string SmsStatusPath = "/twilio/sms/status";
+
+    public Uri SmsStatus => new(publicBaseUrl, SmsStatusPath);
 
     public Uri SmsInbound => new(publicBaseUrl, "/twilio/sms/inbound");
 

@@ -7,6 +7,7 @@ using RappelRdv.Worker.Dispatch;
 using RappelRdv.Worker.Events;
 using RappelRdv.Worker.Health;
 using RappelRdv.Worker.Retention;
+using RappelRdv.Worker.Stats;
 
 namespace RappelRdv.Worker;
 
@@ -30,6 +31,8 @@ internal static class WorkerSetup
         services.AddHostedService<RecurringJobsRegistration>();
         services.AddTransient<PersonalDataRetention>();
         services.AddHostedService<WorkerHeartbeat>();
+        services.AddSingleton<StatsCompactor>();
+        services.AddHostedService(sp => sp.GetRequiredService<StatsCompactor>());
     }
 
     /// <summary>

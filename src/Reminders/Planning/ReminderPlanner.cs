@@ -20,7 +20,12 @@ public sealed record PlanInput(
 
 /// <summary>One message of the plan; <paramref name="SkipReason"/> set means it is recorded as skipped.</summary>
 public sealed record PlannedMessage(
-    string Kind, string Channel, int? Step, bool OnlyIfUnconfirmed, DateTimeOffset DueAt, string? SkipReason);
+    string Kind, string Channel, int? Step, bool OnlyIfUnconfirmed, DateTimeOffset DueAt, string? SkipReason)
+{
+    /// <summary>A confirmation, change or cancellation: no step of the plan, sent whether confirmed or not.</summary>
+    public static PlannedMessage Notification(string kind, string channel, DateTimeOffset dueAt) =>
+        new(kind, channel, Step: null, OnlyIfUnconfirmed: false, dueAt, SkipReason: null);
+}
 
 /// <summary>
 /// Turns a tenant's reminder steps and notification settings into the messages of one
@@ -47,8 +52,7 @@ public static class ReminderPlanner
         if (notify && !appointment.Holdout && appointment.NotificationsAllowed)
         {
             plan.Add(Schedule(
-                new PlannedMessage(reason == PlanReason.Created ? MessageKinds.Confirmation : MessageKinds.Change,
-                    notificationChannel, null, false, now, null),
+                PlannedMessage.Notification(reason == PlanReason.Created ? MessageKinds.Confirmation : MessageKinds.Change, notificationChannel, now),
                 appointment.StartsAt, zone, settings.QuietHours, now));
         }
 
@@ -71,7 +75,7 @@ public static class ReminderPlanner
                     due = now;
                 }
 
-                var message = new PlannedMessage(MessageKinds.Reminder, channel, index, step.OnlyIfUnconfirmed, due, skip);
+                var message = new PlannedMessage(MessageKinds.Reminder, channel, Step: index, step.OnlyIfUnconfirmed, due, SkipReason: skip);
                 plan.Add(skip is null ? Schedule(message, appointment.StartsAt, zone, settings.QuietHours, now) : message);
             }
         }

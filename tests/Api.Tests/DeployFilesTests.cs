@@ -165,9 +165,9 @@ public sealed partial class DeployFilesTests
     }
 
     [Theory]
-    [InlineData("api.Dockerfile", "RappelRdv.Api")]
-    [InlineData("worker.Dockerfile", "RappelRdv.Worker")]
-    public void A_dockerfile_builds_and_runs_a_project_that_exists_from_files_that_exist(string dockerfile, string project)
+    [InlineData("api.Dockerfile", "RappelRdv.Api", "aspnet")]
+    [InlineData("worker.Dockerfile", "RappelRdv.Worker", "runtime")]
+    public void A_dockerfile_builds_and_runs_a_project_that_exists_from_files_that_exist(string dockerfile, string project, string runtimeImage)
     {
         var text = File.ReadAllText(Path.Combine(Root, "deploy", "docker", dockerfile));
         var ignored = File.ReadAllLines(Path.Combine(Root, ".dockerignore"))
@@ -176,7 +176,8 @@ public sealed partial class DeployFilesTests
             .ToList();
 
         Assert.Matches(@"(?m)^FROM mcr\.microsoft\.com/dotnet/sdk:10\.0 AS build$", text);
-        Assert.Matches(@"(?m)^FROM mcr\.microsoft\.com/dotnet/aspnet:10\.0 AS runtime$", text);
+        // The Worker is a generic host: the smaller runtime image, without ASP.NET Core.
+        Assert.Matches($@"(?m)^FROM mcr\.microsoft\.com/dotnet/{runtimeImage}:10\.0 AS runtime$", text);
         Assert.Contains($"ENTRYPOINT [\"dotnet\", \"{project}.dll\"]", text, StringComparison.Ordinal);
         Assert.Matches(@"(?m)^USER \$APP_UID$", text);
         Assert.Matches(@"(?m)^HEALTHCHECK ", text);

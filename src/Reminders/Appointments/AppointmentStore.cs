@@ -244,7 +244,7 @@ public sealed partial class AppointmentStore(NpgsqlDataSource db, TimeProvider c
             """,
             new { tenantId, externalId });
 
-    internal static Task<int> CancelPendingAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long appointmentId, string reason, DateTimeOffset now) =>
+    public static Task<int> CancelPendingAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long appointmentId, string reason, DateTimeOffset now) =>
         connection.ExecuteAsync(
             """
             update messages set status = 'cancelled', error = @reason, updated_at = @now

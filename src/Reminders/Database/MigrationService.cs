@@ -8,7 +8,7 @@ namespace RappelRdv.Reminders.Database;
 /// Applies the schema at start-up, before anything else of the host runs (hosted services start in
 /// the order they were added, and before Kestrel). Shared by the Api and the Worker.
 /// </summary>
-public sealed class MigrationService(IConfiguration configuration, ILogger<MigrationService> logger) : IHostedService
+internal sealed class MigrationService(IConfiguration configuration, ILogger<MigrationService> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {

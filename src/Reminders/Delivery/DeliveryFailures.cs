@@ -15,7 +15,7 @@ public sealed record FailedMessage(
     string Kind, string Channel, bool OnlyIfUnconfirmed, int Attempts, DateTimeOffset StartsAt, int PlanVersion);
 
 /// <summary>Twilio error codes the service acts on.</summary>
-public static class TwilioErrors
+internal static class TwilioErrors
 {
     public const int InvalidNumber = 21211;
     public const int Unsubscribed = 21610;

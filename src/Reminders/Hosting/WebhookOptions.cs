@@ -4,7 +4,7 @@ namespace RappelRdv.Reminders.Hosting;
 /// <c>Webhooks__AllowPrivateNetworks</c>: http and private addresses for tenant webhooks. Unset, it
 /// follows the environment (true in Development only), so <see cref="WebhookPolicy"/> is what code reads.
 /// </summary>
-public sealed class WebhookOptions
+internal sealed class WebhookOptions
 {
     public const string Section = "Webhooks";
 

@@ -50,7 +50,10 @@ echo "Building..."
 dotnet build RappelRdv.sln -c Release -nologo -v quiet -clp:ErrorsOnly
 
 mkdir -p .data/logs
-dotnet src/Api/bin/Release/net10.0/RappelRdv.Api.dll > .data/logs/api.log 2>&1 &
+# The demo-history endpoint exists only when asked for (or in Development): run.sh asks for it.
+demo_history=false
+[[ "${DEMO_HISTORY:-1}" != 0 ]] && demo_history=true
+Demo__HistoryEndpoint=$demo_history dotnet src/Api/bin/Release/net10.0/RappelRdv.Api.dll > .data/logs/api.log 2>&1 &
 pids+=($!)
 dotnet src/Worker/bin/Release/net10.0/RappelRdv.Worker.dll > .data/logs/worker.log 2>&1 &
 pids+=($!)

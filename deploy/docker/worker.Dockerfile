@@ -15,8 +15,8 @@ COPY src/Reminders/ src/Reminders/
 COPY src/Worker/ src/Worker/
 RUN dotnet publish src/Worker/RappelRdv.Worker.csproj -c Release --no-restore -o /app -p:UseAppHost=false
 
-# aspnet, not runtime: src/Reminders references the ASP.NET Core shared framework.
-FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
+# runtime, not aspnet: the Worker and src/Reminders use no ASP.NET Core (a generic host).
+FROM mcr.microsoft.com/dotnet/runtime:10.0 AS runtime
 WORKDIR /app
 COPY --from=build /app ./
 # The Worker writes this file every 10 s while its Hangfire server beats in the database

@@ -1,13 +1,13 @@
 using Hangfire;
 using Microsoft.Extensions.Options;
-using RappelRdv.Reminders.Appointments;
 using RappelRdv.Reminders.Database;
-using RappelRdv.Reminders.Tenants;
+using RappelRdv.Reminders.Hosting;
 using RappelRdv.Reminders.Twilio;
 using RappelRdv.Worker.Dispatch;
 using RappelRdv.Worker.Events;
 using RappelRdv.Worker.Health;
 using RappelRdv.Worker.Retention;
+using RappelRdv.Worker.Stats;
 
 namespace RappelRdv.Worker;
 
@@ -16,20 +16,12 @@ internal static class WorkerSetup
     public static void AddRappelWorker(this HostApplicationBuilder builder)
     {
         var configuration = builder.Configuration;
-        var connectionString = Database.GetConnectionString(configuration);
         var services = builder.Services;
 
-        // Migrations first: Hangfire and the jobs below need the schema.
-        services.AddHostedService<MigrationService>();
-        services.AddSingleton(TimeProvider.System);
-        services.AddReminderSending(configuration,
-            allowPrivateWebhooks: configuration.GetValue<bool?>("Webhooks:AllowPrivateNetworks") ?? builder.Environment.IsDevelopment());
-
-        services.AddHangfire(hangfire => hangfire
-            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
-            .UseSimpleAssemblyNameTypeSerializer()
-            .UseRecommendedSerializerSettings()
-            .UseRappelStorage(connectionString));
+        // What the Api runs too (options, database, migration, tenants), then the Worker's own part.
+        builder.AddRappelCore();
+        services.AddSending(configuration);
+        services.AddRappelHangfire(configuration);
         services.AddHangfireServer(options =>
         {
             options.ServerName = $"worker-{Environment.MachineName}-{Environment.ProcessId}";
@@ -43,36 +35,46 @@ internal static class WorkerSetup
         services.AddHostedService<RecurringJobsRegistration>();
         services.AddTransient<PersonalDataRetention>();
         services.AddHostedService<WorkerHeartbeat>();
+        services.AddSingleton<StatsCompactor>();
+        services.AddHostedService(sp => sp.GetRequiredService<StatsCompactor>());
     }
 
-    /// <summary>Everything that sends, without Hangfire: the jobs call it, and so do the tests.</summary>
-    public static IServiceCollection AddReminderSending(this IServiceCollection services, IConfiguration configuration, bool allowPrivateWebhooks)
+    /// <summary>
+    /// The core and everything that sends, without a host or Hangfire: how the tests and the
+    /// end-to-end harness build the Worker's services. <paramref name="allowPrivateWebhooks"/> is the
+    /// default of <c>Webhooks__AllowPrivateNetworks</c>, as Development is for a host.
+    /// </summary>
+    public static IServiceCollection AddReminderSending(this IServiceCollection services, IConfiguration configuration, bool allowPrivateWebhooks) =>
+        services.AddRappelCore(configuration, isDevelopment: allowPrivateWebhooks).AddSending(configuration);
+
+    /// <summary>Everything that sends, on top of the core: the jobs call it, and so do the tests.</summary>
+    private static IServiceCollection AddSending(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddRappelDatabase(configuration);
-        services.AddSingleton<TenantDirectory>();
-        services.AddSingleton<AppointmentStore>();
-        services.AddTwilio(configuration);
-        var sending = configuration.GetSection(DispatchOptions.Section).Get<DispatchOptions>() ?? new DispatchOptions();
+        services.AddTwilio();
+        services.AddOptions<DispatchOptions>()
+            .BindConfiguration(DispatchOptions.Section)
+            .ValidateDataAnnotations()
+            .Validate(o => o.Slices >= 1 && o.BatchSize >= 1 && o.Parallelism >= 1,
+                "Dispatch__Slices, Dispatch__BatchSize and Dispatch__Parallelism must each be at least 1.")
+            .Validate(o => o.ClaimLease > TimeSpan.Zero && o.IdleDelay > TimeSpan.Zero && o.RecoveryInterval > TimeSpan.Zero,
+                "Dispatch__ClaimLease, Dispatch__IdleDelay and Dispatch__RecoveryInterval must be positive durations.")
+            .ValidateOnStart();
+        // The Dispatcher takes the options object itself.
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<DispatchOptions>>().Value);
         // One insert per send at a time, at most Parallelism per slice: a few connections serve them all.
-        services.AddSingleton(sending);
-        services.AddSingleton(_ => SendStarts.Create(Database.GetConnectionString(configuration), Math.Max(4, sending.Parallelism)));
+        services.AddSingleton(sp => SendStarts.Create(
+            Database.GetConnectionString(configuration), Math.Max(4, sp.GetRequiredService<DispatchOptions>().Parallelism)));
         services.AddSingleton<Dispatcher>();
         services.AddTransient<DispatchJobs>();
         services.AddHttpClient(EventDelivery.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(10))
-            .ConfigurePrimaryHttpMessageHandler(() => EventDelivery.CreateHandler(allowPrivateWebhooks));
+            .ConfigurePrimaryHttpMessageHandler(sp => EventDelivery.CreateHandler(sp.GetRequiredService<WebhookPolicy>().AllowPrivateNetworks));
         services.AddSingleton<EventDelivery>();
         return services;
     }
 
-    /// <summary>Twilio, or the simulated provider when no account is configured.</summary>
-    public static void AddTwilio(this IServiceCollection services, IConfiguration configuration)
+    /// <summary>Twilio, or the simulated provider when no account is configured (its options are the core's).</summary>
+    private static void AddTwilio(this IServiceCollection services)
     {
-        services.AddOptions<TwilioOptions>()
-            .BindConfiguration(TwilioOptions.Section)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
-        services.AddSingleton(sp => new CallbackUrls(
-            PublicBaseUrl(configuration), sp.GetRequiredService<IOptions<TwilioOptions>>().Value.AuthToken ?? "simulated"));
         services.AddHttpClient(TwilioProvider.HttpClientName, (sp, client) =>
                 client.Timeout = sp.GetRequiredService<IOptions<TwilioOptions>>().Value.RequestTimeout)
             .AddHttpMessageHandler(sp => new TwilioHostRewriter(new Uri(sp.GetRequiredService<IOptions<TwilioOptions>>().Value.ApiBaseUrl)));
@@ -82,9 +84,6 @@ internal static class WorkerSetup
             ? sp.GetRequiredService<SimulatedProvider>()
             : sp.GetRequiredService<TwilioProvider>());
     }
-
-    public static Uri PublicBaseUrl(IConfiguration configuration) =>
-        new(configuration["PublicBaseUrl"] is { Length: > 0 } url ? url : "http://127.0.0.1:5080");
 }
 
 /// <summary>Registers the recurring jobs, and starts dispatch at once rather than at the next minute.</summary>

@@ -164,7 +164,7 @@ public sealed class DashboardBrowserTests(DashboardBrowserFixture fixture) : ICl
         Assert.Equal(401, (await page.APIRequest.GetAsync("/v1/stats/no-show?from=2026-10-05&to=2026-10-18")).Status);
     }
 
-    /// <summary>Into the test's output, and into docs/ when DASHBOARD_SCREENSHOT names a file (see docs/dashboard.md).</summary>
+    /// <summary>Into the test's output, and into docs/ when DASHBOARD_SCREENSHOT names a file (see docs/statistics.md, /dashboard).</summary>
     private static async Task SaveScreenshotAsync(IPage page)
     {
         var bytes = await page.ScreenshotAsync(new PageScreenshotOptions { FullPage = true });

@@ -47,4 +47,31 @@ public sealed class DashboardDemoHistoryTests(ApiFactory api) : IClassFixture<Ap
         Assert.Equal(HttpStatusCode.Unauthorized, (await api.WithKey(keys.ApiKey).PostAsync("/v1/admin/tenants/demo/demo-history", null)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await api.Admin().PostAsync("/v1/admin/tenants/nobody/demo-history", null)).StatusCode);
     }
+
+    [Theory]
+    [InlineData(null, HttpStatusCode.NotFound)]
+    [InlineData("true", HttpStatusCode.OK)]
+    public async Task Outside_development_demo_history_exists_only_when_the_setting_asks_for_it(string? setting, HttpStatusCode expected)
+    {
+        var production = new ApiFactory();
+        production.Settings["environment"] = "Production";
+        if (setting is not null)
+        {
+            production.Settings["Demo:HistoryEndpoint"] = setting;
+        }
+
+        await production.InitializeAsync();
+        try
+        {
+            await production.CreateTenantAsync("demo", new { slug = "demo", name = "Démo" });
+
+            var response = await production.Admin().PostAsync("/v1/admin/tenants/demo/demo-history", null);
+
+            Assert.Equal(expected, response.StatusCode);
+        }
+        finally
+        {
+            await ((IAsyncLifetime)production).DisposeAsync();
+        }
+    }
 }

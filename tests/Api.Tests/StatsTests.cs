@@ -1,3 +1,4 @@
+extern alias worker;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -5,7 +6,9 @@ using System.Text.Json;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
 using RappelRdv.Api.Stats;
+using Microsoft.Extensions.Logging.Abstractions;
 using RappelRdv.Contracts;
+using StatsCompactor = worker::RappelRdv.Worker.Stats.StatsCompactor;
 
 namespace RappelRdv.Api.Tests;
 
@@ -34,6 +37,9 @@ public sealed class StatsTests(ApiFactory api) : IClassFixture<ApiFactory>, IAsy
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return (await response.Content.ReadFromJsonAsync<NoShowStats>())!;
     }
+
+    /// <summary>The Worker's compactor, on the Api's database and clock.</summary>
+    private StatsCompactor Compactor() => new(api.Database.DataSource, api.Clock, NullLogger<StatsCompactor>.Instance);
 
     private static NoShowRow Row(NoShowStats stats, string key) => Assert.Single(stats.Rows, r => r.Key == key);
 
@@ -245,7 +251,7 @@ public sealed class StatsTests(ApiFactory api) : IClassFixture<ApiFactory>, IAsy
         await agenda.DeleteAsync("/v1/appointments/c");
 
         var before = await Stats("from=2026-02-02&to=2026-02-15&by=week");
-        var folded = await api.Services.GetRequiredService<StatsCompactor>().CompactAsync(CancellationToken.None);
+        var folded = await Compactor().CompactAsync(CancellationToken.None);
         var after = await Stats("from=2026-02-02&to=2026-02-15&by=week");
 
         Assert.Equal(new NoShowRow("2026-W06", 2, 0, 1, 0, 1, 0, 1.0), Row(before, "2026-W06"));
@@ -261,7 +267,7 @@ public sealed class StatsTests(ApiFactory api) : IClassFixture<ApiFactory>, IAsy
     public async Task A_new_time_zone_moves_appointments_to_their_new_local_day()
     {
         await Add("2026-03-02T02:00:00Z", outcome: "honoured"); // Monday 03:00 in Paris, Sunday 22:00 in Guadeloupe
-        await api.Services.GetRequiredService<StatsCompactor>().CompactAsync(CancellationToken.None);
+        await Compactor().CompactAsync(CancellationToken.None);
         Assert.Equal(1, Row(await Stats("from=2026-02-23&to=2026-03-08&by=week"), "2026-W10").Appointments);
 
         var changed = await api.Admin().PutAsJsonAsync("/v1/admin/tenants/var", new { slug = "var", name = "Var", timeZone = "America/Guadeloupe" });

@@ -25,9 +25,9 @@ public sealed class ReminderPlannerTests
 
         Assert.Equal(
             [
-                new PlannedMessage("confirmation", "sms", null, false, now, null),
-                new PlannedMessage("reminder", "sms", 0, false, startsAt.AddDays(-2), null),
-                new PlannedMessage("reminder", "voice", 1, true, startsAt.AddDays(-1), null),
+                PlannedMessage.Notification("confirmation", "sms", now),
+                new PlannedMessage("reminder", "sms", Step: 0, OnlyIfUnconfirmed: false, startsAt.AddDays(-2), SkipReason: null),
+                new PlannedMessage("reminder", "voice", Step: 1, OnlyIfUnconfirmed: true, startsAt.AddDays(-1), SkipReason: null),
             ],
             plan);
     }
@@ -68,7 +68,7 @@ public sealed class ReminderPlannerTests
     public void A_landline_or_a_citizen_who_prefers_calls_is_called()
     {
         var now = Utc(12, 1, 9);
-        var landline = new PlanInput(Utc(12, 10, 9), "voice", false, false, true);
+        var landline = new PlanInput(Utc(12, 10, 9), "voice", PhoneIsMobile: false, Holdout: false, RemindersAllowed: true);
 
         Assert.All(ReminderPlanner.Plan(landline, Tenant(), PlanReason.Created, now), p => Assert.Equal("voice", p.Channel));
     }

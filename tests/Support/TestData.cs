@@ -10,7 +10,17 @@ namespace RappelRdv.TestSupport;
 public static class TestData
 {
     public static TenantSettings Settings(QuietHours? quiet = null, IReadOnlyList<ReminderStep>? reminders = null, bool notifyOnCreate = false, string? webhookUrl = null) =>
-        new("Europe/Paris", reminders ?? [new ReminderStep("sms", "P1D", false)], quiet, notifyOnCreate, true, true, 0, 180, webhookUrl, null);
+        new(
+            TimeZone: "Europe/Paris",
+            Reminders: reminders ?? [new ReminderStep("sms", "P1D", OnlyIfUnconfirmed: false)],
+            QuietHours: quiet,
+            NotifyOnCreate: notifyOnCreate,
+            NotifyOnChange: true,
+            NotifyOnCancel: true,
+            HoldoutPercent: 0,
+            RetentionDays: 180,
+            WebhookUrl: webhookUrl,
+            RdvSolidaritesSecret: null);
 
     public static async Task<long> CreateTenantAsync(NpgsqlDataSource db, string slug, TenantSettings settings)
     {
@@ -26,7 +36,18 @@ public static class TestData
     public static AppointmentData Appointment(DateTimeOffset startsAt, string phone = "06 12 34 56 78", string? channel = null)
     {
         FrenchPhone.TryParse(phone, out var parsed);
-        return new AppointmentData(startsAt.ToUniversalTime(), 30, parsed.E164, parsed.IsMobile, "Awa", "Diallo",
-            channel ?? (parsed.IsMobile ? "sms" : "voice"), "RSA", "UTS Toulon Ouest", "12 rue Picot, 83000 Toulon", "04 94 00 00 00", "in_person");
+        return new AppointmentData(
+            StartsAt: startsAt.ToUniversalTime(),
+            DurationMinutes: 30,
+            Phone: parsed.E164,
+            PhoneIsMobile: parsed.IsMobile,
+            FirstName: "Awa",
+            LastName: "Diallo",
+            Channel: channel ?? (parsed.IsMobile ? "sms" : "voice"),
+            Service: "RSA",
+            LocationName: "UTS Toulon Ouest",
+            LocationAddress: "12 rue Picot, 83000 Toulon",
+            LocationPhone: "04 94 00 00 00",
+            Mode: "in_person");
     }
 }

@@ -88,10 +88,18 @@ internal static partial class AppointmentValidation
 
         var citizenChannel = request.Citizen!.Channel ?? (phone!.IsMobile ? Channels.Sms : Channels.Voice);
         return new AppointmentData(
-            startsAt.ToUniversalTime(), duration, phone!.E164, phone.IsMobile,
-            Clean(request.Citizen.FirstName), Clean(request.Citizen.LastName), citizenChannel,
-            Clean(request.Service), Clean(request.Location?.Name), Clean(request.Location?.Address), Clean(request.Location?.Phone),
-            mode);
+            StartsAt: startsAt.ToUniversalTime(),
+            DurationMinutes: duration,
+            Phone: phone!.E164,
+            PhoneIsMobile: phone.IsMobile,
+            FirstName: Clean(request.Citizen.FirstName),
+            LastName: Clean(request.Citizen.LastName),
+            Channel: citizenChannel,
+            Service: Clean(request.Service),
+            LocationName: Clean(request.Location?.Name),
+            LocationAddress: Clean(request.Location?.Address),
+            LocationPhone: Clean(request.Location?.Phone),
+            Mode: mode);
     }
 
     private static void CheckLength(FieldErrors errors, string field, string? value, int max)

@@ -10,6 +10,8 @@ namespace RappelRdv.Api.Demo;
 /// past appointments, with outcomes, reminders, replies and a few delivery failures, so that a
 /// demonstration tenant's dashboard shows a real picture from the first start. <c>./run.sh</c>
 /// calls it when it creates the <c>demo</c> tenant (<c>DEMO_HISTORY=0</c> skips it).
+/// Mapped only in Development or with <c>Demo__HistoryEndpoint=true</c> (which <c>./run.sh</c> sets):
+/// a production Api has no way to write made-up appointments.
 /// </summary>
 /// <remarks>
 /// One set-based statement, deterministic (each draw is a hash of the appointment's id), and
@@ -23,10 +25,17 @@ internal static class DemoHistoryEndpoints
 
     public const int AppointmentsPerWeekday = 45;
 
-    public static void MapDemoHistory(this IEndpointRouteBuilder app) =>
+    public static void MapDemoHistory(this WebApplication app)
+    {
+        if (!app.Environment.IsDevelopment() && !app.Configuration.GetValue<bool>("Demo:HistoryEndpoint"))
+        {
+            return;
+        }
+
         app.MapPost("/v1/admin/tenants/{slug}/demo-history", Create)
             .WithTags("Tenants (operator)")
             .RequireAuthorization(Policies.Admin);
+    }
 
     private static async Task<IResult> Create(
         string slug, TenantDirectory tenants, NpgsqlDataSource db, TimeProvider clock, CancellationToken cancellationToken)

@@ -20,14 +20,9 @@ internal static class HangfireDashboard
 
     public static void AddHangfireForOperators(this WebApplicationBuilder builder)
     {
-        var connectionString = Database.GetConnectionString(builder.Configuration);
-        // The same storage and serializer settings as the Worker's (WorkerSetup), so that the
-        // dashboard reads the jobs the Worker writes. No AddHangfireServer: the Api runs no job.
-        builder.Services.AddHangfire(hangfire => hangfire
-            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
-            .UseSimpleAssemblyNameTypeSerializer()
-            .UseRecommendedSerializerSettings()
-            .UseRappelStorage(connectionString));
+        // The Worker's storage and serializer settings, so that the dashboard reads the jobs the
+        // Worker writes. No AddHangfireServer: the Api runs no job.
+        builder.Services.AddRappelHangfire(builder.Configuration);
     }
 
     public static void MapHangfireForOperators(this WebApplication app)

@@ -3,13 +3,10 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Json;
-using RappelRdv.Reminders.Appointments;
-using RappelRdv.Reminders.Database;
-using RappelRdv.Reminders.Tenants;
-using RappelRdv.Reminders.Twilio;
 using RappelRdv.Api.Tenants;
 using RappelRdv.Api.Twilio;
-using Microsoft.Extensions.Options;
+using RappelRdv.Reminders.Hosting;
+using RappelRdv.Reminders.Tenants;
 using Serilog;
 
 namespace RappelRdv.Api.Infrastructure;
@@ -22,13 +19,12 @@ internal static class ApiSetup
         // The contract's default address; ASPNETCORE_URLS (or --urls) overrides it.
         if (string.IsNullOrEmpty(builder.Configuration["urls"]))
         {
-            builder.WebHost.UseUrls("http://127.0.0.1:5080");
+            builder.WebHost.UseUrls(PublicOptions.DefaultBaseUrl);
         }
 
+        // What the Worker runs too (options, database, migration, tenants, appointments), then the Api's own part.
+        builder.AddRappelCore();
         services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<PublicOptions>().Bind(builder.Configuration).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton(TimeProvider.System);
-        services.AddRappelDatabase(builder.Configuration);
         services.AddProblemDetails();
         services.AddExceptionHandler<DatabaseUnavailable>();
         services.AddOpenApi();
@@ -42,19 +38,10 @@ internal static class ApiSetup
             .AddPolicy(Policies.Manager, p => p.AddAuthenticationSchemes(TenantKeyAuthentication.Name).RequireClaim(TenantClaims.Role, "api", "manager"))
             .AddPolicy(Policies.Admin, p => p.AddAuthenticationSchemes(AdminKeyAuthentication.Name).RequireAuthenticatedUser());
 
-        services.AddOptions<TwilioOptions>().BindConfiguration(TwilioOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<TwilioSignatureFilter>();
-        services.AddSingleton(sp => new CallbackUrls(
-            new Uri(sp.GetRequiredService<IOptions<PublicOptions>>().Value.PublicBaseUrl),
-            sp.GetRequiredService<IOptions<TwilioOptions>>().Value.AuthToken ?? "simulated"));
-        services.AddSingleton(new WebhookPolicy(
-            builder.Configuration.GetValue<bool?>("Webhooks:AllowPrivateNetworks") ?? builder.Environment.IsDevelopment()));
-        services.AddSingleton<TenantDirectory>();
         services.AddSingleton<TenantCache>();
         services.AddHostedService<TenantChangeListener>();
-        services.AddSingleton<AppointmentStore>();
         services.AddSingleton<RappelRdv.Api.Replies.ReplyHandler>();
-        services.AddHostedService<MigrationService>();
     }
 
     public static void ConfigureJson(JsonSerializerOptions options)

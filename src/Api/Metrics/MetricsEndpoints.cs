@@ -6,7 +6,7 @@ namespace RappelRdv.Api.Metrics;
 /// <summary>
 /// <c>GET /metrics</c>, Prometheus text format, behind the operator's key: the Api faces the
 /// internet (Twilio must reach it), and the series list every tenant with its volumes. Prometheus
-/// sends the key with <c>authorization: { credentials_file: … }</c> (see docs/metrics.md).
+/// sends the key with <c>authorization: { credentials_file: … }</c> (see docs/statistics.md, GET /metrics).
 /// </summary>
 internal static class MetricsEndpoints
 {

@@ -132,9 +132,16 @@ internal static partial class TenantValidation
         return errors.Any
             ? null
             : new TenantSettings(
-                timeZone, steps, quiet,
-                request.NotifyOnCreate ?? true, request.NotifyOnChange ?? true, request.NotifyOnCancel ?? true,
-                holdout, retention, webhookUrl, rdvsSecret);
+                TimeZone: timeZone,
+                Reminders: steps,
+                QuietHours: quiet,
+                NotifyOnCreate: request.NotifyOnCreate ?? true,
+                NotifyOnChange: request.NotifyOnChange ?? true,
+                NotifyOnCancel: request.NotifyOnCancel ?? true,
+                HoldoutPercent: holdout,
+                RetentionDays: retention,
+                WebhookUrl: webhookUrl,
+                RdvSolidaritesSecret: rdvsSecret);
     }
 
     private static TimeOnly? ParseTime(string? text) =>

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using RappelRdv.Reminders.Hosting;
 using RappelRdv.Reminders.Twilio;
 using Twilio.Security;
 
@@ -9,7 +10,7 @@ namespace RappelRdv.Api.Twilio;
 /// (<c>PublicBaseUrl</c> + path + query) and the form parameters, signed with the auth token.
 /// A bad or missing signature is a 403 and changes nothing.
 /// </summary>
-internal sealed class TwilioSignatureFilter(IOptions<TwilioOptions> twilio, IConfiguration configuration, ILogger<TwilioSignatureFilter> logger)
+internal sealed class TwilioSignatureFilter(IOptions<TwilioOptions> twilio, IOptions<PublicOptions> site, ILogger<TwilioSignatureFilter> logger)
     : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
@@ -24,7 +25,7 @@ internal sealed class TwilioSignatureFilter(IOptions<TwilioOptions> twilio, ICon
 
         var form = await request.ReadFormAsync(context.HttpContext.RequestAborted);
         var parameters = form.ToDictionary(p => p.Key, p => p.Value.ToString(), StringComparer.Ordinal);
-        var baseUrl = (configuration["PublicBaseUrl"] is { Length: > 0 } configured ? configured : "http://127.0.0.1:5080").TrimEnd('/');
+        var baseUrl = site.Value.PublicBaseUrl.TrimEnd('/');
         var url = baseUrl + request.Path + request.QueryString;
         if (!new RequestValidator(token).Validate(url, parameters, signature))
         {

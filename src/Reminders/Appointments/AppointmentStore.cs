@@ -142,11 +142,11 @@ public sealed partial class AppointmentStore(NpgsqlDataSource db, TimeProvider c
 
         if (notify is not null && existing.StartsAt > now && existing.Channel != Channels.None)
         {
-            var holdout = existing.Holdout;
-            var input = new PlanInput(existing.StartsAt, existing.Channel, await connection.ExecuteScalarAsync<bool>(
-                "select phone_is_mobile from appointments where id = @id", new { id = existing.Id }, transaction), holdout, true);
+            var phoneIsMobile = await connection.ExecuteScalarAsync<bool>(
+                "select phone_is_mobile from appointments where id = @id", new { id = existing.Id }, transaction);
+            var input = new PlanInput(existing.StartsAt, existing.Channel, phoneIsMobile, existing.Holdout, RemindersAllowed: true);
             var message = ReminderPlanner.Schedule(
-                new PlannedMessage(MessageKinds.Cancellation, ReminderPlanner.NotificationChannel(input), null, false, now, null),
+                PlannedMessage.Notification(MessageKinds.Cancellation, ReminderPlanner.NotificationChannel(input), now),
                 existing.StartsAt, notify.Zone, notify.QuietHours, now);
             await InsertMessagesAsync(connection, transaction, tenantId, existing.Id, existing.PlanVersion, [message], now);
         }

@@ -1,5 +1,7 @@
 using Hangfire;
 using Hangfire.PostgreSql;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace RappelRdv.Reminders.Database;
@@ -22,8 +24,22 @@ public static class HangfireStorage
     // Not DbUp's key: the two installs need not wait for each other.
     private const long InstallLockKey = 0x5261707065_6C48;
 
+    /// <summary>
+    /// Hangfire with this storage and these serializer settings, for the Worker's server and the Api's
+    /// dashboard alike: both must agree on them, or the dashboard cannot read the jobs the Worker writes.
+    /// </summary>
+    public static IServiceCollection AddRappelHangfire(this IServiceCollection services, IConfiguration configuration)
+    {
+        var connectionString = Database.GetConnectionString(configuration);
+        return services.AddHangfire(hangfire => hangfire
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings()
+            .UseRappelStorage(connectionString));
+    }
+
     /// <summary>Installs the schema (once, under the lock), then uses it. Runs when Hangfire first needs its storage.</summary>
-    public static IGlobalConfiguration UseRappelStorage(this IGlobalConfiguration configuration, string connectionString)
+    private static IGlobalConfiguration UseRappelStorage(this IGlobalConfiguration configuration, string connectionString)
     {
         // The schema is installed by MigrationService, which waits for the database: configuring
         // Hangfire must not need it, or a host started while PostgreSQL is down would crash here.

@@ -10,7 +10,7 @@ namespace RappelRdv.Reminders.Database;
 /// the Worker. A database that cannot be reached yet is waited for, every couple of seconds, rather
 /// than crashing the host into a restart loop: the host starts within a retry of its return.
 /// </summary>
-public sealed class MigrationService(IConfiguration configuration, TimeProvider clock, ILogger<MigrationService> logger) : IHostedService
+internal sealed class MigrationService(IConfiguration configuration, TimeProvider clock, ILogger<MigrationService> logger) : IHostedService
 {
     public static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(2);
 

@@ -17,7 +17,7 @@ public sealed record FailedMessage(
     Guid? ClaimToken = null);
 
 /// <summary>Twilio error codes the service acts on.</summary>
-public static class TwilioErrors
+internal static class TwilioErrors
 {
     public const int InvalidNumber = 21211;
     public const int Unsubscribed = 21610;

@@ -3,14 +3,14 @@ using RappelRdv.Reminders.Tenants;
 
 namespace RappelRdv.Reminders.Planning;
 
-public enum PlanReason
+internal enum PlanReason
 {
     Created,
     Rescheduled,
 }
 
 /// <summary>What the planner needs to know of an appointment.</summary>
-public sealed record PlanInput(
+internal sealed record PlanInput(
     DateTimeOffset StartsAt,
     string CitizenChannel,
     bool PhoneIsMobile,
@@ -19,8 +19,13 @@ public sealed record PlanInput(
     bool NotificationsAllowed = true);
 
 /// <summary>One message of the plan; <paramref name="SkipReason"/> set means it is recorded as skipped.</summary>
-public sealed record PlannedMessage(
-    string Kind, string Channel, int? Step, bool OnlyIfUnconfirmed, DateTimeOffset DueAt, string? SkipReason);
+internal sealed record PlannedMessage(
+    string Kind, string Channel, int? Step, bool OnlyIfUnconfirmed, DateTimeOffset DueAt, string? SkipReason)
+{
+    /// <summary>A confirmation, change or cancellation: no step of the plan, sent whether confirmed or not.</summary>
+    public static PlannedMessage Notification(string kind, string channel, DateTimeOffset dueAt) =>
+        new(kind, channel, Step: null, OnlyIfUnconfirmed: false, dueAt, SkipReason: null);
+}
 
 /// <summary>
 /// Turns a tenant's reminder steps and notification settings into the messages of one
@@ -31,7 +36,7 @@ public static class ReminderPlanner
     /// <summary>A citizen gets at most one message about one appointment in this window.</summary>
     public static readonly TimeSpan MinimumGap = TimeSpan.FromMinutes(15);
 
-    public static IReadOnlyList<PlannedMessage> Plan(PlanInput appointment, TenantSettings settings, PlanReason reason, DateTimeOffset now)
+    internal static IReadOnlyList<PlannedMessage> Plan(PlanInput appointment, TenantSettings settings, PlanReason reason, DateTimeOffset now)
     {
         if (appointment.StartsAt <= now || appointment.CitizenChannel == Channels.None)
         {
@@ -47,8 +52,7 @@ public static class ReminderPlanner
         if (notify && !appointment.Holdout && appointment.NotificationsAllowed)
         {
             plan.Add(Schedule(
-                new PlannedMessage(reason == PlanReason.Created ? MessageKinds.Confirmation : MessageKinds.Change,
-                    notificationChannel, null, false, now, null),
+                PlannedMessage.Notification(reason == PlanReason.Created ? MessageKinds.Confirmation : MessageKinds.Change, notificationChannel, now),
                 appointment.StartsAt, zone, settings.QuietHours, now));
         }
 
@@ -71,7 +75,7 @@ public static class ReminderPlanner
                     due = now;
                 }
 
-                var message = new PlannedMessage(MessageKinds.Reminder, channel, index, step.OnlyIfUnconfirmed, due, skip);
+                var message = new PlannedMessage(MessageKinds.Reminder, channel, Step: index, step.OnlyIfUnconfirmed, due, SkipReason: skip);
                 plan.Add(skip is null ? Schedule(message, appointment.StartsAt, zone, settings.QuietHours, now) : message);
             }
         }
@@ -80,14 +84,14 @@ public static class ReminderPlanner
     }
 
     /// <summary>Notifications go by SMS to a mobile, by a call when the citizen prefers calls or has a landline.</summary>
-    public static string NotificationChannel(PlanInput appointment) =>
+    internal static string NotificationChannel(PlanInput appointment) =>
         appointment.CitizenChannel == Channels.Voice || !appointment.PhoneIsMobile ? Channels.Voice : Channels.Sms;
 
-    public static string ReminderChannel(string stepChannel, PlanInput appointment) =>
+    internal static string ReminderChannel(string stepChannel, PlanInput appointment) =>
         appointment.CitizenChannel == Channels.Voice || !appointment.PhoneIsMobile ? Channels.Voice : stepChannel;
 
     /// <summary>Moves a message out of quiet hours; skips it when it could only leave after the start.</summary>
-    public static PlannedMessage Schedule(PlannedMessage message, DateTimeOffset startsAt, TimeZoneInfo zone, QuietHours? quiet, DateTimeOffset now)
+    internal static PlannedMessage Schedule(PlannedMessage message, DateTimeOffset startsAt, TimeZoneInfo zone, QuietHours? quiet, DateTimeOffset now)
     {
         var due = QuietHoursClock.NextAllowed(message.DueAt, zone, quiet);
         if (due < startsAt)

@@ -7,7 +7,7 @@ namespace RappelRdv.Reminders.Texts;
 /// The names are written out here because the build runs with InvariantGlobalization:
 /// there is no "fr-FR" culture to format with.
 /// </remarks>
-public static class FrenchDates
+internal static class FrenchDates
 {
     private static readonly string[] DayNames =
         ["dimanche", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi"];

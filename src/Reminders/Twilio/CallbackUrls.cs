@@ -9,7 +9,9 @@ namespace RappelRdv.Reminders.Twilio;
 /// </summary>
 public sealed class CallbackUrls(Uri publicBaseUrl, string signingKey)
 {
-    public Uri SmsStatus => new(publicBaseUrl, "/twilio/sms/status");
+    public const string SmsStatusPath = "/twilio/sms/status";
+
+    public Uri SmsStatus => new(publicBaseUrl, SmsStatusPath);
 
     /// <summary>
     /// The status callback of one SMS: it names the message, so that Twilio's first callback records

@@ -4,7 +4,6 @@ using System.Text;
 using Dapper;
 using Npgsql;
 using RappelRdv.Reminders.Events;
-using StandardWebhooks;
 
 namespace RappelRdv.Worker.Events;
 
@@ -79,8 +78,8 @@ internal sealed class EventDelivery(NpgsqlDataSource db, IHttpClientFactory http
                 };
                 var id = e.Id.ToString();
                 request.Headers.Add("webhook-id", id);
-                request.Headers.Add("webhook-timestamp", sentAt.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
-                request.Headers.Add("webhook-signature", new StandardWebhook(e.Secret).Sign(id, sentAt, e.Payload));
+                request.Headers.Add("webhook-timestamp", WebhookSignature.Timestamp(sentAt));
+                request.Headers.Add("webhook-signature", WebhookSignature.Sign(e.Secret, id, sentAt, e.Payload));
                 using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
                 if (!response.IsSuccessStatusCode)
                 {

@@ -8,7 +8,7 @@
 --                             signed counts. Writers only ever insert, so concurrent writers
 --                             never wait on each other nor deadlock on shared counters.
 --   appointment_stats         the ledger folded per tenant, local day and dimension, by the
---                             Api's StatsCompactor every few seconds.
+--                             Worker's StatsCompactor every few seconds.
 -- A reader sums both in one statement (one snapshot), so it is exact whether or not the
 -- compactor has run.
 --

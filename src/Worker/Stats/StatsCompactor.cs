@@ -1,7 +1,7 @@
 using Dapper;
 using Npgsql;
 
-namespace RappelRdv.Api.Stats;
+namespace RappelRdv.Worker.Stats;
 
 /// <summary>
 /// Folds the ledger that triggers on appointments write (appointment_stat_changes) into the
@@ -9,8 +9,8 @@ namespace RappelRdv.Api.Stats;
 /// rows. Readers are exact without it (they add the ledger); it only keeps them fast.
 /// </summary>
 /// <remarks>
-/// Every Api process runs one; an advisory lock lets one fold at a time, the others skip their
-/// turn. A run is one transaction per batch: rows leave the ledger and enter the counts together.
+/// Every Worker process runs one (background work, so the Worker's, not the Api's: the Api only
+/// reads); an advisory lock lets one fold at a time, the others skip their turn. A run is one transaction per batch: rows leave the ledger and enter the counts together.
 /// </remarks>
 internal sealed class StatsCompactor(NpgsqlDataSource db, TimeProvider clock, ILogger<StatsCompactor> logger) : BackgroundService
 {

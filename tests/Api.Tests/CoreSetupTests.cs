@@ -24,7 +24,8 @@ public sealed class CoreSetupTests(PostgresDatabase database) : IClassFixture<Po
 
         var urls = host.Services.GetRequiredService<CallbackUrls>();
         Assert.Equal(new Uri(PublicOptions.DefaultBaseUrl + "/twilio/sms/status"), urls.SmsStatus);
-        Assert.Equal(urls.SmsStatus, host.Services.GetRequiredService<IOptions<TwilioOptions>>().Value.StatusCallbackUrl);
+        var messageId = Guid.NewGuid();
+        Assert.Equal(new Uri(PublicOptions.DefaultBaseUrl + $"/twilio/sms/status?m={messageId:N}"), urls.SmsStatusOf(messageId));
     }
 
     [Fact]

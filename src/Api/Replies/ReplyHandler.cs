@@ -1,3 +1,4 @@
+using RappelRdv.Reminders.Messages;
 using Dapper;
 using Npgsql;
 using RappelRdv.Contracts;
@@ -134,7 +135,7 @@ internal sealed class ReplyHandler(NpgsqlDataSource db, TimeProvider clock, ILog
                 new { appointment.Id, status, now }, transaction);
             if (status == AppointmentStatus.CancelledByCitizen)
             {
-                await AppointmentStore.CancelPendingAsync(connection, transaction, appointment.Id, "cancelled by the citizen", now);
+                await MessageStates.CancelPendingAsync(connection, transaction, appointment.Id, "cancelled by the citizen", now);
             }
 
             await EventOutbox.RecordAsync(connection, transaction, appointment.TenantId, eventType!,

@@ -1,20 +1,22 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace RappelRdv.Contracts;
 
 /// <summary>Body of <c>PUT /v1/appointments/{externalId}</c>.</summary>
 public sealed record AppointmentRequest(
     // A string, not a DateTimeOffset: a time without an offset must be refused, not read as local time.
-    string? StartsAt,
+    [property: Required] string? StartsAt,
     int? DurationMinutes,
-    CitizenRequest? Citizen,
+    [property: Required] CitizenRequest? Citizen,
     string? Service,
     LocationRequest? Location,
     string? Mode);
 
-public sealed record CitizenRequest(string? Phone, string? FirstName, string? LastName, string? Channel);
+public sealed record CitizenRequest([property: Required] string? Phone, string? FirstName, string? LastName, string? Channel);
 
 public sealed record LocationRequest(string? Name, string? Address, string? Phone);
 
-public sealed record OutcomeRequest(string? Outcome);
+public sealed record OutcomeRequest([property: Required] string? Outcome);
 
 /// <summary>An appointment as <c>GET /v1/appointments/{externalId}</c> returns it.</summary>
 public sealed record AppointmentView(

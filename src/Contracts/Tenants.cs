@@ -1,9 +1,11 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace RappelRdv.Contracts;
 
 /// <summary>Body of <c>POST /v1/admin/tenants</c> and <c>PUT /v1/admin/tenants/{slug}</c>.</summary>
 public sealed record TenantRequest(
     string? Slug,
-    string? Name,
+    [property: Required] string? Name,
     string? TimeZone = null,
     IReadOnlyList<ReminderStepRequest>? Reminders = null,
     QuietHoursRequest? QuietHours = null,
@@ -15,7 +17,7 @@ public sealed record TenantRequest(
     WebhookRequest? Webhook = null,
     RdvSolidaritesRequest? RdvSolidarites = null);
 
-public sealed record ReminderStepRequest(string? Channel, string? Before, bool? OnlyIfUnconfirmed = null);
+public sealed record ReminderStepRequest([property: Required] string? Channel, [property: Required] string? Before, bool? OnlyIfUnconfirmed = null);
 
 public sealed record QuietHoursRequest(string? From, string? To);
 

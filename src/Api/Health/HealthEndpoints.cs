@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 
 namespace RappelRdv.Api.Health;
@@ -7,14 +8,14 @@ internal static class HealthEndpoints
     public static void MapHealth(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/health").WithTags("Health").ExcludeFromDescription();
-        group.MapGet("/live", () => TypedResults.Ok(new { status = "live" }));
-        group.MapGet("/ready", async Task<IResult> (NpgsqlDataSource db, CancellationToken cancellationToken) =>
+        group.MapGet("/live", () => TypedResults.Ok(new HealthStatus("live")));
+        group.MapGet("/ready", async Task<Results<Ok<HealthStatus>, ProblemHttpResult>> (NpgsqlDataSource db, CancellationToken cancellationToken) =>
         {
             try
             {
                 await using var command = db.CreateCommand("select 1");
                 await command.ExecuteScalarAsync(cancellationToken);
-                return TypedResults.Ok(new { status = "ready" });
+                return TypedResults.Ok(new HealthStatus("ready"));
             }
             catch (NpgsqlException)
             {
@@ -23,3 +24,6 @@ internal static class HealthEndpoints
         });
     }
 }
+
+/// <summary>What <c>/health/live</c> and <c>/health/ready</c> answer when all is well.</summary>
+internal sealed record HealthStatus(string Status);

@@ -7,6 +7,7 @@ using RappelRdv.Reminders.Appointments;
 using RappelRdv.Reminders.Database;
 using RappelRdv.Reminders.Tenants;
 using RappelRdv.Reminders.Twilio;
+using RappelRdv.Api.OpenApi;
 using RappelRdv.Api.Tenants;
 using RappelRdv.Api.Twilio;
 using Microsoft.Extensions.Options;
@@ -30,7 +31,7 @@ internal static class ApiSetup
         services.AddSingleton(TimeProvider.System);
         services.AddRappelDatabase(builder.Configuration);
         services.AddProblemDetails();
-        services.AddOpenApi();
+        services.AddRappelOpenApi();
         services.Configure<JsonOptions>(o => ConfigureJson(o.SerializerOptions));
 
         services.AddAuthentication(TenantKeyAuthentication.Name)
@@ -59,6 +60,8 @@ internal static class ApiSetup
     public static void ConfigureJson(JsonSerializerOptions options)
     {
         options.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+        // A number is a JSON number: "30" for durationMinutes is refused, and the document says "integer", not "integer or string".
+        options.NumberHandling = JsonNumberHandling.Strict;
         options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
         options.Converters.Add(new RappelRdv.Contracts.UtcTimestampConverter());
     }
@@ -80,7 +83,7 @@ internal static class ApiSetup
         });
         app.UseAuthentication();
         app.UseAuthorization();
-        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapRappelOpenApi();
     }
 }
 

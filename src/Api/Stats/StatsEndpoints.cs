@@ -14,7 +14,12 @@ internal static class StatsEndpoints
             .WithTags("Statistics (managers)")
             .RequireAuthorization(Policies.Manager);
 
-        group.MapGet("/no-show", NoShow);
+        group.MapGet("/no-show", NoShow)
+            .WithName("GetNoShowStatistics")
+            .WithSummary("The no-show rate, by period or by breakdown")
+            .WithDescription("`from` and `to` are dates (YYYY-MM-DD) in the tenant's time zone, both included (default: the last 30 days). "
+                + "`by` is `week` (default), `month`, `service`, `location`, `channel` or `holdout`. `noShowRate` is no-shows over "
+                + "appointments with a known outcome, cancellations left out; null when there are none.");
     }
 
     private static async Task<Results<Ok<NoShowStats>, ValidationProblem>> NoShow(
@@ -24,7 +29,7 @@ internal static class StatsEndpoints
         var query = NoShowQuery.Parse(from, to, by, errors);
         if (query is null)
         {
-            return (ValidationProblem)errors.ToResult();
+            return errors.ToResult();
         }
 
         return TypedResults.Ok(await statistics.ComputeAsync(user.TenantId(), query, cancellationToken));

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Text;
 using System.Text.Json;
 
 namespace RappelRdv.Api.Tests;
@@ -40,6 +42,47 @@ public sealed class OpenApiDocumentTests(ApiFactory api) : IClassFixture<ApiFact
         var script = await client.GetAsync("/docs/scalar.js");
         script.EnsureSuccessStatusCode();
         Assert.True((await script.Content.ReadAsByteArrayAsync()).Length > 100_000);
+    }
+}
+
+/// <summary>The checks that hold the suite's answers and events to the document do refuse what it does not describe.</summary>
+public sealed class OpenApiConformanceTests
+{
+    [Fact]
+    public async Task An_answer_with_an_undocumented_status_or_the_wrong_shape_is_refused()
+    {
+        var undocumented = Client(HttpStatusCode.Gone, """{"title":"gone"}""");
+        var wrongShape = Client(HttpStatusCode.OK, """{"from":"2026-01-01","rows":"none"}""");
+        var right = Client(HttpStatusCode.OK, """
+            {"from":"2026-01-01","to":"2026-01-31","by":"week","rows":[],
+             "total":{"appointments":0,"honoured":0,"noShow":0,"excused":0,"cancelled":0,"unknown":0,"noShowRate":null}}
+            """);
+
+        var gone = await Assert.ThrowsAsync<InvalidOperationException>(() => undocumented.GetAsync("/v1/stats/no-show"));
+        var shape = await Assert.ThrowsAsync<InvalidOperationException>(() => wrongShape.GetAsync("/v1/stats/no-show"));
+        (await right.GetAsync("/v1/stats/no-show")).EnsureSuccessStatusCode();
+
+        Assert.Contains("410", gone.Message, StringComparison.Ordinal);
+        Assert.Contains("/rows", shape.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_event_unlike_its_webhook_is_refused()
+    {
+        const string confirmed = """{"type":"appointment.confirmed","timestamp":"2026-12-01T08:31:12Z","data":{"externalId":"rdv-42","status":"confirmed","channel":"sms","reply":"oui"}}""";
+
+        Assert.Empty(OpenApiConformance.EventProblems(confirmed));
+        Assert.NotEmpty(OpenApiConformance.EventProblems(confirmed.Replace("\"externalId\":\"rdv-42\",", "", StringComparison.Ordinal)));
+        Assert.NotEmpty(OpenApiConformance.EventProblems(confirmed.Replace("appointment.confirmed", "appointment.teleported", StringComparison.Ordinal)));
+    }
+
+    private static HttpClient Client(HttpStatusCode status, string json) =>
+        new(new OpenApiConformance { InnerHandler = new Answer(status, json) }) { BaseAddress = new Uri("http://localhost") };
+
+    private sealed class Answer(HttpStatusCode status, string json) : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            Task.FromResult(new HttpResponseMessage(status) { Content = new StringContent(json, Encoding.UTF8, "application/json") });
     }
 }
 

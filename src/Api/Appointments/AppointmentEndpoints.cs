@@ -31,17 +31,20 @@ internal static class AppointmentEndpoints
         group.MapGet("/", Get)
             .WithName("GetAppointment")
             .WithSummary("Read an appointment and its messages")
-            .WithDescription("The appointment as stored, its status, and every planned, sent or received message with its due time (UTC).");
+            .WithDescription("The appointment as stored, its status, and every planned, sent or received message with its due time (UTC).")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapDelete("/", Delete)
             .WithName("CancelAppointment")
             .WithSummary("Cancel an appointment (by the service)")
             .WithDescription("Nothing pending is sent; the citizen is told of the cancellation when the tenant's `notifyOnCancel` is on. "
                 + "Cancelling again changes nothing.")
+            .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
         group.MapPost("/outcome", SetOutcome)
             .WithName("SetAppointmentOutcome")
             .WithSummary("Record what happened: honoured, no_show or excused")
             .WithDescription("`honoured` and `no_show` only once `startsAt` has passed (409 before), `excused` at any time. The outcome feeds the no-show statistics.")
+            .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
     }
 

@@ -81,7 +81,21 @@ internal sealed class Webhooks : IOpenApiDocumentTransformer
                     {
                         ["application/json"] = new()
                         {
-                            Schema = new OpenApiSchemaReference(schemaName, document),
+                            // The payload's schema, with this event's type as the only value of its `type`.
+                            Schema = new OpenApiSchema
+                            {
+                                AllOf =
+                                [
+                                    new OpenApiSchemaReference(schemaName, document),
+                                    new OpenApiSchema
+                                    {
+                                        Properties = new Dictionary<string, IOpenApiSchema>
+                                        {
+                                            ["type"] = new OpenApiSchema { Type = JsonSchemaType.String, Const = hook.Type },
+                                        },
+                                    },
+                                ],
+                            },
                             Example = JsonSerializer.SerializeToNode(hook.Example, hook.Example.GetType(), json),
                         },
                     },

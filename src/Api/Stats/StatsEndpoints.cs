@@ -17,9 +17,9 @@ internal static class StatsEndpoints
         group.MapGet("/no-show", NoShow)
             .WithName("GetNoShowStatistics")
             .WithSummary("The no-show rate, by period or by breakdown")
-            .WithDescription("`from` and `to` are dates (YYYY-MM-DD) in the tenant's time zone, both included (default: the last 30 days). "
-                + "`by` is `week` (default), `month`, `service`, `location`, `channel` or `holdout`. `noShowRate` is no-shows over "
-                + "appointments with a known outcome, cancellations left out; null when there are none.");
+            .WithDescription("`from` and `to` (required) are dates, YYYY-MM-DD, both included, at most "
+                + $"{NoShowQuery.MaxYears} years apart. `by` is one of {string.Join(", ", NoShowQuery.Breakdowns.Select(b => $"`{b}`"))} (default `week`). "
+                + "`noShowRate` is noShow / (honoured + noShow), null when both are zero.");
     }
 
     private static async Task<Results<Ok<NoShowStats>, ValidationProblem>> NoShow(

@@ -87,7 +87,7 @@ cat <<INFO
 
 RappelRdv is running.
   Api            $api_url
-  OpenAPI        $api_url/openapi/v1.json
+  OpenAPI        $api_url/openapi/v1.json  (browsable: $api_url/docs)
   Health         $api_url/health/ready
   Hangfire       $api_url/hangfire  (admin key)
   Dashboard      $api_url/dashboard  (managerKey)

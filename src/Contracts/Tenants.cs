@@ -1,32 +1,46 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
+
 namespace RappelRdv.Contracts;
 
 /// <summary>Body of <c>POST /v1/admin/tenants</c> and <c>PUT /v1/admin/tenants/{slug}</c>.</summary>
+[Description("A tenant's settings. Only `slug` (on creation) and `name` are required; a field left out takes its default.")]
 public sealed record TenantRequest(
-    string? Slug,
-    string? Name,
-    string? TimeZone = null,
-    IReadOnlyList<ReminderStepRequest>? Reminders = null,
-    QuietHoursRequest? QuietHours = null,
-    bool? NotifyOnCreate = null,
-    bool? NotifyOnChange = null,
-    bool? NotifyOnCancel = null,
-    int? HoldoutPercent = null,
-    int? RetentionDays = null,
+    [property: Description("1 to 64 lower-case letters, digits and dashes (`var-cd83`); on a PUT, that of the URL or absent.")] string? Slug,
+    [property: Required, Description("At most 200 characters.")] string? Name,
+    [property: Description("An IANA time zone; default `Europe/Paris`.")] string? TimeZone = null,
+    [property: Description("At most 5; default one SMS two days before.")] IReadOnlyList<ReminderStepRequest>? Reminders = null,
+    [property: Description("Local times between which nothing is sent; default 20:00 to 08:30; `null` for none.")] QuietHoursRequest? QuietHours = null,
+    [property: Description("Confirm a new appointment to the citizen; default true.")] bool? NotifyOnCreate = null,
+    [property: Description("Tell the citizen of a new time; default true.")] bool? NotifyOnChange = null,
+    [property: Description("Tell the citizen of a cancellation by the service; default true.")] bool? NotifyOnCancel = null,
+    [property: Description("0 to 50: that share of appointments, drawn at random, gets no reminder; default 0.")] int? HoldoutPercent = null,
+    [property: Description("1 to 3650: days after an appointment when its personal data is erased; default 180.")] int? RetentionDays = null,
     WebhookRequest? Webhook = null,
     RdvSolidaritesRequest? RdvSolidarites = null);
 
-public sealed record ReminderStepRequest(string? Channel, string? Before, bool? OnlyIfUnconfirmed = null);
+[Description("One reminder of the plan.")]
+public sealed record ReminderStepRequest(
+    [property: Required, Description("`sms` or `voice`.")] string? Channel,
+    [property: Required, Description("How long before `startsAt`: an ISO 8601 duration from PT1M to P60D (`P2D`, `PT3H`).")] string? Before,
+    [property: Description("Only when the citizen has not confirmed yet; default false.")] bool? OnlyIfUnconfirmed = null);
 
-public sealed record QuietHoursRequest(string? From, string? To);
+public sealed record QuietHoursRequest(
+    [property: Description("`HH:mm`, tenant's local time.")] string? From,
+    [property: Description("`HH:mm`, tenant's local time.")] string? To);
 
-public sealed record WebhookRequest(string? Url);
+[Description("Where the events are POSTed, signed with the tenant's `webhookSecret`.")]
+public sealed record WebhookRequest([property: Description("https (http and private addresses only where allowed).")] string? Url);
 
-public sealed record RdvSolidaritesRequest(string? Secret);
+[Description("The secret shared with RDV-Solidarités, which signs its webhooks with it.")]
+public sealed record RdvSolidaritesRequest([property: Description("8 to 256 characters.")] string? Secret);
 
 /// <summary>Answer to a tenant creation or key rotation: the only time keys are shown.</summary>
+[Description("The tenant's keys, shown in this answer only (only their hashes are stored).")]
 public sealed record TenantKeys(string Slug, string ApiKey, string ManagerKey, string WebhookSecret);
 
 /// <summary>A tenant's settings as <c>GET /v1/admin/tenants/{slug}</c> returns them: no secrets.</summary>
+[Description("A tenant's settings with their defaults applied; never a key or a secret.")]
 public sealed record TenantView(
     string Slug,
     string Name,

@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.Mvc.Testing.Handlers;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using RappelRdv.Contracts;
@@ -38,6 +39,10 @@ public sealed class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
 
         builder.ConfigureServices(services => services.AddSingleton<TimeProvider>(Clock));
     }
+
+    /// <summary>A client whose every <c>/v1</c> answer is checked against docs/openapi.json (<see cref="OpenApiConformance"/>).</summary>
+    public new HttpClient CreateClient() =>
+        CreateDefaultClient(ClientOptions.BaseAddress, new RedirectHandler(), new CookieContainerHandler(), new OpenApiConformance());
 
     public HttpClient Admin()
     {

@@ -1,4 +1,5 @@
 using Dapper;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using RappelRdv.Api.Infrastructure;
 using RappelRdv.Reminders.Tenants;
@@ -34,10 +35,15 @@ internal static class DemoHistoryEndpoints
 
         app.MapPost("/v1/admin/tenants/{slug}/demo-history", Create)
             .WithTags("Tenants (operator)")
-            .RequireAuthorization(Policies.Admin);
+            .RequireAuthorization(Policies.Admin)
+            .WithName("CreateDemoHistory")
+            .WithSummary("Fill a demonstration tenant with three months of made-up history")
+            .WithDescription("Past appointments only (nothing is ever sent for them), with outcomes, reminders and replies, so that a "
+                + "demonstration dashboard shows a real picture. Idempotent: a tenant that already has demo appointments gets nothing more.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
     }
 
-    private static async Task<IResult> Create(
+    private static async Task<Results<Ok<DemoHistoryCreated>, ProblemHttpResult>> Create(
         string slug, TenantDirectory tenants, NpgsqlDataSource db, TimeProvider clock, CancellationToken cancellationToken)
     {
         var tenant = await tenants.FindAsync(slug, cancellationToken);
@@ -61,8 +67,11 @@ internal static class DemoHistoryEndpoints
                 perDay = AppointmentsPerWeekday,
             },
             cancellationToken: cancellationToken));
-        return TypedResults.Ok(new { appointments = created.Appointments, messages = created.Messages });
+        return TypedResults.Ok(new DemoHistoryCreated(created.Appointments, created.Messages));
     }
+
+    /// <summary>What a demo history added: appointments and messages (reminders and replies).</summary>
+    internal sealed record DemoHistoryCreated(long Appointments, long Messages);
 
     private sealed class Created
     {

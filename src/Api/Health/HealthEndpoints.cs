@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using RappelRdv.Api.Infrastructure;
 using RappelRdv.Reminders.Database;
@@ -11,8 +12,8 @@ internal static class HealthEndpoints
     public static void MapHealth(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/health").WithTags("Health").ExcludeFromDescription();
-        group.MapGet("/live", () => TypedResults.Ok(new { status = "live" }));
-        group.MapGet("/ready", async Task<IResult> (NpgsqlDataSource db, HttpResponse response, CancellationToken cancellationToken) =>
+        group.MapGet("/live", () => TypedResults.Ok(new HealthStatus("live")));
+        group.MapGet("/ready", async Task<Results<Ok<HealthStatus>, ProblemHttpResult>> (NpgsqlDataSource db, HttpResponse response, CancellationToken cancellationToken) =>
         {
             // Bounded: a paused database (SIGSTOP, a network partition) must not hold the probe for the
             // pool's whole timeout.
@@ -22,7 +23,7 @@ internal static class HealthEndpoints
             {
                 await using var command = db.CreateCommand("select 1");
                 await command.ExecuteScalarAsync(timeout.Token);
-                return TypedResults.Ok(new { status = "ready" });
+                return TypedResults.Ok(new HealthStatus("ready"));
             }
             catch (Exception e) when (e is NpgsqlException || Database.IsUnreachable(e)
                 || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
@@ -34,3 +35,6 @@ internal static class HealthEndpoints
         });
     }
 }
+
+/// <summary>What <c>/health/live</c> and <c>/health/ready</c> answer when all is well.</summary>
+internal sealed record HealthStatus(string Status);

@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Json;
+using RappelRdv.Api.OpenApi;
 using RappelRdv.Api.Tenants;
 using RappelRdv.Api.Twilio;
 using RappelRdv.Reminders.Hosting;
@@ -27,7 +28,7 @@ internal static class ApiSetup
         services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddProblemDetails();
         services.AddExceptionHandler<DatabaseUnavailable>();
-        services.AddOpenApi();
+        services.AddRappelOpenApi();
         services.Configure<JsonOptions>(o => ConfigureJson(o.SerializerOptions));
 
         services.AddAuthentication(TenantKeyAuthentication.Name)
@@ -47,6 +48,8 @@ internal static class ApiSetup
     public static void ConfigureJson(JsonSerializerOptions options)
     {
         options.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+        // A number is a JSON number: "30" for durationMinutes is refused, and the document says "integer", not "integer or string".
+        options.NumberHandling = JsonNumberHandling.Strict;
         options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
         options.Converters.Add(new RappelRdv.Contracts.UtcTimestampConverter());
     }
@@ -68,7 +71,7 @@ internal static class ApiSetup
         });
         app.UseAuthentication();
         app.UseAuthorization();
-        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapRappelOpenApi();
     }
 }
 

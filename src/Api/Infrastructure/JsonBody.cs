@@ -1,70 +1,109 @@
+using System.Reflection;
 using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.Http.Metadata;
+using ProblemDetails = Microsoft.AspNetCore.Mvc.ProblemDetails;
+using Microsoft.Extensions.Options;
 
 namespace RappelRdv.Api.Infrastructure;
 
 /// <summary>
-/// Reads a JSON body ourselves rather than through parameter binding, so that every way a body
-/// can be wrong (too large, not JSON, a field of the wrong type) is a 4xx that names the field.
+/// A JSON body bound from one of the <c>Contracts</c> records with the Api's configured JSON options.
+/// Rather than <c>[FromBody]</c>: that answers a bad body with a bare 400 (or throws), while every way
+/// a body can be wrong here (too large, empty, not JSON, a field of the wrong type) must be a 4xx
+/// problem that names the field, before the handler runs and so before anything is written.
 /// </summary>
-internal static class JsonBody
+/// <remarks>
+/// As a parameter it tells the endpoint what it accepts (the schema of <typeparamref name="T"/> in
+/// the OpenAPI document), that it may answer 400 and 413, and adds the filter that answers them.
+/// </remarks>
+internal sealed class JsonBody<T> : IEndpointParameterMetadataProvider
+    where T : class
 {
-    public const int MaxBytes = 64 * 1024;
-
-    public static async Task<(T? Value, IResult? Error)> ReadAsync<T>(HttpRequest request, CancellationToken cancellationToken)
-        where T : class
+    private JsonBody(T? value, byte[] raw, IResult? problem)
     {
-        var (value, _, error) = await ReadWithRawAsync<T>(request, cancellationToken);
-        return (value, error);
+        Value = value!;
+        Raw = raw;
+        Problem = problem;
     }
 
-    public static async Task<(T? Value, byte[] Raw, IResult? Error)> ReadWithRawAsync<T>(HttpRequest request, CancellationToken cancellationToken)
-        where T : class
+    /// <summary>The body; only read by a handler, which runs only when it was bound.</summary>
+    public T Value { get; }
+
+    /// <summary>The bytes as received, for the few rules that must tell an explicit <c>null</c> from an absent field.</summary>
+    public byte[] Raw { get; }
+
+    internal IResult? Problem { get; }
+
+    public static async ValueTask<JsonBody<T>> BindAsync(HttpContext context, ParameterInfo parameter)
     {
-        if (request.ContentLength > MaxBytes)
+        var request = context.Request;
+        if (request.ContentLength > JsonBodies.MaxBytes)
         {
-            return (null, [], TooLarge());
+            return Failed(JsonBodies.TooLarge());
         }
 
-        var buffer = new MemoryStream();
+        using var buffer = new MemoryStream();
         var chunk = new byte[8192];
         int read;
-        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        while ((read = await request.Body.ReadAsync(chunk, context.RequestAborted)) > 0)
         {
             buffer.Write(chunk, 0, read);
-            if (buffer.Length > MaxBytes)
+            if (buffer.Length > JsonBodies.MaxBytes)
             {
-                return (null, [], TooLarge());
+                return Failed(JsonBodies.TooLarge());
             }
         }
 
         if (buffer.Length == 0)
         {
-            return (null, [], Invalid("body", "A JSON body is required."));
+            return Failed(JsonBodies.Invalid("body", "A JSON body is required."));
         }
 
+        var raw = buffer.ToArray();
+        var options = context.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
         try
         {
-            var options = new JsonSerializerOptions(JsonSerializerDefaults.Web);
-            var raw = buffer.ToArray();
-            var value = JsonSerializer.Deserialize<T>(raw, options);
-            return value is null ? (null, raw, Invalid("body", "A JSON object is required.")) : (value, raw, null);
+            return JsonSerializer.Deserialize<T>(raw, options) is { } value
+                ? new JsonBody<T>(value, raw, null)
+                : Failed(JsonBodies.Invalid("body", "A JSON object is required."));
         }
         catch (JsonException e)
         {
             var field = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "body" : e.Path.TrimStart('$', '.');
-            return (null, [], Invalid(field, e.Path is null or "$"
+            return Failed(JsonBodies.Invalid(field, e.Path is null or "$"
                 ? "The body is not valid JSON."
                 : "This value does not have the expected type, or the JSON is malformed here."));
         }
     }
 
-    private static IResult Invalid(string field, string message)
+    public static void PopulateMetadata(ParameterInfo parameter, EndpointBuilder builder)
+    {
+        builder.Metadata.Add(new AcceptsMetadata(["application/json"], typeof(T)));
+        builder.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status400BadRequest, typeof(HttpValidationProblemDetails), ["application/problem+json"]));
+        builder.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status413PayloadTooLarge, typeof(ProblemDetails), ["application/problem+json"]));
+        var position = parameter.Position;
+        builder.FilterFactories.Add((_, next) => invocation =>
+            invocation.Arguments[position] is JsonBody<T> { Problem: { } problem }
+                ? ValueTask.FromResult<object?>(problem)
+                : next(invocation));
+    }
+
+    private static JsonBody<T> Failed(IResult problem) => new(null, [], problem);
+}
+
+internal static class JsonBodies
+{
+    public const int MaxBytes = 64 * 1024;
+
+    public static ValidationProblem Invalid(string field, string message)
     {
         var errors = new FieldErrors();
         errors.Add(field, message);
         return errors.ToResult();
     }
 
-    private static IResult TooLarge() =>
+    public static ProblemHttpResult TooLarge() =>
         Problems.Problem(StatusCodes.Status413PayloadTooLarge, "Body too large", $"A request body may be at most {MaxBytes / 1024} KiB.");
 }

@@ -1,8 +1,10 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 
 namespace RappelRdv.Api.Infrastructure;
 
+/// <summary>The problem details (RFC 9457) every error of the Api answers with, as typed results.</summary>
 internal static class Problems
 {
     public static Task Write(HttpContext context, int status, string title, string detail)
@@ -14,13 +16,13 @@ internal static class Problems
             contentType: "application/problem+json");
     }
 
-    public static IResult Problem(int status, string title, string detail) =>
+    public static ProblemHttpResult Problem(int status, string title, string detail) =>
         TypedResults.Problem(statusCode: status, title: title, detail: detail);
 
-    public static IResult NotFound(string what) =>
+    public static ProblemHttpResult NotFound(string what) =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: what);
 
-    public static IResult Conflict(string detail) =>
+    public static ProblemHttpResult Conflict(string detail) =>
         TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Conflict", detail: detail);
 }
 
@@ -41,6 +43,6 @@ internal sealed class FieldErrors
         list.Add(message);
     }
 
-    public IResult ToResult() =>
+    public ValidationProblem ToResult() =>
         TypedResults.ValidationProblem(errors.ToDictionary(e => e.Key, e => e.Value.ToArray()), title: "The request has invalid fields");
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
 using RappelRdv.Api.Infrastructure;
 using RappelRdv.Contracts;
 using RappelRdv.Reminders.Appointments;
@@ -20,13 +21,20 @@ internal static class RdvSolidaritesEndpoints
         app.MapPost("/v1/webhooks/rdv-solidarites/{slug}", Receive)
             .WithTags("RDV-Solidarités (webhooks)")
             .AllowAnonymous()
-            .Produces<RdvSolidaritesAnswer>()
-            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .WithName("ReceiveRdvSolidaritesWebhook")
+            .WithSummary("RDV-Solidarités webhook (sent by RDV-Solidarités, not by an agenda)")
+            .WithDescription(
+                "The URL to give RDV-Solidarités (RDV Service Public) as an outgoing webhook for the tenant in the path. No key: the body "
+                + "is the JSON RDV-Solidarités sends (`data` and `meta`), signed in `X-Lapin-Signature` with the secret set in the tenant's "
+                + "`rdvSolidarites.secret`. Only the `rdv` model is read; other models are answered 200 and ignored. Bodies up to "
+                + $"{MaxBodyBytes / 1024} KiB.")
+            .Accepts<JsonElement>("application/json")
+            .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
     }
 
-    private static async Task<IResult> Receive(
+    private static async Task<Results<Ok<RdvSolidaritesAnswer>, ValidationProblem, ProblemHttpResult>> Receive(
         string slug, HttpRequest request, TenantDirectory tenants, AppointmentStore store, TimeProvider clock,
         ILoggerFactory loggers, CancellationToken cancellationToken)
     {

@@ -14,7 +14,12 @@ internal static class StatsEndpoints
             .WithTags("Statistics (managers)")
             .RequireAuthorization(Policies.Manager);
 
-        group.MapGet("/no-show", NoShow);
+        group.MapGet("/no-show", NoShow)
+            .WithName("GetNoShowStatistics")
+            .WithSummary("The no-show rate, by period or by breakdown")
+            .WithDescription("`from` and `to` (required) are dates, YYYY-MM-DD, both included, at most "
+                + $"{NoShowQuery.MaxYears} years apart. `by` is one of {string.Join(", ", NoShowQuery.Breakdowns.Select(b => $"`{b}`"))} (default `week`). "
+                + "`noShowRate` is noShow / (honoured + noShow), null when both are zero.");
     }
 
     private static async Task<Results<Ok<NoShowStats>, ValidationProblem>> NoShow(
@@ -24,7 +29,7 @@ internal static class StatsEndpoints
         var query = NoShowQuery.Parse(from, to, by, errors);
         if (query is null)
         {
-            return (ValidationProblem)errors.ToResult();
+            return errors.ToResult();
         }
 
         return TypedResults.Ok(await statistics.ComputeAsync(user.TenantId(), query, cancellationToken));

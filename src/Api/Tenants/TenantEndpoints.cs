@@ -17,29 +17,41 @@ internal static class TenantEndpoints
             .WithTags("Tenants (operator)")
             .RequireAuthorization(Policies.Admin);
 
-        group.MapPost("/", Create);
-        group.MapPut("/{slug}", Update);
-        group.MapGet("/{slug}", Get);
-        group.MapPost("/{slug}/keys", RotateKeys);
+        group.MapPost("/", Create)
+            .WithName("CreateTenant")
+            .WithSummary("Create a tenant")
+            .WithDescription("A tenant is one département or service. Its `apiKey` (agenda), `managerKey` (statistics, "
+                + "dashboard) and `webhookSecret` (signature of the events) are shown in this answer only.")
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        group.MapPut("/{slug}", Update)
+            .WithName("UpdateTenant")
+            .WithSummary("Replace a tenant's settings")
+            .WithDescription("The whole settings object: a field left out takes its default. `quietHours: null` means no quiet hours.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapGet("/{slug}", Get)
+            .WithName("GetTenant")
+            .WithSummary("Read a tenant's settings")
+            .WithDescription("The settings with their defaults applied; never a key or a secret.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapPost("/{slug}/keys", RotateKeys)
+            .WithName("RotateTenantKeys")
+            .WithSummary("Rotate a tenant's keys")
+            .WithDescription("New keys, shown in this answer only; the old ones stop working at once.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
     }
 
-    private static async Task<IResult> Create(
-        HttpRequest request, NpgsqlDataSource db, TimeProvider clock, WebhookPolicy configuration, CancellationToken cancellationToken)
+    private static async Task<Results<Created<TenantKeys>, ValidationProblem, ProblemHttpResult>> Create(
+        JsonBody<TenantRequest> request, NpgsqlDataSource db, TimeProvider clock, WebhookPolicy configuration, CancellationToken cancellationToken)
     {
-        var (body, raw, error) = await JsonBody.ReadWithRawAsync<TenantRequest>(request, cancellationToken);
-        if (error is not null)
-        {
-            return error;
-        }
-
+        var (body, raw) = (request.Value, request.Raw);
         var errors = new FieldErrors();
-        var settings = TenantValidation.Validate(body!, QuietHoursNull(raw), AllowPrivateWebhooks(configuration), errors);
+        var settings = TenantValidation.Validate(body, QuietHoursNull(raw), AllowPrivateWebhooks(configuration), errors);
         if (settings is null)
         {
             return errors.ToResult();
         }
 
-        var slug = body!.Slug!;
+        var slug = body.Slug!;
         var keys = new TenantKeys(slug, TenantSecrets.NewKey(KeyRole.Api, slug),
             TenantSecrets.NewKey(KeyRole.Manager, slug), TenantSecrets.NewWebhookSecret());
         var now = clock.GetUtcNow();
@@ -67,18 +79,13 @@ internal static class TenantEndpoints
             : TypedResults.Created($"/v1/admin/tenants/{slug}", keys);
     }
 
-    private static async Task<IResult> Update(
-        string slug, HttpRequest request, NpgsqlDataSource db, TenantCache cache, TimeProvider clock, WebhookPolicy configuration,
+    private static async Task<Results<Ok<TenantView>, ValidationProblem, ProblemHttpResult>> Update(
+        string slug, JsonBody<TenantRequest> request, NpgsqlDataSource db, TenantCache cache, TimeProvider clock, WebhookPolicy configuration,
         CancellationToken cancellationToken)
     {
-        var (body, raw, error) = await JsonBody.ReadWithRawAsync<TenantRequest>(request, cancellationToken);
-        if (error is not null)
-        {
-            return error;
-        }
-
+        var (body, raw) = (request.Value, request.Raw);
         var errors = new FieldErrors();
-        var settings = TenantValidation.Validate(body!, QuietHoursNull(raw), AllowPrivateWebhooks(configuration), errors, slug);
+        var settings = TenantValidation.Validate(body, QuietHoursNull(raw), AllowPrivateWebhooks(configuration), errors, slug);
         if (settings is null)
         {
             return errors.ToResult();
@@ -87,7 +94,7 @@ internal static class TenantEndpoints
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var updated = await connection.ExecuteAsync(
             "update tenants set name = @name, settings = @settings::jsonb, updated_at = @now where slug = @slug",
-            new { slug, name = body!.Name, settings = settings.ToJson(), now = clock.GetUtcNow() });
+            new { slug, name = body.Name, settings = settings.ToJson(), now = clock.GetUtcNow() });
         // Other Apis hear of it through tenant_changed; this one forgets it now, before answering.
         cache.Forget(slug);
         return updated == 0 ? Problems.NotFound($"No tenant '{slug}'.") : TypedResults.Ok(ToView(slug, body.Name!, settings));
@@ -99,11 +106,11 @@ internal static class TenantEndpoints
         var row = await connection.QuerySingleOrDefaultAsync<SettingsRow>(
             "select name, settings::text as settings from tenants where slug = @slug", new { slug });
         return row is null
-            ? TypedResults.Problem(statusCode: 404, title: "Not found", detail: $"No tenant '{slug}'.")
+            ? Problems.NotFound($"No tenant '{slug}'.")
             : TypedResults.Ok(ToView(slug, row.Name, TenantSettings.FromJson(row.Settings)));
     }
 
-    private static async Task<IResult> RotateKeys(string slug, NpgsqlDataSource db, TenantCache cache, TimeProvider clock, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<TenantKeys>, ProblemHttpResult>> RotateKeys(string slug, NpgsqlDataSource db, TenantCache cache, TimeProvider clock, CancellationToken cancellationToken)
     {
         var keys = new TenantKeys(slug, TenantSecrets.NewKey(KeyRole.Api, slug),
             TenantSecrets.NewKey(KeyRole.Manager, slug), TenantSecrets.NewWebhookSecret());

@@ -35,6 +35,11 @@ public sealed class EndToEndHarness : IAsyncLifetime
         Agenda.Given(Request.Create().WithPath("/events").UsingPost()).RespondWith(Response.Create().WithCallback(request =>
         {
             AgendaCalls.Enqueue(request);
+            foreach (var problem in OpenApiConformance.EventProblems(request.Body ?? ""))
+            {
+                EventsNotAsDocumented.Enqueue(problem);
+            }
+
             return new ResponseMessage { StatusCode = AgendaStatus };
         }));
     }
@@ -46,6 +51,9 @@ public sealed class EndToEndHarness : IAsyncLifetime
     public WireMockServer Agenda { get; } = WireMockServer.Start();
 
     public ConcurrentQueue<IRequestMessage> AgendaCalls { get; } = new();
+
+    /// <summary>How the events the fake agenda received differ from their description under the document's <c>webhooks</c>.</summary>
+    public ConcurrentQueue<string> EventsNotAsDocumented { get; } = new();
 
     /// <summary>What the agenda answers to events.</summary>
     public int AgendaStatus { get; set; } = 200;
@@ -129,7 +137,12 @@ public sealed class EndToEndHarness : IAsyncLifetime
 
     public Task<int> DispatchAsync() => Dispatcher.DispatchDueAsync(CancellationToken.None);
 
-    public Task<int> DeliverEventsAsync() => Events.DeliverDueAsync(CancellationToken.None);
+    public async Task<int> DeliverEventsAsync()
+    {
+        var delivered = await Events.DeliverDueAsync(CancellationToken.None);
+        Assert.Empty(EventsNotAsDocumented);
+        return delivered;
+    }
 
     /// <summary>Checks a delivered event the way an agenda would, from the contract alone.</summary>
     public static bool SignatureIsValid(IRequestMessage request, string webhookSecret)

@@ -13,7 +13,11 @@ public sealed record TenantRequest(
     int? HoldoutPercent = null,
     int? RetentionDays = null,
     WebhookRequest? Webhook = null,
-    RdvSolidaritesRequest? RdvSolidarites = null);
+    RdvSolidaritesRequest? RdvSolidarites = null,
+    BudgetRequest? Budget = null);
+
+/// <summary>Monthly caps: SMS segments and call minutes; <c>null</c> is no cap.</summary>
+public sealed record BudgetRequest(int? MonthlySegments, int? MonthlyCallMinutes);
 
 public sealed record ReminderStepRequest(string? Channel, string? Before, bool? OnlyIfUnconfirmed = null);
 
@@ -39,7 +43,10 @@ public sealed record TenantView(
     int HoldoutPercent,
     int RetentionDays,
     WebhookView? Webhook,
-    RdvSolidaritesView? RdvSolidarites);
+    RdvSolidaritesView? RdvSolidarites,
+    BudgetView? Budget = null);
+
+public sealed record BudgetView(int? MonthlySegments, int? MonthlyCallMinutes);
 
 public sealed record ReminderStepView(string Channel, string Before, bool OnlyIfUnconfirmed);
 

@@ -4,6 +4,7 @@ using RappelRdv.Reminders.Appointments;
 using RappelRdv.Reminders.Database;
 using RappelRdv.Reminders.Tenants;
 using RappelRdv.Reminders.Twilio;
+using RappelRdv.Worker.Billing;
 using RappelRdv.Worker.Dispatch;
 using RappelRdv.Worker.Events;
 using RappelRdv.Worker.Health;
@@ -37,6 +38,7 @@ internal static class WorkerSetup
             options.WorkerCount = configuration.GetValue("Hangfire:WorkerCount", 12);
         });
         services.AddHostedService<RecurringJobsRegistration>();
+        services.AddHostedService<Billing.BillingJobsRegistration>();
         services.AddTransient<PersonalDataRetention>();
         services.AddHostedService<WorkerHeartbeat>();
     }
@@ -54,6 +56,7 @@ internal static class WorkerSetup
         services.AddHttpClient(EventDelivery.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(10))
             .ConfigurePrimaryHttpMessageHandler(() => EventDelivery.CreateHandler(allowPrivateWebhooks));
         services.AddSingleton<EventDelivery>();
+        services.AddBilling();
         return services;
     }
 

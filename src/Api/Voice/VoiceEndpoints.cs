@@ -155,9 +155,10 @@ internal static class VoiceEndpoints
 
         if (status == "completed")
         {
+            // CallDuration (seconds) is what the usage trigger bills, in minutes rounded up (migration 0010).
             await connection.ExecuteAsync(
-                "update messages set status = 'delivered', delivered_at = @now, updated_at = @now where id = @messageId",
-                new { messageId, now }, transaction);
+                "update messages set status = 'delivered', delivered_at = @now, call_seconds = @seconds, updated_at = @now where id = @messageId",
+                new { messageId, now, seconds = int.TryParse(form["CallDuration"], out var seconds) ? seconds : (int?)null }, transaction);
         }
         else
         {

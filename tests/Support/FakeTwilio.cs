@@ -33,7 +33,13 @@ public sealed class FakeTwilio : IDisposable
             .RespondWith(Response.Create().WithCallback(request => Respond(request, calls, "CA")));
         Server.Given(Request.Create().WithPath($"/2010-04-01/Accounts/{AccountSid}/Messages.json").UsingGet())
             .RespondWith(Response.Create().WithCallback(ListMessages));
+        Server.Given(Request.Create().WithPath($"/2010-04-01/Accounts/{AccountSid}/Balance.json").UsingGet())
+            .RespondWith(Response.Create().WithCallback(_ =>
+                Json(200, new { currency = "EUR", balance = Balance.ToString(System.Globalization.CultureInfo.InvariantCulture), account_sid = AccountSid })));
     }
+
+    /// <summary>What Balance.json answers.</summary>
+    public decimal Balance { get; set; } = 100m;
 
     public WireMockServer Server { get; }
 
@@ -66,6 +72,7 @@ public sealed class FakeTwilio : IDisposable
         FailAlways = null;
         Latency = TimeSpan.Zero;
         ListShowsAccepted = true;
+        Balance = 100m;
     }
 
     public int RequestCount => Server.LogEntries.Count(e => e.RequestMessage.Method == "POST");

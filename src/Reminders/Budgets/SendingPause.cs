@@ -56,8 +56,28 @@ public static class SendingPause
         logger.LogError("Twilio refused a send for the account itself ({Error}): all sending is paused until {Until}", error, until);
     }
 
-    /// <summary>Ends a pause (the balance is back). Returns whether one was on.</summary>
-    public static async Task<bool> ResumeAsync(NpgsqlConnection connection, DateTimeOffset now) =>
+    /// <summary>
+    /// Ends a pause (the balance is back): the messages it held are due at once rather than at its
+    /// planned end. Returns whether one was on.
+    /// </summary>
+    public static async Task<bool> ResumeAsync(NpgsqlConnection connection, DateTimeOffset now)
+    {
+        await using var transaction = await connection.BeginTransactionAsync();
+        var until = await connection.ExecuteScalarAsync<DateTime?>(
+            "select paused_until from twilio_account where paused_until > @now for update", new { now }, transaction);
+        if (until is null)
+        {
+            return false;
+        }
+
+        await connection.ExecuteAsync("update twilio_account set paused_until = null, pause_reason = null", transaction: transaction);
         await connection.ExecuteAsync(
-            "update twilio_account set paused_until = null, pause_reason = null where paused_until > @now", new { now }) > 0;
+            """
+            update messages set due_at = @now, updated_at = @now
+            where status = 'pending' and due_at <= @until and error like 'sending paused:%'
+            """,
+            new { now, until }, transaction);
+        await transaction.CommitAsync();
+        return true;
+    }
 }

@@ -4,6 +4,7 @@ using System.Reflection;
 using System.Text.RegularExpressions;
 using RappelRdv.Api.Infrastructure;
 using RappelRdv.Api.Operator;
+using RappelRdv.Reminders.Budgets;
 using RappelRdv.Reminders.Twilio;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
@@ -53,6 +54,7 @@ public sealed partial class DeployFilesTests
         Section("", typeof(PublicOptions));
         Section(TwilioOptions.Section, typeof(TwilioOptions));
         Section(DispatchOptions.Section, typeof(DispatchOptions));
+        Section(BillingOptions.Section, typeof(BillingOptions));
         foreach (var key in RawKeys)
         {
             keys.Add(key.Replace(":", "__", StringComparison.Ordinal));

@@ -17,8 +17,8 @@ public static class SendingPause
 {
     public static readonly TimeSpan MaxPause = TimeSpan.FromMinutes(10);
 
-    /// <summary>20003: authentication refused (suspended account); 10001 and 20005: account not active.</summary>
-    private static readonly int[] AccountCodes = [10001, 20003, 20005];
+    /// <summary>20003: authentication refused (a suspended account); 10001, 20005: account not active; 30002: account suspended (status callback).</summary>
+    private static readonly int[] AccountCodes = [10001, 20003, 20005, 30002];
 
     public static bool IsAccountRefusal(int? code, string? error) =>
         code is { } c && AccountCodes.Contains(c)

@@ -1,0 +1,311 @@
+// Seeds one tenant with a month (November 2026) of 1,000,000 sent messages (SMS, answered calls
+// with durations), written through the usage trigger like any send, then times GET /v1/usage and
+// GET /v1/admin/usage through the real Api host, against counting the same month straight from
+// messages; then measures what the trigger adds to the writes of the send path (one message
+// becoming sent, alone and from 16 connections at once) and of intake (pending messages created),
+// and what the Worker's budget and pause check costs a send. Prints Markdown for docs/BENCHMARKS.md.
+//
+//   ConnectionStrings__Postgres=… dotnet run -c Release --project bench/Usage -- [--messages 1000000] [--repeats 200]
+//
+// It creates and drops its own database (rappel_bench_usage) on that server.
+
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using Dapper;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Npgsql;
+using RappelRdv.Contracts;
+
+namespace RappelRdv.Bench.Usage;
+
+internal static class UsageBench
+{
+    public static async Task<int> Main(string[] args)
+    {
+        var output = new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = true };
+        Console.SetOut(TextWriter.Null);
+        var messages = Option(args, "--messages", 1_000_000);
+        var repeats = Option(args, "--repeats", 200);
+        var server = Environment.GetEnvironmentVariable("ConnectionStrings__Postgres")
+            ?? throw new InvalidOperationException("Set ConnectionStrings__Postgres to a PostgreSQL server (the bench creates its own database there).");
+        const string database = "rappel_bench_usage";
+        const string adminKey = "bench-admin-key-0123456789";
+        var connectionString = new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString;
+        await using (var admin = new NpgsqlConnection(server))
+        {
+            await admin.ExecuteAsync($"drop database if exists {database} with (force)");
+            await admin.ExecuteAsync($"create database {database}");
+        }
+
+        await using var host = new BenchHost(connectionString, adminKey);
+        using var operatorClient = host.CreateClient();
+        operatorClient.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", adminKey);
+        var created = await operatorClient.PostAsJsonAsync("/v1/admin/tenants",
+            new { slug = "bench", name = "Bench", budget = new { monthlySegments = 2_000_000, monthlyCallMinutes = 500_000 } });
+        created.EnsureSuccessStatusCode();
+        var keys = (await created.Content.ReadFromJsonAsync<TenantKeys>())!;
+        for (var i = 0; i < 100; i++)
+        {
+            (await operatorClient.PostAsJsonAsync("/v1/admin/tenants", new { slug = $"dept-{i:D3}", name = $"Département {i}" })).EnsureSuccessStatusCode();
+        }
+
+        using var manager = host.CreateClient();
+        manager.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", keys.ManagerKey);
+        await using var db = NpgsqlDataSource.Create(connectionString);
+
+        output.WriteLine($"Seeding {messages:N0} sent messages in November 2026 (through the usage trigger)...");
+        var seed = Stopwatch.StartNew();
+        await using (var connection = await db.OpenConnectionAsync())
+        {
+            // Ten messages per appointment; 85 % SMS of 1 or 2 segments, 15 % answered calls of 10 s to 5 min.
+            await connection.ExecuteAsync(
+                """
+                insert into appointments (tenant_id, external_id, starts_at, duration_minutes, status, phone_is_mobile, channel, mode,
+                    holdout, content_hash, created_at, updated_at)
+                select t.id, 'b-' || g, timestamptz '2026-11-01 08:00+00' + (g % 29) * interval '1 day', 30, 'scheduled', true, 'sms',
+                       'in_person', false, '\x00', now(), now()
+                from tenants t, generate_series(1, @appointments) g where t.slug = 'bench'
+                """,
+                new { appointments = messages / 10 }, commandTimeout: 3600);
+            await connection.ExecuteAsync(
+                """
+                insert into messages (id, appointment_id, tenant_id, kind, channel, plan_version, due_at, status, sent_at, delivered_at,
+                    segments, call_seconds, created_at, updated_at)
+                select gen_random_uuid(), a.id, a.tenant_id, (array['reminder', 'reminder', 'reminder', 'confirmation', 'change', 'cancellation'])[1 + k % 6],
+                       case when k % 7 = 0 then 'voice' else 'sms' end, 1, sent, 'delivered', sent, sent,
+                       case when k % 7 = 0 then null else 1 + (k % 5 = 0)::int end,
+                       case when k % 7 = 0 then 10 + (a.id * 31 + k * 17) % 290 end, sent, sent
+                from appointments a, generate_series(0, 9) k,
+                     lateral (select timestamptz '2026-11-01 00:00+00' + ((a.id * 10 + k) % 2592000) * interval '1 second') s(sent)
+                """,
+                commandTimeout: 3600);
+            await connection.ExecuteAsync("vacuum analyze messages, usage_counters", commandTimeout: 3600);
+        }
+
+        seed.Stop();
+        var counterRows = await Scalar(db, "select count(*) from usage_counters");
+        var counted = await Scalar(db, "select sum(messages) + sum(calls) from usage_counters");
+        output.WriteLine($"Seeded in {seed.Elapsed.TotalSeconds:F1} s; {counted:N0} counted in {counterRows:N0} rows of usage_counters.");
+
+        var tenant = await TimeAsync(repeats, async () =>
+        {
+            using var response = await manager.GetAsync("/v1/usage?month=2026-11");
+            response.EnsureSuccessStatusCode();
+            await response.Content.ReadAsByteArrayAsync();
+        });
+        var everyone = await TimeAsync(repeats, async () =>
+        {
+            using var response = await operatorClient.GetAsync("/v1/admin/usage?month=2026-11");
+            response.EnsureSuccessStatusCode();
+            await response.Content.ReadAsByteArrayAsync();
+        });
+        var csv = await TimeAsync(repeats, async () =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/admin/usage?month=2026-11");
+            request.Headers.Accept.ParseAdd("text/csv");
+            using var response = await operatorClient.SendAsync(request);
+            response.EnsureSuccessStatusCode();
+            await response.Content.ReadAsByteArrayAsync();
+        });
+        var scan = await TimeAsync(5, async () =>
+        {
+            await using var connection = await db.OpenConnectionAsync();
+            await connection.QueryAsync(
+                """
+                select channel, kind, count(*), sum(segments), sum(ceil(call_seconds / 60.0))
+                from messages
+                where tenant_id = (select id from tenants where slug = 'bench') and status in ('sent', 'delivered')
+                  and coalesce(sent_at, updated_at) >= '2026-11-01 00:00+00' and coalesce(sent_at, updated_at) < '2026-12-01 00:00+00'
+                group by 1, 2
+                """,
+                commandTimeout: 600);
+        }, warmup: 1);
+
+        // The send path: one message becoming sent, as the Worker writes it, with and without the trigger.
+        await PendingAsync(db, 40_000);
+        var alone = await UpdatesAsync(db, 2_000, parallel: 1);
+        var together = await UpdatesAsync(db, 8_000, parallel: 16);
+        await Execute(db, "alter table messages disable trigger messages_usage_update");
+        var aloneWithout = await UpdatesAsync(db, 2_000, parallel: 1);
+        var togetherWithout = await UpdatesAsync(db, 8_000, parallel: 16);
+        await Execute(db, "alter table messages enable trigger messages_usage_update");
+
+        // Intake: pending messages created (the WHEN clause is false for them), with and without the trigger.
+        var intake = await IntakeAsync(db, 5);
+        await Execute(db, "alter table messages disable trigger messages_usage_insert");
+        var intakeWithout = await IntakeAsync(db, 5);
+        await Execute(db, "alter table messages enable trigger messages_usage_insert");
+
+        // What the Worker's SendGate reads before each send of a tenant with a budget: the pause, the month's segments.
+        var gate = await TimeAsync(1000, async () =>
+        {
+            await using var connection = await db.OpenConnectionAsync();
+            await connection.ExecuteScalarAsync<DateTime?>("select paused_until from twilio_account where paused_until > now()");
+            await connection.ExecuteScalarAsync<long>(
+                "select coalesce(sum(segments), 0)::bigint from usage_counters where tenant_id = (select id from tenants where slug = 'bench') " +
+                "and month = '2026-11-01'::date and channel = 'sms'");
+        });
+
+        var version = await ScalarText(db, "select version()");
+        output.WriteLine();
+        output.WriteLine($"{messages:N0} messages sent in November 2026 by one tenant, 100 other tenants; {Environment.ProcessorCount} cores; {version.Split(',')[0]}.");
+        output.WriteLine($"Seed (one INSERT … SELECT through the row trigger): {seed.Elapsed.TotalSeconds:F1} s, {counterRows:N0} rows of usage_counters.");
+        output.WriteLine();
+        output.WriteLine($"| Read ({repeats} runs after 20 warm-up) | p50 ms | p95 ms | max ms |");
+        output.WriteLine("|---|---:|---:|---:|");
+        output.WriteLine($"| `GET /v1/usage?month=2026-11` (the tenant with 1,000,000 messages) | {tenant.P50:F1} | {tenant.P95:F1} | {tenant.Max:F1} |");
+        output.WriteLine($"| `GET /v1/admin/usage?month=2026-11` (101 tenants) | {everyone.P50:F1} | {everyone.P95:F1} | {everyone.Max:F1} |");
+        output.WriteLine($"| the same as CSV (`Accept: text/csv`) | {csv.P50:F1} | {csv.P95:F1} | {csv.Max:F1} |");
+        output.WriteLine($"| without counters: the month summed straight from `messages` (5 runs) | {scan.P50:F1} | {scan.P95:F1} | {scan.Max:F1} |");
+        output.WriteLine();
+        output.WriteLine("| Write | with the usage trigger | without |");
+        output.WriteLine("|---|---:|---:|");
+        output.WriteLine($"| one message set `sent`, one connection (2,000 runs), p50 / p95 ms | {alone.Summary.P50:F2} / {alone.Summary.P95:F2} | {aloneWithout.Summary.P50:F2} / {aloneWithout.Summary.P95:F2} |");
+        output.WriteLine($"| messages set `sent` by 16 connections at once (8,000, one tenant), per second | {together.PerSecond:N0} | {togetherWithout.PerSecond:N0} |");
+        output.WriteLine($"| intake: 10,000 pending messages in one INSERT (5 runs), p50 ms | {intake.P50:F1} | {intakeWithout.P50:F1} |");
+        output.WriteLine();
+        output.WriteLine($"SendGate's reads before a send of a budgeted tenant (1,000 runs, a pooled connection each): p50 {gate.P50:F2} ms, p95 {gate.P95:F2} ms.");
+
+        await using (var admin = new NpgsqlConnection(server))
+        {
+            NpgsqlConnection.ClearAllPools();
+            await admin.ExecuteAsync($"drop database if exists {database} with (force)");
+        }
+
+        return 0;
+    }
+
+    private static int Option(string[] args, string name, int fallback)
+    {
+        var index = Array.IndexOf(args, name);
+        return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
+    }
+
+    private static async Task<Summary> TimeAsync(int runs, Func<Task> run, int warmup = 20)
+    {
+        for (var i = 0; i < warmup; i++)
+        {
+            await run();
+        }
+
+        var times = new List<double>();
+        for (var i = 0; i < runs; i++)
+        {
+            var watch = Stopwatch.StartNew();
+            await run();
+            times.Add(watch.Elapsed.TotalMilliseconds);
+        }
+
+        times.Sort();
+        return new Summary(times[times.Count / 2], times[(int)Math.Ceiling(times.Count * 0.95) - 1], times[^1]);
+    }
+
+    /// <summary>Pending SMS of the bench tenant, in December, for the update runs to send.</summary>
+    private static Task PendingAsync(NpgsqlDataSource db, int count) => Execute(db,
+        $"""
+        insert into messages (id, appointment_id, tenant_id, kind, channel, plan_version, due_at, status, created_at, updated_at)
+        select gen_random_uuid(), (select min(id) from appointments) + g % 1000, (select id from tenants where slug = 'bench'), 'reminder', 'sms',
+               1, timestamptz '2026-12-01 09:00+00', 'pending', now(), now()
+        from generate_series(1, {count}) g
+        """);
+
+    /// <summary>Sends (sets sent) <paramref name="count"/> pending messages, one per transaction, from <paramref name="parallel"/> connections.</summary>
+    private static async Task<(Summary Summary, double PerSecond)> UpdatesAsync(NpgsqlDataSource db, int count, int parallel)
+    {
+        var ids = new Queue<Guid>(await Query<Guid>(db, $"select id from messages where status = 'pending' limit {count}"));
+        var times = new List<double>();
+        var total = Stopwatch.StartNew();
+        await Parallel.ForEachAsync(Enumerable.Range(0, parallel), async (_, _) =>
+        {
+            await using var connection = await db.OpenConnectionAsync();
+            while (true)
+            {
+                Guid id;
+                lock (ids)
+                {
+                    if (!ids.TryDequeue(out id))
+                    {
+                        return;
+                    }
+                }
+
+                var watch = Stopwatch.StartNew();
+                await using var transaction = await connection.BeginTransactionAsync();
+                await connection.ExecuteAsync(
+                    """
+                    update messages set status = 'sent', sent_at = timestamptz '2026-12-01 09:00:01+00', provider_id = 'SM' || replace(id::text, '-', ''),
+                        segments = 1, error = null, claim_token = null, updated_at = now()
+                    where id = @id
+                    """,
+                    new { id }, transaction);
+                await transaction.CommitAsync();
+                lock (times)
+                {
+                    times.Add(watch.Elapsed.TotalMilliseconds);
+                }
+            }
+        });
+        total.Stop();
+        times.Sort();
+        return (new Summary(times[times.Count / 2], times[(int)Math.Ceiling(times.Count * 0.95) - 1], times[^1]), count / total.Elapsed.TotalSeconds);
+    }
+
+    private static async Task<Summary> IntakeAsync(NpgsqlDataSource db, int runs) =>
+        await TimeAsync(runs, async () =>
+        {
+            await using var connection = await db.OpenConnectionAsync();
+            await using var transaction = await connection.BeginTransactionAsync();
+            await connection.ExecuteAsync(
+                """
+                insert into messages (id, appointment_id, tenant_id, kind, channel, plan_version, due_at, status, created_at, updated_at)
+                select gen_random_uuid(), (select min(id) from appointments) + g % 1000, (select id from tenants where slug = 'bench'), 'reminder',
+                       'sms', 1, timestamptz '2026-12-02 09:00+00', 'pending', now(), now()
+                from generate_series(1, 10000) g
+                """, transaction: transaction);
+            // Rolled back: every run inserts into the same table, not a growing one.
+            await transaction.RollbackAsync();
+        }, warmup: 1);
+
+    private static async Task<long> Scalar(NpgsqlDataSource db, string sql)
+    {
+        await using var connection = await db.OpenConnectionAsync();
+        return await connection.ExecuteScalarAsync<long>(sql);
+    }
+
+    private static async Task<string> ScalarText(NpgsqlDataSource db, string sql)
+    {
+        await using var connection = await db.OpenConnectionAsync();
+        return (await connection.ExecuteScalarAsync<string>(sql))!;
+    }
+
+    private static async Task<List<T>> Query<T>(NpgsqlDataSource db, string sql)
+    {
+        await using var connection = await db.OpenConnectionAsync();
+        return (await connection.QueryAsync<T>(sql)).AsList();
+    }
+
+    private static async Task Execute(NpgsqlDataSource db, string sql)
+    {
+        await using var connection = await db.OpenConnectionAsync();
+        await connection.ExecuteAsync(sql, commandTimeout: 3600);
+    }
+}
+
+internal sealed record Summary(double P50, double P95, double Max);
+
+/// <summary>The Api, in this process, on the bench database.</summary>
+internal sealed class BenchHost(string connectionString, string adminKey) : WebApplicationFactory<Program>
+{
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseContentRoot(AppContext.BaseDirectory);
+        builder.UseEnvironment("Production");
+        builder.UseSetting("ConnectionStrings:Postgres", connectionString);
+        builder.UseSetting("Admin:ApiKey", adminKey);
+        builder.UseSetting("Billing:SmsSegmentPrice", "0.0725");
+        builder.UseSetting("Billing:CallMinutePrice", "0.16");
+    }
+}

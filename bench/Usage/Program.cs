@@ -10,12 +10,9 @@
 // It creates and drops its own database (rappel_bench_usage) on that server.
 
 using System.Diagnostics;
-using System.Globalization;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using Dapper;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
 using Npgsql;
 using RappelRdv.Contracts;
 
@@ -27,20 +24,15 @@ internal static class UsageBench
     {
         var output = new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = true };
         Console.SetOut(TextWriter.Null);
-        var messages = Option(args, "--messages", 1_000_000);
-        var repeats = Option(args, "--repeats", 200);
+        var messages = BenchTools.Option(args, "--messages", 1_000_000);
+        var repeats = BenchTools.Option(args, "--repeats", 200);
         var server = Environment.GetEnvironmentVariable("ConnectionStrings__Postgres")
             ?? throw new InvalidOperationException("Set ConnectionStrings__Postgres to a PostgreSQL server (the bench creates its own database there).");
         const string database = "rappel_bench_usage";
         const string adminKey = "bench-admin-key-0123456789";
-        var connectionString = new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString;
-        await using (var admin = new NpgsqlConnection(server))
-        {
-            await admin.ExecuteAsync($"drop database if exists {database} with (force)");
-            await admin.ExecuteAsync($"create database {database}");
-        }
-
-        await using var host = new BenchHost(connectionString, adminKey);
+        var connectionString = await BenchTools.FreshDatabaseAsync(server, database);
+        await using var host = new BenchHost(connectionString, adminKey,
+            new Dictionary<string, string> { ["Billing:SmsSegmentPrice"] = "0.0725", ["Billing:CallMinutePrice"] = "0.16" });
         using var operatorClient = host.CreateClient();
         operatorClient.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", adminKey);
         var created = await operatorClient.PostAsJsonAsync("/v1/admin/tenants",
@@ -70,18 +62,28 @@ internal static class UsageBench
                 from tenants t, generate_series(1, @appointments) g where t.slug = 'bench'
                 """,
                 new { appointments = messages / 10 }, commandTimeout: 3600);
-            await connection.ExecuteAsync(
-                """
-                insert into messages (id, appointment_id, tenant_id, kind, channel, plan_version, due_at, status, sent_at, delivered_at,
-                    segments, call_seconds, created_at, updated_at)
-                select gen_random_uuid(), a.id, a.tenant_id, (array['reminder', 'reminder', 'reminder', 'confirmation', 'change', 'cancellation'])[1 + k % 6],
-                       case when k % 7 = 0 then 'voice' else 'sms' end, 1, sent, 'delivered', sent, sent,
-                       case when k % 7 = 0 then null else 1 + (k % 5 = 0)::int end,
-                       case when k % 7 = 0 then 10 + (a.id * 31 + k * 17) % 290 end, sent, sent
-                from appointments a, generate_series(0, 9) k,
-                     lateral (select timestamptz '2026-11-01 00:00+00' + ((a.id * 10 + k) % 2592000) * interval '1 second') s(sent)
-                """,
-                commandTimeout: 3600);
+            // In statements of 200 appointments (2,000 messages), as sends come one transaction at a time: in one huge
+            // statement every counter row would be updated thousands of times in one transaction, each update walking
+            // the versions left by the previous ones (see 0010_usage.sql).
+            var first = await connection.ExecuteScalarAsync<long>("select min(id) from appointments");
+            for (var from = first; from < first + messages / 10; from += 200)
+            {
+                await connection.ExecuteAsync(
+                    """
+                    insert into messages (id, appointment_id, tenant_id, kind, channel, plan_version, due_at, status, sent_at, delivered_at,
+                        segments, call_seconds, created_at, updated_at)
+                    select gen_random_uuid(), a.id, a.tenant_id, (array['reminder', 'reminder', 'reminder', 'confirmation', 'change', 'cancellation'])[1 + k % 6],
+                           case when k % 7 = 0 then 'voice' else 'sms' end, 1, sent, 'delivered', sent, sent,
+                           case when k % 7 = 0 then null else 1 + (k % 5 = 0)::int end,
+                           case when k % 7 = 0 then 10 + (a.id * 31 + k * 17) % 290 end, sent, sent
+                    from appointments a, generate_series(0, 9) k,
+                         lateral (select timestamptz '2026-11-01 00:00+00' + ((a.id * 10 + k) % 2592000) * interval '1 second') s(sent)
+                    where a.id >= @from and a.id < @from + 200
+                    """,
+                    new { from },
+                    commandTimeout: 3600);
+            }
+
             await connection.ExecuteAsync("vacuum analyze messages, usage_counters", commandTimeout: 3600);
         }
 
@@ -90,19 +92,19 @@ internal static class UsageBench
         var counted = await Scalar(db, "select sum(messages) + sum(calls) from usage_counters");
         output.WriteLine($"Seeded in {seed.Elapsed.TotalSeconds:F1} s; {counted:N0} counted in {counterRows:N0} rows of usage_counters.");
 
-        var tenant = await TimeAsync(repeats, async () =>
+        var tenant = await BenchTools.TimeAsync(repeats, async () =>
         {
             using var response = await manager.GetAsync("/v1/usage?month=2026-11");
             response.EnsureSuccessStatusCode();
             await response.Content.ReadAsByteArrayAsync();
         });
-        var everyone = await TimeAsync(repeats, async () =>
+        var everyone = await BenchTools.TimeAsync(repeats, async () =>
         {
             using var response = await operatorClient.GetAsync("/v1/admin/usage?month=2026-11");
             response.EnsureSuccessStatusCode();
             await response.Content.ReadAsByteArrayAsync();
         });
-        var csv = await TimeAsync(repeats, async () =>
+        var csv = await BenchTools.TimeAsync(repeats, async () =>
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/admin/usage?month=2026-11");
             request.Headers.Accept.ParseAdd("text/csv");
@@ -110,7 +112,7 @@ internal static class UsageBench
             response.EnsureSuccessStatusCode();
             await response.Content.ReadAsByteArrayAsync();
         });
-        var scan = await TimeAsync(5, async () =>
+        var scan = await BenchTools.TimeAsync(5, async () =>
         {
             await using var connection = await db.OpenConnectionAsync();
             await connection.QueryAsync(
@@ -140,7 +142,7 @@ internal static class UsageBench
         await Execute(db, "alter table messages enable trigger messages_usage_insert");
 
         // What the Worker's SendGate reads before each send of a tenant with a budget: the pause, the month's segments.
-        var gate = await TimeAsync(1000, async () =>
+        var gate = await BenchTools.TimeAsync(1000, async () =>
         {
             await using var connection = await db.OpenConnectionAsync();
             await connection.ExecuteScalarAsync<DateTime?>("select paused_until from twilio_account where paused_until > now()");
@@ -152,11 +154,11 @@ internal static class UsageBench
         var version = await ScalarText(db, "select version()");
         output.WriteLine();
         output.WriteLine($"{messages:N0} messages sent in November 2026 by one tenant, 100 other tenants; {Environment.ProcessorCount} cores; {version.Split(',')[0]}.");
-        output.WriteLine($"Seed (one INSERT … SELECT through the row trigger): {seed.Elapsed.TotalSeconds:F1} s, {counterRows:N0} rows of usage_counters.");
+        output.WriteLine($"Seed (INSERT … SELECT of 2,000 messages at a time, through the row trigger): {seed.Elapsed.TotalSeconds:F1} s, {counterRows:N0} rows of usage_counters.");
         output.WriteLine();
         output.WriteLine($"| Read ({repeats} runs after 20 warm-up) | p50 ms | p95 ms | max ms |");
         output.WriteLine("|---|---:|---:|---:|");
-        output.WriteLine($"| `GET /v1/usage?month=2026-11` (the tenant with 1,000,000 messages) | {tenant.P50:F1} | {tenant.P95:F1} | {tenant.Max:F1} |");
+        output.WriteLine($"| `GET /v1/usage?month=2026-11` (the tenant with {messages:N0} messages) | {tenant.P50:F1} | {tenant.P95:F1} | {tenant.Max:F1} |");
         output.WriteLine($"| `GET /v1/admin/usage?month=2026-11` (101 tenants) | {everyone.P50:F1} | {everyone.P95:F1} | {everyone.Max:F1} |");
         output.WriteLine($"| the same as CSV (`Accept: text/csv`) | {csv.P50:F1} | {csv.P95:F1} | {csv.Max:F1} |");
         output.WriteLine($"| without counters: the month summed straight from `messages` (5 runs) | {scan.P50:F1} | {scan.P95:F1} | {scan.Max:F1} |");
@@ -169,38 +171,8 @@ internal static class UsageBench
         output.WriteLine();
         output.WriteLine($"SendGate's reads before a send of a budgeted tenant (1,000 runs, a pooled connection each): p50 {gate.P50:F2} ms, p95 {gate.P95:F2} ms.");
 
-        await using (var admin = new NpgsqlConnection(server))
-        {
-            NpgsqlConnection.ClearAllPools();
-            await admin.ExecuteAsync($"drop database if exists {database} with (force)");
-        }
-
+        await BenchTools.DropDatabaseAsync(server, database);
         return 0;
-    }
-
-    private static int Option(string[] args, string name, int fallback)
-    {
-        var index = Array.IndexOf(args, name);
-        return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
-    }
-
-    private static async Task<Summary> TimeAsync(int runs, Func<Task> run, int warmup = 20)
-    {
-        for (var i = 0; i < warmup; i++)
-        {
-            await run();
-        }
-
-        var times = new List<double>();
-        for (var i = 0; i < runs; i++)
-        {
-            var watch = Stopwatch.StartNew();
-            await run();
-            times.Add(watch.Elapsed.TotalMilliseconds);
-        }
-
-        times.Sort();
-        return new Summary(times[times.Count / 2], times[(int)Math.Ceiling(times.Count * 0.95) - 1], times[^1]);
     }
 
     /// <summary>Pending SMS of the bench tenant, in December, for the update runs to send.</summary>
@@ -249,12 +221,11 @@ internal static class UsageBench
             }
         });
         total.Stop();
-        times.Sort();
-        return (new Summary(times[times.Count / 2], times[(int)Math.Ceiling(times.Count * 0.95) - 1], times[^1]), count / total.Elapsed.TotalSeconds);
+        return (BenchTools.Summarize(times), count / total.Elapsed.TotalSeconds);
     }
 
     private static async Task<Summary> IntakeAsync(NpgsqlDataSource db, int runs) =>
-        await TimeAsync(runs, async () =>
+        await BenchTools.TimeAsync(runs, async () =>
         {
             await using var connection = await db.OpenConnectionAsync();
             await using var transaction = await connection.BeginTransactionAsync();
@@ -291,21 +262,5 @@ internal static class UsageBench
     {
         await using var connection = await db.OpenConnectionAsync();
         await connection.ExecuteAsync(sql, commandTimeout: 3600);
-    }
-}
-
-internal sealed record Summary(double P50, double P95, double Max);
-
-/// <summary>The Api, in this process, on the bench database.</summary>
-internal sealed class BenchHost(string connectionString, string adminKey) : WebApplicationFactory<Program>
-{
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
-    {
-        builder.UseContentRoot(AppContext.BaseDirectory);
-        builder.UseEnvironment("Production");
-        builder.UseSetting("ConnectionStrings:Postgres", connectionString);
-        builder.UseSetting("Admin:ApiKey", adminKey);
-        builder.UseSetting("Billing:SmsSegmentPrice", "0.0725");
-        builder.UseSetting("Billing:CallMinutePrice", "0.16");
     }
 }

@@ -26,19 +26,13 @@ internal static class StatsBench
         // The host logs a JSON line per request to Console.Out: the report goes to the real stdout, the log lines nowhere.
         var output = new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = true };
         Console.SetOut(TextWriter.Null);
-        var appointments = Option("--appointments", 1_000_000);
-        var repeats = Option("--repeats", 200);
+        var appointments = BenchTools.Option(args, "--appointments", 1_000_000);
+        var repeats = BenchTools.Option(args, "--repeats", 200);
         var server = Environment.GetEnvironmentVariable("ConnectionStrings__Postgres")
             ?? throw new InvalidOperationException("Set ConnectionStrings__Postgres to a PostgreSQL server (the bench creates its own database there).");
         const string database = "rappel_bench_stats";
         const string adminKey = "bench-admin-key-0123456789";
-        var connectionString = new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString;
-
-        await using (var admin = new NpgsqlConnection(server))
-        {
-            await admin.ExecuteAsync($"drop database if exists {database} with (force)");
-            await admin.ExecuteAsync($"create database {database}");
-        }
+        var connectionString = await BenchTools.FreshDatabaseAsync(server, database);
 
         await using var host = new BenchHost(connectionString, adminKey);
         using var operatorClient = host.CreateClient();
@@ -165,32 +159,11 @@ internal static class StatsBench
         output.WriteLine($"Write path, one UPDATE setting an outcome (1,000 runs): with the statistics trigger p50 {withTrigger.P50:F2} ms, " +
             $"p95 {withTrigger.P95:F2} ms; without it p50 {withoutTrigger.P50:F2} ms, p95 {withoutTrigger.P95:F2} ms.");
 
-        await using (var admin = new NpgsqlConnection(server))
-        {
-            NpgsqlConnection.ClearAllPools();
-            await admin.ExecuteAsync($"drop database if exists {database} with (force)");
-        }
+        await BenchTools.DropDatabaseAsync(server, database);
 
         return 0;
 
-        async Task<Summary> TimeAsync(Func<Task> run, int warmup = 20, int? runs = null)
-        {
-            for (var i = 0; i < warmup; i++)
-            {
-                await run();
-            }
-
-            var times = new List<double>();
-            for (var i = 0; i < (runs ?? repeats); i++)
-            {
-                var watch = Stopwatch.StartNew();
-                await run();
-                times.Add(watch.Elapsed.TotalMilliseconds);
-            }
-
-            times.Sort();
-            return new Summary(times[times.Count / 2], times[(int)Math.Ceiling(times.Count * 0.95) - 1], times[^1]);
-        }
+        Task<Summary> TimeAsync(Func<Task> run, int warmup = 20, int? runs = null) => BenchTools.TimeAsync(runs ?? repeats, run, warmup);
 
         async Task<Summary> TimeUpdatesAsync(int count, int offset)
         {
@@ -223,25 +196,5 @@ internal static class StatsBench
             await using var connection = await db.OpenConnectionAsync();
             await connection.ExecuteAsync(sql);
         }
-
-        int Option(string name, int fallback)
-        {
-            var index = Array.IndexOf(args, name);
-            return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
-        }
-    }
-}
-
-internal sealed record Summary(double P50, double P95, double Max);
-
-/// <summary>The Api, in this process, on the bench database, with its background services (the ledger compactor) running.</summary>
-internal sealed class BenchHost(string connectionString, string adminKey) : WebApplicationFactory<Program>
-{
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
-    {
-        builder.UseContentRoot(AppContext.BaseDirectory);
-        builder.UseEnvironment("Production");
-        builder.UseSetting("ConnectionStrings:Postgres", connectionString);
-        builder.UseSetting("Admin:ApiKey", adminKey);
     }
 }

@@ -10,6 +10,7 @@ using RappelRdv.Api.RdvSolidarites;
 using RappelRdv.Api.Stats;
 using RappelRdv.Api.Tenants;
 using RappelRdv.Api.Twilio;
+using RappelRdv.Api.Usage;
 using RappelRdv.Reminders.Logging;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -25,6 +26,7 @@ builder.AddHangfireForOperators();
 builder.AddStatistics();
 builder.AddRappelMetrics();
 builder.AddDashboard();
+builder.AddUsage();
 
 var app = builder.Build();
 
@@ -39,6 +41,7 @@ app.MapStatistics();
 app.MapRappelMetrics();
 app.MapDashboard();
 app.MapDemoHistory();
+app.MapUsageAndBalance();
 
 app.Run();
 return 0;

@@ -17,7 +17,11 @@ public sealed record TenantRequest(
     [property: Description("0 to 50: that share of appointments, drawn at random, gets no reminder; default 0.")] int? HoldoutPercent = null,
     [property: Description("1 to 3650: days after an appointment when its personal data is erased; default 180.")] int? RetentionDays = null,
     WebhookRequest? Webhook = null,
-    RdvSolidaritesRequest? RdvSolidarites = null);
+    RdvSolidaritesRequest? RdvSolidarites = null,
+    BudgetRequest? Budget = null);
+
+/// <summary>Monthly caps: SMS segments and call minutes; <c>null</c> is no cap.</summary>
+public sealed record BudgetRequest(int? MonthlySegments, int? MonthlyCallMinutes);
 
 [Description("One reminder of the plan.")]
 public sealed record ReminderStepRequest(
@@ -53,7 +57,10 @@ public sealed record TenantView(
     int HoldoutPercent,
     int RetentionDays,
     WebhookView? Webhook,
-    RdvSolidaritesView? RdvSolidarites);
+    RdvSolidaritesView? RdvSolidarites,
+    BudgetView? Budget = null);
+
+public sealed record BudgetView(int? MonthlySegments, int? MonthlyCallMinutes);
 
 public sealed record ReminderStepView(string Channel, string Before, bool OnlyIfUnconfirmed);
 

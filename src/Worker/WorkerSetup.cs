@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using RappelRdv.Reminders.Database;
 using RappelRdv.Reminders.Hosting;
 using RappelRdv.Reminders.Twilio;
+using RappelRdv.Worker.Billing;
 using RappelRdv.Worker.Dispatch;
 using RappelRdv.Worker.Events;
 using RappelRdv.Worker.Health;
@@ -33,6 +34,7 @@ internal static class WorkerSetup
         });
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         services.AddHostedService<RecurringJobsRegistration>();
+        services.AddHostedService<Billing.BillingJobsRegistration>();
         services.AddTransient<PersonalDataRetention>();
         services.AddHostedService<WorkerHeartbeat>();
         services.AddSingleton<StatsCompactor>();
@@ -69,6 +71,7 @@ internal static class WorkerSetup
         services.AddHttpClient(EventDelivery.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(10))
             .ConfigurePrimaryHttpMessageHandler(sp => EventDelivery.CreateHandler(sp.GetRequiredService<WebhookPolicy>().AllowPrivateNetworks));
         services.AddSingleton<EventDelivery>();
+        services.AddBilling();
         return services;
     }
 

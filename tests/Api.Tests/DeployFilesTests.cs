@@ -5,6 +5,7 @@ using System.Text.RegularExpressions;
 using RappelRdv.Api.Infrastructure;
 using RappelRdv.Api.Operator;
 using RappelRdv.Reminders.Hosting;
+using RappelRdv.Reminders.Budgets;
 using RappelRdv.Reminders.Twilio;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
@@ -55,6 +56,7 @@ public sealed partial class DeployFilesTests
         Section(WebhookOptions.Section, typeof(WebhookOptions));
         Section(TwilioOptions.Section, typeof(TwilioOptions));
         Section(DispatchOptions.Section, typeof(DispatchOptions));
+        Section(BillingOptions.Section, typeof(BillingOptions));
         foreach (var key in RawKeys)
         {
             keys.Add(key.Replace(":", "__", StringComparison.Ordinal));

@@ -39,7 +39,13 @@ public sealed class FakeTwilio : IDisposable
             .RespondWith(Response.Create().WithCallback(ListMessages));
         Server.Given(Request.Create().WithPath($"/2010-04-01/Accounts/{AccountSid}/Calls.json").UsingGet())
             .RespondWith(Response.Create().WithCallback(ListCalls));
+        Server.Given(Request.Create().WithPath($"/2010-04-01/Accounts/{AccountSid}/Balance.json").UsingGet())
+            .RespondWith(Response.Create().WithCallback(_ =>
+                Json(200, new { currency = "EUR", balance = Balance.ToString(System.Globalization.CultureInfo.InvariantCulture), account_sid = AccountSid })));
     }
+
+    /// <summary>What Balance.json answers.</summary>
+    public decimal Balance { get; set; } = 100m;
 
     public WireMockServer Server { get; }
 
@@ -98,6 +104,7 @@ public sealed class FakeTwilio : IDisposable
         ListFailure = null;
         Interlocked.Exchange(ref listRequests, 0);
         answering.Set();
+        Balance = 100m;
     }
 
     public int RequestCount => Server.LogEntries.Count(e => e.RequestMessage.Method == "POST");

@@ -23,8 +23,22 @@ internal static class CsvExport
         Line(csv, ["Total", $"du {French.Date(DateOnly.Parse(stats.From, System.Globalization.CultureInfo.InvariantCulture))} " +
             $"au {French.Date(DateOnly.Parse(stats.To, System.Globalization.CultureInfo.InvariantCulture))}",
             .. Counts(new Tally(stats.Total.Appointments, stats.Total.Honoured, stats.Total.NoShow, stats.Total.Excused, stats.Total.Cancelled))]);
-        return [.. Encoding.UTF8.GetPreamble(), .. Encoding.UTF8.GetBytes(csv.ToString())];
+        return Encoded(csv);
     }
+
+    /// <summary>Any table the same way (the usage export too): the first line is the header.</summary>
+    public static byte[] Write(IEnumerable<IReadOnlyList<string>> lines)
+    {
+        var csv = new StringBuilder();
+        foreach (var fields in lines)
+        {
+            Line(csv, fields);
+        }
+
+        return Encoded(csv);
+    }
+
+    private static byte[] Encoded(StringBuilder csv) => [.. Encoding.UTF8.GetPreamble(), .. Encoding.UTF8.GetBytes(csv.ToString())];
 
     public static string FileName(NoShowStats stats) => $"absences_{stats.From}_{stats.To}_{stats.By}.csv";
 

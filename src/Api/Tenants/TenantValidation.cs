@@ -129,6 +129,8 @@ internal static partial class TenantValidation
             }
         }
 
+        var budget = ValidateBudget(request.Budget, errors);
+
         return errors.Any
             ? null
             : new TenantSettings(
@@ -141,7 +143,31 @@ internal static partial class TenantValidation
                 HoldoutPercent: holdout,
                 RetentionDays: retention,
                 WebhookUrl: webhookUrl,
-                RdvSolidaritesSecret: rdvsSecret);
+                RdvSolidaritesSecret: rdvsSecret,
+                Budget: budget);
+    }
+
+    /// <summary>An absent budget, or one with only nulls, is no cap: stored as none.</summary>
+    private static Budget? ValidateBudget(BudgetRequest? request, FieldErrors errors)
+    {
+        if (request is null)
+        {
+            return null;
+        }
+
+        if (request.MonthlySegments is < 1 or > 100_000_000)
+        {
+            errors.Add("budget.monthlySegments", "Must be null (no cap) or between 1 and 100000000.");
+        }
+
+        if (request.MonthlyCallMinutes is < 1 or > 10_000_000)
+        {
+            errors.Add("budget.monthlyCallMinutes", "Must be null (no cap) or between 1 and 10000000.");
+        }
+
+        return request.MonthlySegments is null && request.MonthlyCallMinutes is null
+            ? null
+            : new Budget(request.MonthlySegments, request.MonthlyCallMinutes);
     }
 
     private static TimeOnly? ParseTime(string? text) =>

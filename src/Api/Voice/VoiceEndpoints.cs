@@ -156,7 +156,9 @@ internal static class VoiceEndpoints
 
         if (status == "completed")
         {
-            await MessageStates.MarkDeliveredAsync(connection, transaction, messageId, now);
+            // CallDuration (seconds) is what the usage trigger bills, in minutes rounded up (migration 0010).
+            await MessageStates.MarkDeliveredAsync(connection, transaction, messageId, now,
+                callSeconds: int.TryParse(form["CallDuration"], out var seconds) ? seconds : null);
         }
         else
         {

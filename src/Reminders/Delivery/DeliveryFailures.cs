@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using RappelRdv.Contracts;
 using RappelRdv.Reminders.Appointments;
+using RappelRdv.Reminders.Budgets;
 using RappelRdv.Reminders.Events;
 using RappelRdv.Reminders.Messages;
 using RappelRdv.Reminders.Planning;
@@ -43,6 +44,11 @@ public static class DeliveryFailures
         logger.LogWarning("Message {MessageId} failed with Twilio code {ErrorCode}", m.Id, code);
         switch (code)
         {
+            case var refusal when SendingPause.IsAccountRefusal(refusal, error):
+                // The account, not this message: all sending pauses (Budgets/SendingPause.cs).
+                await SendingPause.PauseAsync(connection, transaction, m.Id, m.StartsAt, error, now, logger);
+                return;
+
             case TwilioErrors.Unsubscribed:
                 // The citizen sent STOP to Twilio's own opt-out: honour it for this tenant.
                 await connection.ExecuteAsync(

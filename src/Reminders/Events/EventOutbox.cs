@@ -14,11 +14,18 @@ public static class EventOutbox
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new UtcTimestampConverter() } };
 
-    public static async Task RecordAsync(
-        NpgsqlConnection connection, NpgsqlTransaction? transaction, long tenantId, string type, AgendaEventData data, DateTimeOffset now)
+    public static Task RecordAsync(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, long tenantId, string type, AgendaEventData data, DateTimeOffset now) =>
+        InsertAsync(connection, transaction, tenantId, type, JsonSerializer.Serialize(new AgendaEvent(type, now, data), Json), now);
+
+    /// <summary>An event about the tenant itself (its budget), not about one appointment.</summary>
+    public static Task RecordAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, long tenantId, BudgetEvent budgetEvent) =>
+        InsertAsync(connection, transaction, tenantId, budgetEvent.Type, JsonSerializer.Serialize(budgetEvent, Json), budgetEvent.Timestamp);
+
+    private static async Task InsertAsync(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, long tenantId, string type, string payload, DateTimeOffset now)
     {
         var id = Guid.CreateVersion7(now);
-        var payload = JsonSerializer.Serialize(new AgendaEvent(type, now, data), Json);
         await connection.ExecuteAsync(
             """
             insert into events (id, tenant_id, type, payload, created_at, next_attempt_at)

@@ -239,14 +239,16 @@ public static class MessageStates
             transaction) > 0;
 
     /// <summary>The SMS reached the phone, or the call was answered: sent → delivered.</summary>
-    public static Task MarkDeliveredAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id, DateTimeOffset now) =>
+    public static Task MarkDeliveredAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id, DateTimeOffset now, int? callSeconds = null) =>
         connection.ExecuteAsync(
             """
-            update messages set status = 'delivered', delivered_at = @now, claim_token = null, updated_at = @now
+            update messages set status = 'delivered', delivered_at = @now, claim_token = null, updated_at = @now,
+                call_seconds = coalesce(@callSeconds, call_seconds)
             where id = @id and status in ('sent', 'sending');
             delete from message_sends where message_id = @id;
             """,
-            new { id, now },
+            new { id, now, callSeconds },
             transaction);
 
     /// <summary>A call not answered, to be tried again later: → pending, due then, with a new claim to come.</summary>

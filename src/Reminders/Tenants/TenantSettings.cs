@@ -14,7 +14,8 @@ public sealed record TenantSettings(
     int HoldoutPercent,
     int RetentionDays,
     string? WebhookUrl,
-    string? RdvSolidaritesSecret)
+    string? RdvSolidaritesSecret,
+    Budget? Budget = null)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
@@ -43,3 +44,6 @@ public sealed record QuietHours(TimeOnly From, TimeOnly To)
     public bool Contains(TimeOnly time) =>
         From <= To ? time >= From && time < To : time >= From || time < To;
 }
+
+/// <summary>A tenant's monthly caps; <c>null</c> is no cap (see Budgets/BudgetRules.cs).</summary>
+public sealed record Budget(int? MonthlySegments, int? MonthlyCallMinutes);

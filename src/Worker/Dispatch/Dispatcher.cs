@@ -10,6 +10,7 @@ using RappelRdv.Reminders.Phones;
 using RappelRdv.Reminders.Tenants;
 using RappelRdv.Reminders.Texts;
 using RappelRdv.Reminders.Twilio;
+using RappelRdv.Worker.Billing;
 
 namespace RappelRdv.Worker.Dispatch;
 
@@ -264,6 +265,8 @@ internal sealed class Dispatcher(
             // The appointment changed between the claim and the lock: start again with the new text.
             decision = new SendDecision(Verdict.Defer, "changed while being prepared", now);
         }
+
+        decision = decision.Verdict == Verdict.Send ? await SendGate.CheckAsync(connection, transaction, m, channel, body, settings, now, logger) ?? decision : decision;
 
         if (decision.Verdict != Verdict.Send)
         {

@@ -13,6 +13,7 @@ using WireMock;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
 using WireMock.Server;
+using BillingJobs = worker::RappelRdv.Worker.Billing.BillingJobs;
 using Dispatcher = worker::RappelRdv.Worker.Dispatch.Dispatcher;
 using EventDelivery = worker::RappelRdv.Worker.Events.EventDelivery;
 using WorkerSetup = worker::RappelRdv.Worker.WorkerSetup;
@@ -61,6 +62,8 @@ public sealed class EndToEndHarness : IAsyncLifetime
     internal Dispatcher Dispatcher => workerServices.GetRequiredService<Dispatcher>();
 
     internal EventDelivery Events => workerServices.GetRequiredService<EventDelivery>();
+
+    internal BillingJobs Billing => workerServices.GetRequiredService<BillingJobs>();
 
     public async Task InitializeAsync()
     {

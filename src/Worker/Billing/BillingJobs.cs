@@ -1,0 +1,119 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Dapper;
+using Hangfire;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using RappelRdv.Reminders.Budgets;
+using RappelRdv.Reminders.Twilio;
+
+namespace RappelRdv.Worker.Billing;
+
+/// <summary>
+/// The Worker's part of what sending costs: the Twilio balance read every few minutes (a real
+/// account only), and the budgets' alerts for call minutes, which are known only once a call ends.
+/// Both are safe to run twice and on several Workers at once.
+/// </summary>
+internal sealed class BillingJobs(
+    NpgsqlDataSource db, IHttpClientFactory httpClients, IOptions<TwilioOptions> twilio, IOptions<BillingOptions> billing, TimeProvider clock,
+    ILogger<BillingJobs> logger)
+{
+    public const string BalanceJobId = "twilio-balance";
+    public const string BudgetJobId = "budget-watch";
+
+    /// <summary>
+    /// <c>GET /2010-04-01/Accounts/{sid}/Balance.json</c>, stored in <c>twilio_account</c>. Under
+    /// <c>Billing__BalanceFloor</c>, a warning; a positive balance ends a pause of sending. Returns
+    /// the balance read, or null (no account, or Twilio did not answer: the last one stays).
+    /// </summary>
+    public async Task<decimal?> ReadBalanceAsync(CancellationToken cancellationToken)
+    {
+        var account = twilio.Value;
+        if (account.IsSimulated)
+        {
+            return null;
+        }
+
+        // api.twilio.com: TwilioHostRewriter sends it to Twilio__ApiBaseUrl, like every other Twilio request.
+        using var request = new HttpRequestMessage(HttpMethod.Get,
+            $"https://api.twilio.com/2010-04-01/Accounts/{Uri.EscapeDataString(account.AccountSid!)}/Balance.json");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Basic",
+            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{account.AccountSid}:{account.AuthToken}")));
+        decimal balance;
+        string? currency;
+        try
+        {
+            using var response = await httpClients.CreateClient(TwilioProvider.HttpClientName).SendAsync(request, cancellationToken);
+            if (!response.IsSuccessStatusCode)
+            {
+                logger.LogWarning("Reading the Twilio balance failed: HTTP {Status}", (int)response.StatusCode);
+                return null;
+            }
+
+            using var json = JsonDocument.Parse(await response.Content.ReadAsStreamAsync(cancellationToken));
+            var root = json.RootElement;
+            // Twilio gives the balance as a string ("12.34"); accept a number too.
+            var value = root.GetProperty("balance");
+            balance = value.ValueKind == JsonValueKind.Number
+                ? value.GetDecimal()
+                : decimal.Parse(value.GetString()!, NumberStyles.Number, CultureInfo.InvariantCulture);
+            currency = root.TryGetProperty("currency", out var c) ? c.GetString() : null;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException or FormatException or KeyNotFoundException
+                                      or InvalidOperationException)
+        {
+            logger.LogWarning("Reading the Twilio balance failed: {Reason}", e.GetType().Name);
+            return null;
+        }
+
+        var now = clock.GetUtcNow();
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await connection.ExecuteAsync(
+            """
+            insert into twilio_account (id, balance, currency, checked_at) values (true, @balance, @currency, @now)
+            on conflict (id) do update set balance = @balance, currency = @currency, checked_at = @now
+            """,
+            new { balance, currency, now });
+        if (billing.Value.BalanceFloor is { } floor && balance < floor)
+        {
+            logger.LogWarning("The Twilio balance is {Balance} {Currency}, under the floor of {Floor}: credit the account before sending stops",
+                balance, currency, floor);
+        }
+
+        if (balance > 0 && await SendingPause.ResumeAsync(connection, now))
+        {
+            logger.LogWarning("The Twilio balance is {Balance} {Currency} again: sending resumes", balance, currency);
+        }
+
+        return balance;
+    }
+
+    public Task<int> WatchBudgetsAsync(CancellationToken cancellationToken) =>
+        BudgetRules.WatchAsync(db, clock.GetUtcNow(), logger, cancellationToken);
+}
+
+internal static class BillingSetup
+{
+    public static IServiceCollection AddBilling(this IServiceCollection services)
+    {
+        services.AddOptions<BillingOptions>().BindConfiguration(BillingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddTransient<BillingJobs>();
+        return services;
+    }
+}
+
+/// <summary>Registers the two recurring jobs with Hangfire.</summary>
+internal sealed class BillingJobsRegistration(IRecurringJobManager recurring, IOptions<BillingOptions> billing) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        recurring.AddOrUpdate<BillingJobs>(BillingJobs.BalanceJobId, j => j.ReadBalanceAsync(CancellationToken.None),
+            $"*/{billing.Value.BalanceIntervalMinutes} * * * *");
+        recurring.AddOrUpdate<BillingJobs>(BillingJobs.BudgetJobId, j => j.WatchBudgetsAsync(CancellationToken.None), Cron.Minutely());
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

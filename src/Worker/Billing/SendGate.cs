@@ -1,0 +1,35 @@
+using Npgsql;
+using RappelRdv.Reminders.Appointments;
+using RappelRdv.Reminders.Budgets;
+using RappelRdv.Reminders.Database;
+using RappelRdv.Reminders.Tenants;
+using RappelRdv.Reminders.Texts;
+using RappelRdv.Worker.Dispatch;
+
+namespace RappelRdv.Worker.Billing;
+
+/// <summary>
+/// What money decides about a send that every other rule allows, read in the send's transaction:
+/// a paused account defers it (or skips it when the appointment would have started), a spent
+/// budget skips it. Null: it may leave.
+/// </summary>
+internal static class SendGate
+{
+    public static async Task<SendDecision?> CheckAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, MessageSnapshot m, string channel, string body, TenantSettings settings,
+        DateTimeOffset now, ILogger logger)
+    {
+        if (await SendingPause.PausedUntilAsync(connection, transaction, now) is { } paused)
+        {
+            var until = paused.AsUtc();
+            return until < m.StartsAt
+                ? new SendDecision(Verdict.Defer, "sending paused: Twilio refused the account", until)
+                : new SendDecision(Verdict.Skip, "too_late: sending paused until after the appointment");
+        }
+
+        var cost = channel == Channels.Sms ? Gsm7.Segments(body) : 0;
+        return await BudgetRules.MaySendAsync(connection, transaction, m.TenantId, m.Kind, channel, cost, settings.Budget, now, logger)
+            ? null
+            : new SendDecision(Verdict.Skip, BudgetRules.ExhaustedReason);
+    }
+}

@@ -38,6 +38,7 @@ app.MapHangfireForOperators();
 app.MapStatistics();
 app.MapRappelMetrics();
 app.MapDashboard();
+app.MapAuditTrail();
 app.MapDemoHistory();
 
 app.Run();

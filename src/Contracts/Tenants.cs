@@ -13,7 +13,8 @@ public sealed record TenantRequest(
     int? HoldoutPercent = null,
     int? RetentionDays = null,
     WebhookRequest? Webhook = null,
-    RdvSolidaritesRequest? RdvSolidarites = null);
+    RdvSolidaritesRequest? RdvSolidarites = null,
+    IReadOnlyList<string>? Managers = null);
 
 public sealed record ReminderStepRequest(string? Channel, string? Before, bool? OnlyIfUnconfirmed = null);
 
@@ -39,7 +40,8 @@ public sealed record TenantView(
     int HoldoutPercent,
     int RetentionDays,
     WebhookView? Webhook,
-    RdvSolidaritesView? RdvSolidarites);
+    RdvSolidaritesView? RdvSolidarites,
+    IReadOnlyList<string> Managers);
 
 public sealed record ReminderStepView(string Channel, string Before, bool OnlyIfUnconfirmed);
 

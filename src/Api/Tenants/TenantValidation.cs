@@ -129,13 +129,48 @@ internal static partial class TenantValidation
             }
         }
 
+        var managers = ValidateManagers(request.Managers, errors);
+
         return errors.Any
             ? null
             : new TenantSettings(
                 timeZone, steps, quiet,
                 request.NotifyOnCreate ?? true, request.NotifyOnChange ?? true, request.NotifyOnCancel ?? true,
-                holdout, retention, webhookUrl, rdvsSecret);
+                holdout, retention, webhookUrl, rdvsSecret, managers);
     }
+
+    /// <summary>The e-mails let into the dashboard through OpenID Connect, kept lower-case and once each.</summary>
+    private static IReadOnlyList<string>? ValidateManagers(IReadOnlyList<string>? managers, FieldErrors errors)
+    {
+        if (managers is null)
+        {
+            return null;
+        }
+
+        if (managers.Count > 500)
+        {
+            errors.Add("managers", "At most 500 e-mails.");
+        }
+
+        var kept = new List<string>();
+        for (var i = 0; i < managers.Count; i++)
+        {
+            var email = managers[i]?.Trim().ToLowerInvariant();
+            if (email is null || email.Length > 254 || !EmailPattern().IsMatch(email))
+            {
+                errors.Add($"managers[{i}]", "Must be an e-mail address, such as 'agent@var.fr'.");
+            }
+            else if (!kept.Contains(email, StringComparer.Ordinal))
+            {
+                kept.Add(email);
+            }
+        }
+
+        return kept;
+    }
+
+    [GeneratedRegex(@"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+    private static partial Regex EmailPattern();
 
     private static TimeOnly? ParseTime(string? text) =>
         text is { Length: 5 } && TimeOnly.TryParseExact(text, "HH:mm", CultureInfo.InvariantCulture, DateTimeStyles.None, out var time)

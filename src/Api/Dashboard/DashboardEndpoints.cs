@@ -36,13 +36,14 @@ internal static class DashboardEndpoints
 
     public static void MapDashboard(this IEndpointRouteBuilder app)
     {
+        var formTargets = FormTargets(app.ServiceProvider.GetRequiredService<IOptions<OidcOptions>>().Value);
         var group = app.MapGroup(Path)
             .WithTags("Dashboard (managers)")
             .ExcludeFromDescription()
             .AddEndpointFilter(async (context, next) =>
             {
                 // Personal data (masked phones) and a tenant's figures: nothing cached, nothing framed, no script at all.
-                Protect(context.HttpContext.Response.Headers);
+                Protect(context.HttpContext.Response.Headers, formTargets);
                 return await next(context);
             });
 
@@ -65,14 +66,23 @@ internal static class DashboardEndpoints
         group.MapPost("/choose", Choose);
     }
 
-    public static void Protect(IHeaderDictionary headers)
+    public static void Protect(IHeaderDictionary headers, string formTargets)
     {
         headers.CacheControl = "no-store";
         headers.XContentTypeOptions = "nosniff";
         headers["Referrer-Policy"] = "same-origin";
         headers.ContentSecurityPolicy =
-            "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+            $"default-src 'none'; style-src 'self'; img-src 'self' data:; form-action {formTargets}; frame-ancestors 'none'; base-uri 'none'";
     }
+
+    /// <summary>
+    /// Where a form may lead: here, and to the identity provider, since signing out redirects the
+    /// logout form there (browsers apply form-action to a form's redirects too).
+    /// </summary>
+    public static string FormTargets(OidcOptions oidc) =>
+        oidc.Enabled && Uri.TryCreate(oidc.Authority, UriKind.Absolute, out var authority)
+            ? "'self' " + authority.GetLeftPart(UriPartial.Authority)
+            : "'self'";
 
     /// <summary>A page for a session that has its tenant; else the login form, or the choice of a tenant. Never data without one.</summary>
     private static async ValueTask<object?> RequireTenantSessionAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)

@@ -38,10 +38,11 @@ internal static class HangfireDashboard
 
     public static void MapHangfireForOperators(this WebApplication app)
     {
+        var formTargets = DashboardEndpoints.FormTargets(app.Services.GetRequiredService<IOptions<OidcOptions>>().Value);
         var login = app.MapGroup(Path).ExcludeFromDescription().AllowAnonymous()
             .AddEndpointFilter(async (context, next) =>
             {
-                DashboardEndpoints.Protect(context.HttpContext.Response.Headers);
+                DashboardEndpoints.Protect(context.HttpContext.Response.Headers, formTargets);
                 return await next(context);
             });
         login.MapGet("/login", (string? returnUrl, IOptions<OidcOptions> oidc) => LoginPage(StatusCodes.Status200OK, SafeReturnUrl(returnUrl), null, oidc.Value));

@@ -53,6 +53,7 @@ public sealed partial class DeployFilesTests
         Section("", typeof(PublicOptions));
         Section(TwilioOptions.Section, typeof(TwilioOptions));
         Section(DispatchOptions.Section, typeof(DispatchOptions));
+        Section(RappelRdv.Api.Dashboard.OidcOptions.Section, typeof(RappelRdv.Api.Dashboard.OidcOptions));
         foreach (var key in RawKeys)
         {
             keys.Add(key.Replace(":", "__", StringComparison.Ordinal));

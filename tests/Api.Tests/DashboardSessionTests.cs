@@ -127,6 +127,33 @@ public sealed class DashboardSessionTests(ApiFactory api) : IClassFixture<ApiFac
         Assert.Equal(HttpStatusCode.BadRequest, (await api.Admin().GetAsync("/v1/admin/audit?limit=0")).StatusCode);
     }
 
+    [Theory]
+    [InlineData("/dashboard/signin")]
+    [InlineData("/dashboard/signed-in")]
+    [InlineData("/hangfire/signin")]
+    [InlineData("/hangfire/signed-in")]
+    public async Task Without_a_provider_the_sign_in_paths_lead_back_to_the_key_login(string path)
+    {
+        var response = await Browser(api).GetAsync(path);
+        var login = await Browser(api).GetAsync("/dashboard/login");
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.EndsWith("/login", response.Headers.Location?.OriginalString);
+        Assert.DoesNotContain("/dashboard/signin", await login.Content.ReadAsStringAsync()); // no provider offered
+    }
+
+    [Fact]
+    public void An_incomplete_provider_configuration_stops_the_Api_naming_the_key()
+    {
+        using var misconfigured = new ApiFactory();
+        misconfigured.Settings["Oidc:Authority"] = "https://auth.example.org/api/v2";
+        misconfigured.Settings["Oidc:ClientId"] = "rappel";
+
+        var error = Assert.ThrowsAny<Exception>(() => misconfigured.CreateClient());
+
+        Assert.Contains("Oidc__ClientSecret", error.ToString());
+    }
+
     [Fact]
     public async Task The_managers_list_is_set_through_the_admin_API_and_checked()
     {

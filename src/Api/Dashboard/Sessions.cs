@@ -289,6 +289,11 @@ internal static class OidcSignIn
     /// <summary>The e-mail the provider vouched for, then forgets the provider's answer; null without one.</summary>
     public static async Task<(string Email, string? IdToken)?> TakeIdentityAsync(HttpContext http)
     {
+        if (!http.RequestServices.GetRequiredService<IOptions<OidcOptions>>().Value.Enabled)
+        {
+            return null;   // no provider configured: its scheme does not even exist
+        }
+
         var external = await http.AuthenticateAsync(Sessions.External);
         if (!external.Succeeded)
         {

@@ -47,6 +47,13 @@ public sealed class OidcBrowserFixture : IAsyncLifetime
         Api.UseKestrel();
         Api.StartServer();
 
+        // Once through the sign-in's first hop before any browser: the Api reads the provider's discovery document
+        // and keys, both hosts compile their paths; on a loaded machine that first time is slow.
+        using (var warmUp = new HttpClient())
+        {
+            (await warmUp.GetAsync($"{BaseUrl}/dashboard/signin")).EnsureSuccessStatusCode();
+        }
+
         playwright = await Playwright.CreateAsync();
         Browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -101,8 +108,14 @@ public sealed class OidcSignInBrowserTests(OidcBrowserFixture fixture) : IClassF
         return admin;
     }
 
-    private async Task<IBrowserContext> NewContextAsync() =>
-        await fixture.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = fixture.BaseUrl, Locale = "fr-FR" });
+    private async Task<IBrowserContext> NewContextAsync()
+    {
+        var context = await fixture.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = fixture.BaseUrl, Locale = "fr-FR" });
+        // Patience, not a measure: two hosts and a browser share two cores with the rest of the suite.
+        context.SetDefaultTimeout(60_000);
+        context.SetDefaultNavigationTimeout(60_000);
+        return context;
+    }
 
     /// <summary>From the dashboard's login page to the provider's, and signs in there as <paramref name="email"/>.</summary>
     private static async Task SignInAtProviderAsync(IPage page, string email)

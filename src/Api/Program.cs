@@ -40,6 +40,7 @@ app.MapHangfireForOperators();
 app.MapStatistics();
 app.MapRappelMetrics();
 app.MapDashboard();
+app.MapAuditTrail();
 app.MapDemoHistory();
 app.MapUsageAndBalance();
 

@@ -18,7 +18,8 @@ public sealed record TenantRequest(
     [property: Description("1 to 3650: days after an appointment when its personal data is erased; default 180.")] int? RetentionDays = null,
     WebhookRequest? Webhook = null,
     RdvSolidaritesRequest? RdvSolidarites = null,
-    BudgetRequest? Budget = null);
+    BudgetRequest? Budget = null,
+    IReadOnlyList<string>? Managers = null);
 
 /// <summary>Monthly caps: SMS segments and call minutes; <c>null</c> is no cap.</summary>
 public sealed record BudgetRequest(int? MonthlySegments, int? MonthlyCallMinutes);
@@ -58,7 +59,8 @@ public sealed record TenantView(
     int RetentionDays,
     WebhookView? Webhook,
     RdvSolidaritesView? RdvSolidarites,
-    BudgetView? Budget = null);
+    BudgetView? Budget,
+    IReadOnlyList<string> Managers);
 
 public sealed record BudgetView(int? MonthlySegments, int? MonthlyCallMinutes);
 

@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text;
+using Deque.AxeCore.Playwright;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
@@ -100,6 +101,7 @@ public sealed class DashboardBrowserTests(DashboardBrowserFixture fixture) : ICl
         Assert.EndsWith("/dashboard/login", page.Url);
         Assert.DoesNotContain("Taux d'absence", await page.ContentAsync());
 
+        Assert.Empty((await page.RunAxe()).Violations);
         await page.GetByLabel("Clé de gestion").FillAsync(keys.ManagerKey);
         await page.GetByRole(AriaRole.Button, new() { Name = "Se connecter" }).ClickAsync();
         await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/dashboard$"));
@@ -118,6 +120,12 @@ public sealed class DashboardBrowserTests(DashboardBrowserFixture fixture) : ICl
         Assert.True(cookie.HttpOnly);
         Assert.Equal(SameSiteAttribute.Strict, cookie.SameSite);
         Assert.Equal("/dashboard", cookie.Path);
+        Assert.DoesNotContain(keys.ManagerKey, cookie.Value);
+
+        // axe-core (the accessibility engine) finds nothing to report on the whole page.
+        var axe = await page.RunAxe();
+        Assert.True(axe.Violations.Length == 0, string.Join("\n", axe.Violations.Select(v => $"{v.Id}: {v.Help} ({v.Nodes.Length})")));
+        Assert.NotEmpty(axe.Passes);
 
         await SaveScreenshotAsync(page);
 

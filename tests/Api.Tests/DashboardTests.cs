@@ -44,12 +44,22 @@ public sealed class DashboardTests(ApiFactory api) : IClassFixture<ApiFactory>, 
         return request;
     }
 
-    private async Task<HttpResponseMessage> GetWithCookieAsync(string path, string? key = null)
+    /// <summary>Signs in with the key, as the login form does, and returns the session cookie ("rappel_manager=…").</summary>
+    private async Task<string> SessionCookieAsync(string? key = null)
+    {
+        var login = await Browser().SendAsync(Post("/dashboard/login", key ?? keys.ManagerKey));
+        Assert.Equal(HttpStatusCode.Redirect, login.StatusCode);
+        return Assert.Single(login.Headers.GetValues("Set-Cookie")).Split(';')[0];
+    }
+
+    private async Task<HttpResponseMessage> GetWithCookieAsync(string path, string? key = null, string? cookie = null)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, path);
-        request.Headers.Add("Cookie", $"rappel_manager={key ?? keys.ManagerKey}");
+        request.Headers.Add("Cookie", cookie ?? await SessionCookieAsync(key));
         return await Browser().SendAsync(request);
     }
+
+    private static string Decoded(string html) => WebUtility.HtmlDecode(html);
 
     [Theory]
     [InlineData("/dashboard")]
@@ -58,12 +68,16 @@ public sealed class DashboardTests(ApiFactory api) : IClassFixture<ApiFactory>, 
     public async Task Without_the_cookie_the_dashboard_sends_to_the_login_form_and_shows_no_data(string path)
     {
         var response = await Browser().GetAsync(path);
-        var withBadCookie = await GetWithCookieAsync(path, keys.ManagerKey[..^4] + "abcd");
+        // The old cookie held the key itself; a key is no session, nor is a ticket someone altered.
+        var withKeyAsCookie = await GetWithCookieAsync(path, cookie: $"rappel_manager={keys.ManagerKey}");
+        var session = await SessionCookieAsync();
+        var withAlteredTicket = await GetWithCookieAsync(path, cookie: session[..^6] + (session[^6..] == "AAAAAA" ? "BBBBBB" : "AAAAAA"));
 
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         Assert.Equal("/dashboard/login", response.Headers.Location?.OriginalString);
         Assert.Empty(await response.Content.ReadAsByteArrayAsync());
-        Assert.Equal(HttpStatusCode.Redirect, withBadCookie.StatusCode);
+        Assert.Equal("/dashboard/login", withKeyAsCookie.Headers.Location?.OriginalString);
+        Assert.Equal("/dashboard/login", withAlteredTicket.Headers.Location?.OriginalString);
     }
 
     [Fact]
@@ -87,7 +101,10 @@ public sealed class DashboardTests(ApiFactory api) : IClassFixture<ApiFactory>, 
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         Assert.Equal("/dashboard", response.Headers.Location?.OriginalString);
         var cookie = Assert.Single(response.Headers.GetValues("Set-Cookie"));
-        Assert.StartsWith($"rappel_manager={keys.ManagerKey};", cookie);
+        Assert.StartsWith("rappel_manager=", cookie);
+        Assert.DoesNotContain(keys.ManagerKey, cookie);
+        Assert.DoesNotContain(keys.ManagerKey[4..], cookie);
+        Assert.Contains("max-age=43200", cookie); // 12 hours
         Assert.Contains("path=/dashboard", cookie);
         Assert.Contains("httponly", cookie);
         Assert.Contains("samesite=strict", cookie);
@@ -106,10 +123,8 @@ public sealed class DashboardTests(ApiFactory api) : IClassFixture<ApiFactory>, 
     [Fact]
     public async Task The_apiKey_opens_the_dashboard_too()
     {
-        var login = await Browser().SendAsync(Post("/dashboard/login", keys.ApiKey));
         var page = await GetWithCookieAsync("/dashboard", keys.ApiKey);
 
-        Assert.Equal(HttpStatusCode.Redirect, login.StatusCode);
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
     }
 
@@ -120,7 +135,7 @@ public sealed class DashboardTests(ApiFactory api) : IClassFixture<ApiFactory>, 
         var html = await response.Content.ReadAsStringAsync();
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-        Assert.Contains("Clé inconnue", html);
+        Assert.Contains("Clé inconnue", Decoded(html));
         Assert.Contains("role=\"alert\"", html);
         Assert.False(response.Headers.Contains("Set-Cookie"));
     }
@@ -173,28 +188,34 @@ public sealed class DashboardTests(ApiFactory api) : IClassFixture<ApiFactory>, 
         await StatsFixtures.AddAsync(api.Database, tenantId, "2026-11-05T09:00:00Z");  // past, outcome still unknown
 
         var response = await GetWithCookieAsync("/dashboard");
-        var html = await response.Content.ReadAsStringAsync();
+        var raw = await response.Content.ReadAsStringAsync();
+        var html = Decoded(raw);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
-        Assert.StartsWith("<!doctype html><html lang=\"fr\">", html);
+        Assert.StartsWith("<!DOCTYPE html>", raw);
+        Assert.Contains("<html lang=\"fr\">", raw);
+        Assert.Contains("rel=\"stylesheet\" href=\"/dashboard/dashboard.css\"", raw);
+        Assert.DoesNotContain("<style", raw);
         Assert.Contains("<h1>Absences aux rendez-vous</h1>", html);
         Assert.Contains("Département du Var", html);
         foreach (var heading in new[] { "Taux d'absence par semaine", "Taux d'absence par service", "Taux d'absence par canal de rappel",
                      "Rendez-vous confirmés ou non", "Avec ou sans rappel (groupe témoin)", "Échecs d'envoi récents" })
         {
-            Assert.Contains($">{heading.Replace("'", "&#39;", StringComparison.Ordinal)}</h2>", html);
+            Assert.Contains($">{heading}</h2>", html);
         }
 
         Assert.Equal(5, CountOf(html, "<svg "));
         Assert.Equal(5, CountOf(html, "role=\"img\""));
         Assert.Equal(5, CountOf(html, "<caption>Détail"));
-        Assert.Contains("RSA &lt;script&gt;", html);
-        Assert.DoesNotContain("<script", html);
+        Assert.Contains("RSA &lt;script&gt;", raw);
+        Assert.DoesNotContain("<script", raw);
         Assert.Contains("Échantillon trop petit pour conclure", html);
         Assert.Contains("<dt>Passés sans issue renseignée</dt><dd>1</dd>", html);
         Assert.Contains("<dd>66,7\u00A0%</dd>", html); // 2 no-shows out of 3
-        Assert.Contains("default-src 'none'", response.Headers.GetValues("Content-Security-Policy").Single());
+        var csp = response.Headers.GetValues("Content-Security-Policy").Single();
+        Assert.Contains("default-src 'none'", csp);
+        Assert.Contains("style-src 'self';", csp); // the style sheet is a file: no inline style allowed
     }
 
     [Fact]
@@ -213,7 +234,7 @@ public sealed class DashboardTests(ApiFactory api) : IClassFixture<ApiFactory>, 
                 """);
         }
 
-        var html = await (await GetWithCookieAsync("/dashboard")).Content.ReadAsStringAsync();
+        var html = Decoded(await (await GetWithCookieAsync("/dashboard")).Content.ReadAsStringAsync());
 
         Assert.Contains("+336******32", html);
         Assert.Contains("26/11/2026 à 11h05", html); // local time
@@ -227,13 +248,14 @@ public sealed class DashboardTests(ApiFactory api) : IClassFixture<ApiFactory>, 
     {
         await StatsFixtures.AddAsync(api.Database, tenantId, "2026-02-03T09:00:00Z", outcome: "no_show");
 
-        var chosen = await (await GetWithCookieAsync("/dashboard?from=2026-02-01&to=2026-02-28")).Content.ReadAsStringAsync();
-        var invalid = await (await GetWithCookieAsync("/dashboard?from=2026-02-28&to=2026-02-01")).Content.ReadAsStringAsync();
+        var cookie = await SessionCookieAsync();
+        var chosen = await (await GetWithCookieAsync("/dashboard?from=2026-02-01&to=2026-02-28", cookie: cookie)).Content.ReadAsStringAsync();
+        var invalid = Decoded(await (await GetWithCookieAsync("/dashboard?from=2026-02-28&to=2026-02-01", cookie: cookie)).Content.ReadAsStringAsync());
 
         Assert.Contains("<form method=\"get\" action=\"/dashboard\"", chosen);
         Assert.Contains("name=\"from\" value=\"2026-02-01\"", chosen);
         Assert.Contains("name=\"to\" value=\"2026-02-28\"", chosen);
-        Assert.Contains("<th scope=\"row\">S06 · 2 févr.</th>", chosen);
+        Assert.Contains("<th scope=\"row\">S06 · 2 févr.</th>", Decoded(chosen));
         Assert.Contains("href=\"/dashboard/export.csv?from=2026-02-01&amp;to=2026-02-28&amp;by=service\"", chosen);
         Assert.Contains("Période invalide", invalid);
         Assert.Contains("name=\"to\" value=\"2026-11-27\"", invalid); // the default period, up to today

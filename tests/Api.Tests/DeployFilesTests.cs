@@ -57,6 +57,7 @@ public sealed partial class DeployFilesTests
         Section(TwilioOptions.Section, typeof(TwilioOptions));
         Section(DispatchOptions.Section, typeof(DispatchOptions));
         Section(BillingOptions.Section, typeof(BillingOptions));
+        Section(RappelRdv.Api.Dashboard.OidcOptions.Section, typeof(RappelRdv.Api.Dashboard.OidcOptions));
         foreach (var key in RawKeys)
         {
             keys.Add(key.Replace(":", "__", StringComparison.Ordinal));

@@ -10,12 +10,15 @@ using RappelRdv.Reminders.Tenants;
 namespace RappelRdv.Api.Dashboard;
 
 /// <summary>A message that could not be delivered, as the dashboard shows it: the phone masked, no name, no text.</summary>
-internal sealed record DeliveryFailure(DateTime FailedAtLocal, string Channel, string Kind, string MaskedPhone, string ExternalId,
+public sealed record DeliveryFailure(DateTime FailedAtLocal, string Channel, string Kind, string MaskedPhone, string ExternalId,
     DateTime StartsAtLocal, string? Error);
 
-/// <summary>Everything one view of the dashboard shows.</summary>
-internal sealed record DashboardView(
-    Tenant Tenant, NoShowQuery Period, NoShowStats ByWeek, NoShowStats ByService, NoShowStats ByChannel,
+/// <summary>A tenant a person may open.</summary>
+public sealed record ManagedTenant(long Id, string Slug, string Name);
+
+/// <summary>Everything one view of the dashboard shows (public: the components take it as a parameter).</summary>
+public sealed record DashboardView(
+    Tenant Tenant, DateOnly From, DateOnly To, NoShowStats ByWeek, NoShowStats ByService, NoShowStats ByChannel,
     NoShowStats ByConfirmation, NoShowStats ByCohort, long UnknownPast, long FailureCount, IReadOnlyList<DeliveryFailure> Failures);
 
 internal sealed class DashboardData(NpgsqlDataSource db, NoShowStatistics statistics, StatsReader reader, TimeProvider clock)
@@ -40,7 +43,7 @@ internal sealed class DashboardData(NpgsqlDataSource db, NoShowStatistics statis
 
         var (failureCount, failures) = await FailuresAsync(tenant, cancellationToken);
         return new DashboardView(
-            tenant, period,
+            tenant, period.From, period.To,
             await By("week"), await By("service"), await By("channel"), await By("confirmation"), await By("cohort"),
             await UnknownPastAsync(tenant, period, cancellationToken), failureCount, failures);
     }
@@ -97,6 +100,15 @@ internal sealed class DashboardData(NpgsqlDataSource db, NoShowStatistics statis
             TimeZoneInfo.ConvertTime(r.StartsAt.AsUtc(), zone).DateTime,
             // Twilio's error texts may quote the number.
             r.Error is null ? null : PhoneMaskingEnricher.MaskText(r.Error)))]);
+    }
+
+    /// <summary>The tenants whose <c>managers</c> list holds this e-mail, by name: a person who manages several chooses one.</summary>
+    public async Task<IReadOnlyList<ManagedTenant>> ManagedByAsync(string email, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        return [.. await connection.QueryAsync<ManagedTenant>(new CommandDefinition(
+            "select id, slug, name from tenants where settings->'managers' @> jsonb_build_array(@email::text) order by name, slug",
+            new { email }, cancellationToken: cancellationToken))];
     }
 
     private sealed class FailureRow

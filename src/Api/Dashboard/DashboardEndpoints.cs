@@ -1,60 +1,107 @@
 using System.Security.Claims;
-using Dapper;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
-using Npgsql;
+using RappelRdv.Api.Dashboard.Components;
 using RappelRdv.Api.Infrastructure;
 using RappelRdv.Api.Stats;
+using RappelRdv.Api.Tenants;
+using RappelRdv.Reminders.Audit;
 using RappelRdv.Reminders.Tenants;
 
 namespace RappelRdv.Api.Dashboard;
 
 /// <summary>
-/// <c>/dashboard</c>: the managers' page, its CSV export, and the login that puts the manager key
-/// (or the apiKey) in the <c>rappel_manager</c> cookie, which the tenant key handler reads.
+/// <c>/dashboard</c>: the managers' page (Razor components rendered on the server, no script), its
+/// CSV export, and the ways in: a key typed once into the login form, or OpenID Connect
+/// (<c>/dashboard/signin</c>). Either way the browser holds a signed session (<see cref="Sessions"/>),
+/// never a key. Forms are protected from cross-site posting by <see cref="SameOrigin"/> (and the
+/// session cookie is SameSite=Strict).
 /// </summary>
-/// <remarks>
-/// The key never appears in a URL: it is POSTed once and then lives in an HttpOnly cookie,
-/// SameSite=Strict, scoped to <c>/dashboard</c> (so it never reaches the <c>/v1</c> API), Secure
-/// over https. Forms are protected from cross-site posting by <see cref="SameOrigin"/> rather
-/// than antiforgery tokens, which would need Data Protection keys shared by every Api process.
-/// </remarks>
 internal static class DashboardEndpoints
 {
-    public static readonly TimeSpan CookieLifetime = TimeSpan.FromHours(12);
+    public const string Path = "/dashboard";
+    public const string LoginPath = "/dashboard/login";
+    public const string SignInPath = "/dashboard/signin";
+    public const string ChoosePath = "/dashboard/choose";
+    public const string StylesheetPath = "/dashboard/dashboard.css";
+
+    private static readonly Lazy<byte[]> Stylesheet = new(() =>
+    {
+        using var stream = typeof(DashboardEndpoints).Assembly.GetManifestResourceStream("RappelRdv.Api.dashboard.css")!;
+        using var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        return copy.ToArray();
+    });
 
     public static void MapDashboard(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/dashboard")
+        var formTargets = FormTargets(app.ServiceProvider.GetRequiredService<IOptions<OidcOptions>>().Value);
+        var group = app.MapGroup(Path)
             .WithTags("Dashboard (managers)")
             .ExcludeFromDescription()
             .AddEndpointFilter(async (context, next) =>
             {
-                // Personal data (masked phones) and a tenant's figures: nothing cached, nothing framed.
-                var headers = context.HttpContext.Response.Headers;
-                headers.CacheControl = "no-store";
-                headers.XContentTypeOptions = "nosniff";
-                headers["Referrer-Policy"] = "same-origin";
-                headers.ContentSecurityPolicy =
-                    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+                // Personal data (masked phones) and a tenant's figures: nothing cached, nothing framed, no script at all.
+                Protect(context.HttpContext.Response.Headers, formTargets);
                 return await next(context);
             });
 
-        group.MapGet("/", Page);
-        group.MapGet("/export.csv", Export);
-        group.MapGet("/login", () => LoginPage(null, StatusCodes.Status200OK));
+        var signedIn = group.MapGroup("").AddEndpointFilter(RequireTenantSessionAsync);
+        signedIn.MapGet("/", Page);
+        signedIn.MapGet("/export.csv", Export);
+
+        group.MapGet("/dashboard.css", (HttpResponse response) =>
+        {
+            response.Headers.CacheControl = "public, max-age=3600";
+            return TypedResults.Bytes(Stylesheet.Value, "text/css; charset=utf-8");
+        });
+        group.MapGet("/login", (string? echec, IOptions<OidcOptions> oidc) =>
+            Render<LoginPage>(new { Problem = echec is null ? null : Copy.ProviderFailed, OidcEnabled = oidc.Value.Enabled }));
         group.MapPost("/login", Login);
         group.MapPost("/logout", Logout);
+        group.MapGet("/signin", SignIn);
+        group.MapGet("/signed-in", SignedIn);
+        group.MapGet("/choose", ChooseForm);
+        group.MapPost("/choose", Choose);
+    }
+
+    public static void Protect(IHeaderDictionary headers, string formTargets)
+    {
+        headers.CacheControl = "no-store";
+        headers.XContentTypeOptions = "nosniff";
+        headers["Referrer-Policy"] = "same-origin";
+        headers.ContentSecurityPolicy =
+            $"default-src 'none'; style-src 'self'; img-src 'self' data:; form-action {formTargets}; frame-ancestors 'none'; base-uri 'none'";
+    }
+
+    /// <summary>
+    /// Where a form may lead: here, and to the identity provider, since signing out redirects the
+    /// logout form there (browsers apply form-action to a form's redirects too).
+    /// </summary>
+    public static string FormTargets(OidcOptions oidc) =>
+        oidc.Enabled && Uri.TryCreate(oidc.Authority, UriKind.Absolute, out var authority)
+            ? "'self' " + authority.GetLeftPart(UriPartial.Authority)
+            : "'self'";
+
+    /// <summary>A page for a session that has its tenant; else the login form, or the choice of a tenant. Never data without one.</summary>
+    private static async ValueTask<object?> RequireTenantSessionAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
+    {
+        var http = invocation.HttpContext;
+        var session = await http.AuthenticateAsync(Sessions.Manager);
+        if (!session.Succeeded)
+        {
+            return TypedResults.Redirect(LoginPath);
+        }
+
+        http.User = session.Principal!;
+        return http.Items[typeof(Tenant)] is Tenant ? await next(invocation) : TypedResults.Redirect(ChoosePath);
     }
 
     private static async Task<IResult> Page(
-        string? from, string? to, ClaimsPrincipal user, TenantDirectory tenants, DashboardData data, CancellationToken cancellationToken)
+        string? from, string? to, HttpContext http, DashboardData data, AuditTrail audit, CancellationToken cancellationToken)
     {
-        if (!IsManager(user))
-        {
-            return ToLogin();
-        }
-
-        var tenant = (await tenants.FindAsync(user.TenantId(), cancellationToken))!;
+        var tenant = http.Tenant();
         string? problem = null;
         var period = data.DefaultPeriod(tenant.Settings.Zone);
         if (from is not null || to is not null)
@@ -66,25 +113,27 @@ internal static class DashboardEndpoints
             }
             else
             {
-                problem = $"Période invalide : choisissez deux dates, la seconde après la première, sur {NoShowQuery.MaxYears} ans au plus. " +
-                    "La période par défaut est affichée.";
+                problem = Copy.InvalidPeriod(NoShowQuery.MaxYears);
             }
         }
 
         var view = await data.LoadAsync(tenant, period, cancellationToken);
-        return TypedResults.Content(DashboardPage.Render(view, problem), "text/html; charset=utf-8");
+        if (view.Failures.Count > 0)
+        {
+            // The failures list is personal data (masked phones, appointment ids): who saw it is kept.
+            await audit.WriteAsync(tenant.Id, AuditTrail.Actions.ViewFailures, SessionClaims.Actor(http.User), RemoteAddress(http),
+                $"{view.Failures.Count} failures shown", cancellationToken);
+        }
+
+        var person = http.User.FindFirstValue(SessionClaims.Kind) == SessionClaims.Person ? http.User.FindFirstValue(SessionClaims.Email) : null;
+        return Render<DashboardPage>(new { View = view, Problem = problem, SignedInAs = person });
     }
 
     private static async Task<IResult> Export(
-        string? from, string? to, string? by, ClaimsPrincipal user, TenantDirectory tenants, DashboardData data, NoShowStatistics statistics,
+        string? from, string? to, string? by, HttpContext http, DashboardData data, NoShowStatistics statistics, AuditTrail audit,
         CancellationToken cancellationToken)
     {
-        if (!IsManager(user))
-        {
-            return ToLogin();
-        }
-
-        var tenant = (await tenants.FindAsync(user.TenantId(), cancellationToken))!;
+        var tenant = http.Tenant();
         var errors = new FieldErrors();
         var query = from is null && to is null
             ? data.DefaultPeriod(tenant.Settings.Zone, string.IsNullOrEmpty(by) ? "week" : by)
@@ -100,77 +149,145 @@ internal static class DashboardEndpoints
         }
 
         var stats = await statistics.ComputeAsync(tenant.Id, query, cancellationToken);
+        await audit.WriteAsync(tenant.Id, AuditTrail.Actions.ExportCsv, SessionClaims.Actor(http.User), RemoteAddress(http),
+            $"by={query.By} from={NoShowQuery.Format(query.From)} to={NoShowQuery.Format(query.To)}", cancellationToken);
         return TypedResults.File(CsvExport.Write(stats), "text/csv; charset=utf-8", CsvExport.FileName(stats));
     }
 
     private static async Task<IResult> Login(
-        HttpContext context, NpgsqlDataSource db, IOptions<PublicOptions> publicOptions, CancellationToken cancellationToken)
+        HttpContext http, TenantCache tenants, AuditTrail audit, IOptions<PublicOptions> publicOptions, IOptions<OidcOptions> oidc,
+        CancellationToken cancellationToken)
     {
-        if (!SameOrigin.IsSameOrigin(context.Request, publicOptions.Value.PublicBaseUrl))
+        if (!SameOrigin.IsSameOrigin(http.Request, publicOptions.Value.PublicBaseUrl))
         {
             return CrossSite();
         }
 
-        var form = context.Request.HasFormContentType ? await context.Request.ReadFormAsync(cancellationToken) : null;
+        var form = http.Request.HasFormContentType ? await http.Request.ReadFormAsync(cancellationToken) : null;
         var key = form?["key"].ToString().Trim() ?? "";
-        if (key.Length is 0 or > 256 || !await IsTenantKeyAsync(db, key, cancellationToken))
+        // The same check as the key handler's, through the same cache: the slug in the key finds the tenant, the hash must match.
+        var role = KeyRole.Manager;
+        var known = key.Length is 0 or > 256 || !TenantSecrets.TryReadSlug(key, out role, out var slug)
+            ? null
+            : await tenants.FindAsync(slug, t => TenantSecrets.Matches(key, role == KeyRole.Api ? t.ApiKeyHash : t.ManagerKeyHash), cancellationToken);
+        if (known is null)
         {
-            return LoginPage("Clé inconnue. Vérifiez-la (elle commence par rrm_ ou rra_) ou demandez-en une nouvelle à l'opérateur.",
-                StatusCodes.Status401Unauthorized);
+            FailedLogins.Record(http, "dashboard");
+            return Render<LoginPage>(new { Problem = Copy.UnknownKey, OidcEnabled = oidc.Value.Enabled }, StatusCodes.Status401Unauthorized);
         }
 
-        context.Response.Cookies.Append(ManagerCookie.Name, key, CookieOptions(context.Request, publicOptions.Value.PublicBaseUrl));
-        return TypedResults.Redirect("/dashboard");
+        var claims = Sessions.KeyLoginClaims(known.Tenant.Slug, role, role == KeyRole.Api ? known.ApiKeyHash : known.ManagerKeyHash);
+        await Sessions.SignInManagerAsync(http, claims, idToken: null);
+        await audit.WriteAsync(known.Tenant.Id, AuditTrail.Actions.SignIn, role == KeyRole.Api ? "apiKey" : "managerKey", RemoteAddress(http),
+            "key", cancellationToken);
+        return TypedResults.Redirect(Path);
     }
 
-    private static IResult Logout(HttpContext context, IOptions<PublicOptions> publicOptions)
+    private static async Task<IResult> Logout(HttpContext http, IOptions<PublicOptions> publicOptions, IOptions<OidcOptions> oidc)
     {
-        if (!SameOrigin.IsSameOrigin(context.Request, publicOptions.Value.PublicBaseUrl))
+        if (!SameOrigin.IsSameOrigin(http.Request, publicOptions.Value.PublicBaseUrl))
         {
             return CrossSite();
         }
 
-        context.Response.Cookies.Delete(ManagerCookie.Name, CookieOptions(context.Request, publicOptions.Value.PublicBaseUrl));
-        return TypedResults.Redirect("/dashboard/login");
+        var session = await http.AuthenticateAsync(Sessions.Manager);
+        var idToken = session.Properties?.GetTokenValue("id_token");
+        await http.SignOutAsync(Sessions.Manager);
+        if (idToken is null || !oidc.Value.Enabled)
+        {
+            return TypedResults.Redirect(LoginPath);
+        }
+
+        // Signed in at the provider too: end that session there, which sends the browser back to the login page.
+        http.Items[OidcSignIn.IdTokenItem] = idToken;
+        return TypedResults.SignOut(new AuthenticationProperties { RedirectUri = LoginPath }, [Sessions.Oidc]);
     }
 
-    private static CookieOptions CookieOptions(HttpRequest request, string publicBaseUrl) => new()
+    private static IResult SignIn(IOptions<OidcOptions> oidc) =>
+        oidc.Value.Enabled
+            ? TypedResults.Challenge(new AuthenticationProperties { RedirectUri = Path + "/signed-in" }, [Sessions.Oidc])
+            : TypedResults.Redirect(LoginPath);
+
+    /// <summary>Back from the provider: a session for the tenant this person manages, the choice among several, or a polite refusal.</summary>
+    private static async Task<IResult> SignedIn(HttpContext http, DashboardData data, AuditTrail audit, CancellationToken cancellationToken)
     {
-        HttpOnly = true,
-        SameSite = SameSiteMode.Strict,
-        // Behind a TLS-terminating proxy the request itself is http: the public URL says how browsers reach us.
-        Secure = request.IsHttps || publicBaseUrl.StartsWith("https://", StringComparison.OrdinalIgnoreCase),
-        Path = "/dashboard",
-        MaxAge = CookieLifetime,
-        IsEssential = true,
-    };
+        if (await OidcSignIn.TakeIdentityAsync(http) is not var (email, idToken))
+        {
+            return TypedResults.Redirect(LoginPath);
+        }
 
-    private static bool IsManager(ClaimsPrincipal user) =>
-        user.FindFirst(TenantClaims.Role)?.Value is "manager" or "api";
+        var managed = await data.ManagedByAsync(email, cancellationToken);
+        switch (managed.Count)
+        {
+            case 0:
+                FailedLogins.Record(http, "dashboard-not-a-manager");
+                await audit.WriteAsync(null, AuditTrail.Actions.SignInRefused, email, RemoteAddress(http), "in no managers list", cancellationToken);
+                return Refused(email);
+            case 1:
+                await Sessions.SignInManagerAsync(http, Sessions.PersonClaims(email, managed[0].Slug), idToken);
+                await audit.WriteAsync(managed[0].Id, AuditTrail.Actions.SignIn, email, RemoteAddress(http), "oidc", cancellationToken);
+                // A page, not a redirect: the browser is still on the provider's redirect, a cross-site navigation that would
+                // not carry the SameSite=Strict session cookie; this page's own navigation does.
+                return Render<MessagePage>(new
+                {
+                    Heading = Copy.SignedInTitle, Link = Path, LinkText = Copy.Continue, RefreshTo = Path,
+                });
+            default:
+                await Sessions.SignInManagerAsync(http, Sessions.PersonClaims(email, slug: null), idToken);
+                return Render<ChoosePage>(new { Tenants = managed });
+        }
+    }
 
-    // Without a valid cookie: the login form, never data.
-    private static IResult ToLogin() => TypedResults.Redirect("/dashboard/login");
+    private static async Task<IResult> ChooseForm(HttpContext http, DashboardData data, CancellationToken cancellationToken)
+    {
+        var session = await http.AuthenticateAsync(Sessions.Manager);
+        return session.Principal?.FindFirstValue(SessionClaims.Email) is { } email
+            ? Render<ChoosePage>(new { Tenants = await data.ManagedByAsync(email, cancellationToken) })
+            : TypedResults.Redirect(LoginPath);
+    }
 
-    private static IResult LoginPage(string? problem, int status) =>
-        TypedResults.Content(DashboardPage.Login(problem), "text/html; charset=utf-8", statusCode: status);
+    private static async Task<IResult> Choose(
+        HttpContext http, TenantCache tenants, AuditTrail audit, IOptions<PublicOptions> publicOptions, CancellationToken cancellationToken)
+    {
+        if (!SameOrigin.IsSameOrigin(http.Request, publicOptions.Value.PublicBaseUrl))
+        {
+            return CrossSite();
+        }
+
+        var session = await http.AuthenticateAsync(Sessions.Manager);
+        if (session.Principal?.FindFirstValue(SessionClaims.Email) is not { } email)
+        {
+            return TypedResults.Redirect(LoginPath);
+        }
+
+        var form = http.Request.HasFormContentType ? await http.Request.ReadFormAsync(cancellationToken) : null;
+        var slug = form?["tenant"].ToString() ?? "";
+        var known = slug.Length is 0 or > 64 ? null : await tenants.FindAsync(slug, t => t.Tenant.Settings.IsManager(email), cancellationToken);
+        if (known is null)
+        {
+            return Refused(email);
+        }
+
+        await Sessions.SignInManagerAsync(http, Sessions.PersonClaims(email, known.Tenant.Slug), session.Properties?.GetTokenValue("id_token"));
+        await audit.WriteAsync(known.Tenant.Id, AuditTrail.Actions.SignIn, email, RemoteAddress(http), "oidc", cancellationToken);
+        return TypedResults.Redirect(Path);
+    }
+
+    private static IResult Refused(string email) =>
+        Render<MessagePage>(new
+        {
+            Heading = Copy.RefusedTitle,
+            Paragraphs = (IReadOnlyList<string>)[Copy.RefusedIntro, $"Adresse reçue du fournisseur d'identité : {email}.", Copy.RefusedWhatToDo],
+            Link = LoginPath,
+            LinkText = Copy.BackToLogin,
+        }, StatusCodes.Status403Forbidden);
+
+    public static RazorComponentResult<T> Render<T>(object parameters, int status = StatusCodes.Status200OK)
+        where T : Microsoft.AspNetCore.Components.IComponent =>
+        new(parameters) { StatusCode = status, ContentType = "text/html; charset=utf-8" };
+
+    public static string? RemoteAddress(HttpContext http) => http.Connection.RemoteIpAddress?.ToString();
 
     private static IResult CrossSite() =>
         Problems.Problem(StatusCodes.Status403Forbidden, "Cross-site form", "This form can only be posted from the dashboard's own pages.");
-
-    /// <summary>The same check as the tenant key handler's: the slug in the key finds the tenant, the hash must match.</summary>
-    private static async Task<bool> IsTenantKeyAsync(NpgsqlDataSource db, string key, CancellationToken cancellationToken)
-    {
-        if (!TenantSecrets.TryReadSlug(key, out var role, out var slug))
-        {
-            return false;
-        }
-
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var hash = await connection.ExecuteScalarAsync<byte[]?>(new CommandDefinition(
-            role == KeyRole.Api
-                ? "select api_key_hash from tenants where slug = @slug"
-                : "select manager_key_hash from tenants where slug = @slug",
-            new { slug }, cancellationToken: cancellationToken));
-        return hash is not null && TenantSecrets.Matches(key, hash);
-    }
 }

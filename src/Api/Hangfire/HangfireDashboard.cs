@@ -1,7 +1,10 @@
-using System.Text.Encodings.Web;
-using System.Text.Unicode;
+using System.Security.Claims;
+using System.Text;
 using Hangfire;
-using RappelRdv.Api.Infrastructure;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+using RappelRdv.Api.Dashboard;
+using RappelRdv.Reminders.Audit;
 using RappelRdv.Reminders.Database;
 
 namespace RappelRdv.Api.Hangfire;
@@ -9,14 +12,17 @@ namespace RappelRdv.Api.Hangfire;
 /// <summary>
 /// Hangfire's dashboard at <c>/hangfire</c>, for the operator only. The Api reads Hangfire's storage
 /// (the Worker's tables) but runs no Hangfire server: it never executes a job.
-/// A browser signs in once at <c>/hangfire/login</c> with the admin key and gets a cookie; a script
-/// sends <c>Authorization: Bearer &lt;admin key&gt;</c>. Nobody else gets in (<see cref="OperatorOnlyFilter"/>).
+/// A browser signs in at <c>/hangfire/login</c> with the admin key, or through the identity provider
+/// when its e-mail is in <c>Oidc__Operators</c>, and gets a session cookie (<see cref="Sessions"/>); a
+/// script sends <c>Authorization: Bearer &lt;admin key&gt;</c>. Nobody else gets in (<see cref="OperatorOnlyFilter"/>).
 /// </summary>
 internal static class HangfireDashboard
 {
     public const string Path = "/hangfire";
     public const string LoginPath = "/hangfire/login";
     public const string LogoutPath = "/hangfire/logout";
+    public const string SignInPath = "/hangfire/signin";
+    public const string SignedInPath = "/hangfire/signed-in";
 
     public static void AddHangfireForOperators(this WebApplicationBuilder builder)
     {
@@ -27,23 +33,36 @@ internal static class HangfireDashboard
 
     public static void MapHangfireForOperators(this WebApplication app)
     {
-        var login = app.MapGroup(Path).ExcludeFromDescription().AllowAnonymous();
-        login.MapGet("/login", (string? returnUrl) => LoginPage(StatusCodes.Status200OK, SafeReturnUrl(returnUrl), error: null));
+        var formTargets = DashboardEndpoints.FormTargets(app.Services.GetRequiredService<IOptions<OidcOptions>>().Value);
+        var login = app.MapGroup(Path).ExcludeFromDescription().AllowAnonymous()
+            .AddEndpointFilter(async (context, next) =>
+            {
+                DashboardEndpoints.Protect(context.HttpContext.Response.Headers, formTargets);
+                return await next(context);
+            });
+        login.MapGet("/login", (string? returnUrl, IOptions<OidcOptions> oidc) => LoginPage(StatusCodes.Status200OK, SafeReturnUrl(returnUrl), null, oidc.Value));
         login.MapPost("/login", SignInAsync);
-        login.MapPost("/logout", (HttpContext http) =>
+        login.MapPost("/logout", async (HttpContext http) =>
         {
-            http.Response.Cookies.Delete(OperatorCookie.Name, new CookieOptions { Path = Path });
+            await http.SignOutAsync(Sessions.Operator);
             return TypedResults.Redirect(LoginPath);
         });
+        login.MapGet("/signin", (IOptions<OidcOptions> oidc) => oidc.Value.Enabled
+            ? TypedResults.Challenge(new AuthenticationProperties { RedirectUri = SignedInPath }, [Sessions.Oidc])
+            : (IResult)TypedResults.Redirect(LoginPath));
+        login.MapGet("/signed-in", SignedInAsync);
 
-        // A browser without the cookie is sent to the login form; anything else that is refused
-        // gets Hangfire's own 401 from the filter below.
+        // Every other request reads the operator's session first; a browser without one is sent to
+        // the login form, and anything else that is refused gets Hangfire's own 401 from the filter.
         app.UseWhen(
             http => http.Request.Path.StartsWithSegments(Path)
                 && !http.Request.Path.StartsWithSegments(LoginPath)
-                && !http.Request.Path.StartsWithSegments(LogoutPath),
+                && !http.Request.Path.StartsWithSegments(LogoutPath)
+                && !http.Request.Path.StartsWithSegments(SignInPath)
+                && !http.Request.Path.StartsWithSegments(SignedInPath),
             branch => branch.Use(async (http, next) =>
             {
+                await OperatorAccess.ReadSessionAsync(http);
                 if (HttpMethods.IsGet(http.Request.Method) && WantsHtml(http.Request) && !OperatorAccess.IsOperator(http))
                 {
                     var returnUrl = http.Request.PathBase + http.Request.Path + http.Request.QueryString;
@@ -62,10 +81,13 @@ internal static class HangfireDashboard
             DashboardTitle = "RappelRdv — tâches Hangfire",
             DisplayStorageConnectionString = false,
             AppPath = null,
+            // The Razor components register antiforgery, which Hangfire would then demand on every POST, scripts' included;
+            // as before, its forms are protected by the SameSite=Strict session cookie and the bearer key a page cannot forge.
+            IgnoreAntiforgeryToken = true,
         }).ExcludeFromDescription();
     }
 
-    private static async Task<IResult> SignInAsync(HttpContext http, IConfiguration configuration, TimeProvider clock, ILoggerFactory loggers)
+    private static async Task<IResult> SignInAsync(HttpContext http, AuditTrail audit, IOptions<OidcOptions> oidc)
     {
         // Read by hand rather than bound with [FromForm]: form binding would ask for antiforgery,
         // which SameSite=Strict and a key the attacker does not know make moot here.
@@ -75,23 +97,46 @@ internal static class HangfireDashboard
         var adminKey = OperatorAccess.AdminKey(http);
         if (key.Length == 0 || !Reminders.Tenants.TenantSecrets.AdminKeyMatches(key, adminKey))
         {
-            loggers.CreateLogger(typeof(HangfireDashboard)).LogWarning("Refused a sign-in to the Hangfire dashboard from {RemoteIp}", http.Connection.RemoteIpAddress);
-            return LoginPage(StatusCodes.Status401Unauthorized, returnUrl, "Clé refusée.");
+            FailedLogins.Record(http, "hangfire");
+            return LoginPage(StatusCodes.Status401Unauthorized, returnUrl, Copy.KeyRefused, oidc.Value);
         }
 
-        var now = clock.GetUtcNow();
-        http.Response.Cookies.Append(OperatorCookie.Name, OperatorCookie.Issue(adminKey, now), new CookieOptions
-        {
-            HttpOnly = true,
-            SameSite = SameSiteMode.Strict,
-            // Behind a proxy that ends TLS the request looks like http: PublicBaseUrl tells the truth.
-            Secure = http.Request.IsHttps || (configuration["PublicBaseUrl"]?.StartsWith("https://", StringComparison.OrdinalIgnoreCase) ?? false),
-            Path = Path,
-            Expires = now + OperatorCookie.Lifetime,
-            IsEssential = true,
-        });
+        // The ticket holds a stamp of the admin key, never the key: a changed key ends every session.
+        await SignInOperatorAsync(http,
+            [
+                new Claim(SessionClaims.Kind, SessionClaims.KeyLogin),
+                new Claim(SessionClaims.Role, "operator"),
+                new Claim(SessionClaims.KeyStamp, SessionClaims.Stamp(Encoding.UTF8.GetBytes(adminKey))),
+            ]);
+        await audit.WriteAsync(null, AuditTrail.Actions.OperatorSignIn, "adminKey", DashboardEndpoints.RemoteAddress(http), "key", http.RequestAborted);
         return TypedResults.Redirect(returnUrl);
     }
+
+    private static async Task<IResult> SignedInAsync(HttpContext http, AuditTrail audit, IOptions<OidcOptions> oidc)
+    {
+        if (await OidcSignIn.TakeIdentityAsync(http) is not var (email, _))
+        {
+            return TypedResults.Redirect(LoginPath);
+        }
+
+        if (!oidc.Value.IsOperator(email))
+        {
+            FailedLogins.Record(http, "hangfire-not-an-operator");
+            return LoginPage(StatusCodes.Status403Forbidden, Path, Copy.OperatorRefused, oidc.Value);
+        }
+
+        await SignInOperatorAsync(http, [new Claim(SessionClaims.Kind, SessionClaims.Person), new Claim(SessionClaims.Email, email)]);
+        await audit.WriteAsync(null, AuditTrail.Actions.OperatorSignIn, email, DashboardEndpoints.RemoteAddress(http), "oidc", http.RequestAborted);
+        // A page rather than a redirect, so that the SameSite=Strict session cookie rides along (see DashboardEndpoints.SignedIn).
+        return DashboardEndpoints.Render<Dashboard.Components.MessagePage>(new
+        {
+            Heading = Copy.SignedInTitle, Link = Path, LinkText = Copy.OperatorHeading, RefreshTo = Path,
+        });
+    }
+
+    private static Task SignInOperatorAsync(HttpContext http, Claim[] claims) =>
+        http.SignInAsync(Sessions.Operator, new ClaimsPrincipal(new ClaimsIdentity(claims, Sessions.Operator)),
+            new AuthenticationProperties { IsPersistent = false, AllowRefresh = false });
 
     private static bool WantsHtml(HttpRequest request) =>
         request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase);
@@ -103,40 +148,6 @@ internal static class HangfireDashboard
             ? url
             : Path;
 
-    private static IResult LoginPage(int status, string returnUrl, string? error)
-    {
-        // Accented letters as they are; markup characters encoded.
-        var html = HtmlEncoder.Create(UnicodeRanges.All);
-        var message = error is null ? "" : $"""<p class="error" role="alert">{html.Encode(error)}</p>""";
-        var page = $$"""
-            <!doctype html>
-            <html lang="fr">
-            <head>
-              <meta charset="utf-8">
-              <meta name="viewport" content="width=device-width, initial-scale=1">
-              <meta name="robots" content="noindex">
-              <title>RappelRdv — accès opérateur</title>
-              <style>
-                body { font-family: system-ui, sans-serif; max-width: 28rem; margin: 4rem auto; padding: 0 1rem; color: #1e1e1e; }
-                label, input, button { display: block; width: 100%; box-sizing: border-box; font-size: 1rem; }
-                input { margin: .5rem 0 1rem; padding: .5rem; }
-                button { padding: .6rem; background: #000091; color: #fff; border: 0; cursor: pointer; }
-                .error { color: #ce0500; font-weight: bold; }
-              </style>
-            </head>
-            <body>
-              <h1>Tâches Hangfire</h1>
-              <p>Réservé à l'opérateur du service : saisissez la clé d'administration (<code>Admin__ApiKey</code>).</p>
-              {{message}}
-              <form method="post" action="{{LoginPath}}">
-                <input type="hidden" name="returnUrl" value="{{html.Encode(returnUrl)}}">
-                <label for="key">Clé d'administration</label>
-                <input id="key" name="key" type="password" autocomplete="current-password" required autofocus>
-                <button type="submit">Se connecter</button>
-              </form>
-            </body>
-            </html>
-            """;
-        return TypedResults.Text(page, "text/html; charset=utf-8", statusCode: status);
-    }
+    private static IResult LoginPage(int status, string returnUrl, string? error, OidcOptions oidc) =>
+        DashboardEndpoints.Render<HangfireLoginPage>(new { ReturnUrl = returnUrl, Error = error, OidcEnabled = oidc.Enabled }, status);
 }

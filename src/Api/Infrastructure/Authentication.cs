@@ -34,7 +34,8 @@ internal sealed class TenantKeyAuthentication(
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        var key = BearerToken(Request) ?? Request.Cookies[ManagerCookie.Name];
+        // Bearer only: the dashboard's browser sessions are cookie tickets that never hold a key (Dashboard/Sessions.cs).
+        var key = BearerToken(Request);
         if (key is null)
         {
             return AuthenticateResult.NoResult();
@@ -108,9 +109,4 @@ internal sealed class AdminKeyAuthentication(
     protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
         Problems.Write(Context, StatusCodes.Status401Unauthorized, "The operator's key is required",
             "Send Admin__ApiKey as 'Authorization: Bearer <key>'.");
-}
-
-internal static class ManagerCookie
-{
-    public const string Name = "rappel_manager";
 }

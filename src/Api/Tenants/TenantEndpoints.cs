@@ -142,7 +142,8 @@ internal static class TenantEndpoints
         s.NotifyOnCreate, s.NotifyOnChange, s.NotifyOnCancel, s.HoldoutPercent, s.RetentionDays,
         s.WebhookUrl is { } url ? new WebhookView(url) : null,
         s.RdvSolidaritesSecret is not null ? new RdvSolidaritesView(true) : null,
-        new BudgetView(s.Budget?.MonthlySegments, s.Budget?.MonthlyCallMinutes));
+        new BudgetView(s.Budget?.MonthlySegments, s.Budget?.MonthlyCallMinutes),
+        s.Managers ?? []);
 
     private static bool QuietHoursNull(byte[] raw)
     {

@@ -130,6 +130,7 @@ internal static partial class TenantValidation
         }
 
         var budget = ValidateBudget(request.Budget, errors);
+        var managers = ValidateManagers(request.Managers, errors);
 
         return errors.Any
             ? null
@@ -144,7 +145,8 @@ internal static partial class TenantValidation
                 RetentionDays: retention,
                 WebhookUrl: webhookUrl,
                 RdvSolidaritesSecret: rdvsSecret,
-                Budget: budget);
+                Budget: budget,
+                Managers: managers);
     }
 
     /// <summary>An absent budget, or one with only nulls, is no cap: stored as none.</summary>
@@ -169,6 +171,39 @@ internal static partial class TenantValidation
             ? null
             : new Budget(request.MonthlySegments, request.MonthlyCallMinutes);
     }
+
+    /// <summary>The e-mails let into the dashboard through OpenID Connect, kept lower-case and once each.</summary>
+    private static IReadOnlyList<string>? ValidateManagers(IReadOnlyList<string>? managers, FieldErrors errors)
+    {
+        if (managers is null)
+        {
+            return null;
+        }
+
+        if (managers.Count > 500)
+        {
+            errors.Add("managers", "At most 500 e-mails.");
+        }
+
+        var kept = new List<string>();
+        for (var i = 0; i < managers.Count; i++)
+        {
+            var email = managers[i]?.Trim().ToLowerInvariant();
+            if (email is null || email.Length > 254 || !EmailPattern().IsMatch(email))
+            {
+                errors.Add($"managers[{i}]", "Must be an e-mail address, such as 'agent@var.fr'.");
+            }
+            else if (!kept.Contains(email, StringComparer.Ordinal))
+            {
+                kept.Add(email);
+            }
+        }
+
+        return kept;
+    }
+
+    [GeneratedRegex(@"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+    private static partial Regex EmailPattern();
 
     private static TimeOnly? ParseTime(string? text) =>
         text is { Length: 5 } && TimeOnly.TryParseExact(text, "HH:mm", CultureInfo.InvariantCulture, DateTimeStyles.None, out var time)

@@ -15,7 +15,8 @@ public sealed record TenantSettings(
     int RetentionDays,
     string? WebhookUrl,
     string? RdvSolidaritesSecret,
-    Budget? Budget = null)
+    Budget? Budget = null,
+    IReadOnlyList<string>? Managers = null)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
@@ -24,6 +25,10 @@ public sealed record TenantSettings(
 
     [JsonIgnore]
     public TimeZoneInfo Zone => TimeZoneInfo.FindSystemTimeZoneById(TimeZone);
+
+    /// <summary>Whether this e-mail (as the identity provider gives it) is in the tenant's <c>managers</c> list.</summary>
+    public bool IsManager(string email) =>
+        Managers is { } managers && managers.Contains(email.Trim().ToLowerInvariant(), StringComparer.Ordinal);
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 

@@ -81,6 +81,9 @@ internal sealed class PersonalDataRetention(NpgsqlDataSource db, TimeProvider cl
             """,
             new { batchSize }, batchSize, cancellationToken);
 
+        // The audit trail (sign-ins, views, exports) is kept a year, whatever the tenants' own delays.
+        await new RappelRdv.Reminders.Audit.AuditTrail(db, clock).PurgeAsync(cancellationToken);
+
         var report = new RetentionReport(appointments, bodies, events, phoneFlags);
         logger.LogInformation(
             "Retention: erased {Appointments} appointments and {MessageBodies} message texts; deleted {Events} events and {PhoneFlags} phone flags",

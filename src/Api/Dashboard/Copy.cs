@@ -1,0 +1,111 @@
+namespace RappelRdv.Api.Dashboard;
+
+/// <summary>
+/// Every sentence the managers and the operator read, in French, in one place: the components
+/// (Components/*.razor) hold the markup, this holds the words. Formatting of numbers and dates is
+/// in <see cref="French"/>.
+/// </summary>
+internal static class Copy
+{
+    public const string Product = "RappelRdv";
+    public const string DashboardTitle = "Absences aux rendez-vous";
+    public const string SignOut = "Se déconnecter";
+
+    // Login
+    public const string LoginTitle = "Connexion – tableau de bord RappelRdv";
+    public const string LoginHeading = "Tableau de bord des absences";
+    public const string LoginWithProvider = "Se connecter avec ProConnect";
+    public const string LoginWithProviderHint = "Agents publics : connectez-vous avec votre compte professionnel (ProConnect).";
+    public const string LoginWithKeyHeading = "Avec une clé de gestion";
+    public const string LoginIntro = "Saisissez la clé de gestion (managerKey) de votre structure. La clé de l'agenda (apiKey) convient aussi.";
+    public const string KeyLabel = "Clé de gestion";
+    public const string SignIn = "Se connecter";
+    public const string LoginHint = "La connexion dure 12 heures au plus ; le navigateur ne garde pas la clé, seulement une session signée.";
+    public const string UnknownKey = "Clé inconnue. Vérifiez-la (elle commence par rrm_ ou rra_) ou demandez-en une nouvelle à l'opérateur.";
+    public const string ProviderFailed = "La connexion par le fournisseur d'identité n'a pas abouti. Réessayez ; si cela se reproduit, prévenez l'opérateur.";
+
+    // After the provider
+    public const string SignedInTitle = "Connexion réussie";
+    public const string Continue = "Continuer vers le tableau de bord";
+    public const string ChooseTitle = "Choisir une structure";
+    public const string ChooseIntro = "Vous gérez plusieurs structures. Laquelle voulez-vous consulter ?";
+    public const string Open = "Ouvrir";
+    public const string RefusedTitle = "Accès non autorisé";
+    public const string RefusedIntro = "Bonjour, vous êtes bien connecté·e, mais votre adresse n'est inscrite parmi les gestionnaires d'aucune structure de ce service.";
+    public const string RefusedWhatToDo = "Si vous devez consulter ce tableau de bord, demandez à l'opérateur du service (ou à votre référent) d'ajouter votre adresse à la liste des gestionnaires de votre structure. Merci de votre compréhension.";
+    public const string BackToLogin = "Revenir à la page de connexion";
+
+    // Period and summary
+    public const string Period = "Période";
+    public const string From = "Du";
+    public const string To = "Au";
+    public const string Show = "Afficher";
+    public const string Overview = "Vue d'ensemble";
+    public const string Download = "Télécharger ce tableau (CSV, Excel)";
+    public const string ChartDescription = "Taux d'absence : absents / (honorés + absents). Les valeurs exactes sont dans le tableau.";
+
+    public static string InvalidPeriod(int maxYears) =>
+        $"Période invalide : choisissez deux dates, la seconde après la première, sur {maxYears} ans au plus. La période par défaut est affichée.";
+
+    public static string PeriodHint(DateOnly from, DateOnly to) =>
+        $"Du {French.Date(from)} au {French.Date(to)} inclus, dates du rendez-vous à l'heure locale.";
+
+    public static string UnknownPastNotice(long count) =>
+        $"{French.Number(count)} rendez-vous passés de la période n'ont pas d'issue renseignée (honoré, absent ou excusé) : " +
+        "le taux d'absence ne les compte pas. Renseignez-les dans l'agenda pour un taux juste.";
+
+    // Sections
+    public const string WeeksTitle = "Taux d'absence par semaine";
+    public const string WeeksHint = "Une semaine sans rendez-vous honoré ni manqué n'a pas de taux. La première et la dernière semaine ne comptent que les jours de la période.";
+    public const string ServicesTitle = "Taux d'absence par service";
+    public const string ChannelsTitle = "Taux d'absence par canal de rappel";
+    public const string ConfirmationTitle = "Rendez-vous confirmés ou non";
+    public const string ConfirmationChart = "Taux d'absence des rendez-vous confirmés ou non";
+    public const string ConfirmationHint = "Un rendez-vous est confirmé quand la personne a répondu OUI (SMS ou touche 1) à un message.";
+    public const string HoldoutTitle = "Avec ou sans rappel (groupe témoin)";
+    public const string HoldoutChart = "Taux d'absence avec et sans rappel";
+
+    public static string TableCaption(string title) => $"Détail : {title.ToLowerInvariant()}";
+
+    public static readonly string[] Headings = ["Taux d'absence", "Rendez-vous", "Honorés", "Absents", "Excusés", "Annulés", "Sans issue"];
+
+    public const string Total = "Total";
+
+    // The holdout verdict
+    public const string NoHoldout = "Aucun rendez-vous sans rappel sur la période : pour mesurer l'effet des rappels, l'opérateur peut régler une part de " +
+        "groupe témoin (holdoutPercent, par exemple 10 %) ; ces rendez-vous-là ne reçoivent aucun rappel.";
+
+    public static string SampleTooSmall(int minimum, long reminded, long holdout) =>
+        $"Échantillon trop petit pour conclure : il faut au moins {minimum} rendez-vous honorés ou manqués dans " +
+        $"chaque groupe (ici {French.Number(reminded)} avec rappel et {French.Number(holdout)} sans). Élargissez la période.";
+
+    public static string Effect(double? reminded, double? holdout, double points) =>
+        $"Avec rappel, le taux d'absence est de {French.Percent(reminded)} contre {French.Percent(holdout)} sans rappel : " +
+        (points >= 0 ? $"{French.Decimal(points, 1)} points de moins." : $"{French.Decimal(-points, 1)} points de plus.");
+
+    public static string Significant(string p) => $" La différence est statistiquement significative (test de comparaison de deux proportions, {p}).";
+
+    public static string NotSignificant(string p) =>
+        $" Cette différence n'est pas statistiquement significative ({p}) : elle peut être due au hasard. Élargissez la période pour en juger.";
+
+    // Failures
+    public const string FailuresTitle = "Échecs d'envoi récents";
+    public const string NoFailures = "Aucun message en échec ces 30 derniers jours.";
+    public const string FailuresCaption = "Messages non distribués (numéros masqués)";
+    public static readonly string[] FailureHeadings = ["Échec le", "Canal", "Message", "Numéro", "Rendez-vous", "Date du rendez-vous", "Erreur"];
+    public const string Erased = "effacé";
+
+    public static string FailuresCount(long count, int shown) =>
+        count > shown
+            ? $"{French.Number(count)} messages en échec ces 30 derniers jours ; les {shown} plus récents :"
+            : $"{French.Number(count)} message(s) en échec ces 30 derniers jours :";
+
+    // Hangfire
+    public const string OperatorTitle = "RappelRdv — accès opérateur";
+    public const string OperatorHeading = "Tâches Hangfire";
+    public const string OperatorIntro = "Réservé à l'opérateur du service : saisissez la clé d'administration (Admin__ApiKey).";
+    public const string OperatorWithProvider = "Se connecter avec le fournisseur d'identité";
+    public const string AdminKeyLabel = "Clé d'administration";
+    public const string KeyRefused = "Clé refusée.";
+    public const string OperatorRefused = "Votre adresse n'est pas dans la liste des opérateurs (Oidc__Operators).";
+}

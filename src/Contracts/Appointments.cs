@@ -10,7 +10,8 @@ public sealed record AppointmentRequest(
     LocationRequest? Location,
     string? Mode);
 
-public sealed record CitizenRequest(string? Phone, string? FirstName, string? LastName, string? Channel);
+/// <param name="Language">A BCP 47 tag whose primary language is supported (fr, en, es, pt, ar, tr); default the tenant's texts.defaultLanguage.</param>
+public sealed record CitizenRequest(string? Phone, string? FirstName, string? LastName, string? Channel, string? Language = null);
 
 public sealed record LocationRequest(string? Name, string? Address, string? Phone);
 
@@ -27,9 +28,12 @@ public sealed record AppointmentView(
     string? Service,
     LocationView? Location,
     string Mode,
-    IReadOnlyList<MessageView> Messages);
+    IReadOnlyList<MessageView> Messages,
+    // The wording variant the appointment was drawn into (texts.experiment); null outside a trial.
+    string? Variant = null);
 
-public sealed record CitizenView(string? Phone, string Channel, bool OptedOut);
+/// <param name="Language">The primary language tag the citizen is written to and called in.</param>
+public sealed record CitizenView(string? Phone, string Channel, bool OptedOut, string Language = "fr");
 
 public sealed record LocationView(string? Name, string? Address, string? Phone);
 

@@ -13,7 +13,8 @@ public sealed record TenantRequest(
     int? HoldoutPercent = null,
     int? RetentionDays = null,
     WebhookRequest? Webhook = null,
-    RdvSolidaritesRequest? RdvSolidarites = null);
+    RdvSolidaritesRequest? RdvSolidarites = null,
+    TextsRequest? Texts = null);
 
 public sealed record ReminderStepRequest(string? Channel, string? Before, bool? OnlyIfUnconfirmed = null);
 
@@ -22,6 +23,20 @@ public sealed record QuietHoursRequest(string? From, string? To);
 public sealed record WebhookRequest(string? Url);
 
 public sealed record RdvSolidaritesRequest(string? Secret);
+
+/// <summary>
+/// The tenant's own words (CONTRACT §9.4): <c>templates</c> by language then kind (confirmation,
+/// reminder, change, cancellation), with {service}, {day}, {time}, {place}; <c>experiment</c> a
+/// wording trial whose variants hold templates the same way (an empty variant: the tenant's).
+/// </summary>
+public sealed record TextsRequest(
+    string? DefaultLanguage = null,
+    IReadOnlyDictionary<string, IReadOnlyDictionary<string, string?>?>? Templates = null,
+    ExperimentRequest? Experiment = null);
+
+public sealed record ExperimentRequest(
+    string? Name,
+    IReadOnlyDictionary<string, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string?>?>?>? Variants);
 
 /// <summary>Answer to a tenant creation or key rotation: the only time keys are shown.</summary>
 public sealed record TenantKeys(string Slug, string ApiKey, string ManagerKey, string WebhookSecret);
@@ -39,7 +54,8 @@ public sealed record TenantView(
     int HoldoutPercent,
     int RetentionDays,
     WebhookView? Webhook,
-    RdvSolidaritesView? RdvSolidarites);
+    RdvSolidaritesView? RdvSolidarites,
+    TextsView? Texts = null);
 
 public sealed record ReminderStepView(string Channel, string Before, bool OnlyIfUnconfirmed);
 
@@ -48,3 +64,21 @@ public sealed record QuietHoursView(string From, string To);
 public sealed record WebhookView(string Url);
 
 public sealed record RdvSolidaritesView(bool SecretSet);
+
+/// <param name="Preview">
+/// Each template the tenant wrote, and the built-in texts of its default language, filled with a
+/// long realistic example (a 32-character service, a 65-character place name and a 100-character
+/// address), with the segments it takes and its encoding: what a citizen would be sent.
+/// </param>
+public sealed record TextsView(
+    string DefaultLanguage,
+    IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> Templates,
+    ExperimentView? Experiment,
+    IReadOnlyList<TextPreviewView> Preview);
+
+public sealed record ExperimentView(
+    string Name,
+    IReadOnlyDictionary<string, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>> Variants);
+
+/// <param name="Source">"built-in", "tenant" or "variant".</param>
+public sealed record TextPreviewView(string Language, string Kind, string? Variant, string Source, string Text, int Segments, string Encoding);

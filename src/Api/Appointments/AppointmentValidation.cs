@@ -4,6 +4,7 @@ using RappelRdv.Api.Infrastructure;
 using RappelRdv.Contracts;
 using RappelRdv.Reminders.Appointments;
 using RappelRdv.Reminders.Phones;
+using RappelRdv.Reminders.Texts;
 
 namespace RappelRdv.Api.Appointments;
 
@@ -66,6 +67,11 @@ internal static partial class AppointmentValidation
                 errors.Add("citizen.channel", "'sms' needs a mobile number; this one is a landline: use 'voice'.");
             }
 
+            if (request.Citizen.Language is not null && Languages.Supported(request.Citizen.Language) is null)
+            {
+                errors.Add("citizen.language", $"Must be a BCP 47 language tag of a supported language: {string.Join(", ", Languages.Codes)}.");
+            }
+
             CheckLength(errors, "citizen.firstName", request.Citizen.FirstName, 100);
             CheckLength(errors, "citizen.lastName", request.Citizen.LastName, 100);
         }
@@ -91,7 +97,7 @@ internal static partial class AppointmentValidation
             startsAt.ToUniversalTime(), duration, phone!.E164, phone.IsMobile,
             Clean(request.Citizen.FirstName), Clean(request.Citizen.LastName), citizenChannel,
             Clean(request.Service), Clean(request.Location?.Name), Clean(request.Location?.Address), Clean(request.Location?.Phone),
-            mode);
+            mode, Language: Languages.Supported(request.Citizen.Language));
     }
 
     private static void CheckLength(FieldErrors errors, string field, string? value, int max)

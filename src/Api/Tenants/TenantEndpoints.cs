@@ -134,7 +134,8 @@ internal static class TenantEndpoints
         s.QuietHours is { } q ? new QuietHoursView(q.From.ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture), q.To.ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture)) : null,
         s.NotifyOnCreate, s.NotifyOnChange, s.NotifyOnCancel, s.HoldoutPercent, s.RetentionDays,
         s.WebhookUrl is { } url ? new WebhookView(url) : null,
-        s.RdvSolidaritesSecret is not null ? new RdvSolidaritesView(true) : null);
+        s.RdvSolidaritesSecret is not null ? new RdvSolidaritesView(true) : null,
+        TenantTextsValidation.ToView(s.Texts));
 
     private static bool QuietHoursNull(byte[] raw)
     {

@@ -129,12 +129,14 @@ internal static partial class TenantValidation
             }
         }
 
+        var texts = TenantTextsValidation.Validate(request.Texts, errors);
+
         return errors.Any
             ? null
             : new TenantSettings(
                 timeZone, steps, quiet,
                 request.NotifyOnCreate ?? true, request.NotifyOnChange ?? true, request.NotifyOnCancel ?? true,
-                holdout, retention, webhookUrl, rdvsSecret);
+                holdout, retention, webhookUrl, rdvsSecret, texts);
     }
 
     private static TimeOnly? ParseTime(string? text) =>

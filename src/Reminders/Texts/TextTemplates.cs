@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Text;
 using System.Text.RegularExpressions;
 using RappelRdv.Reminders.Appointments;
 
@@ -108,10 +109,11 @@ public static partial class TextTemplates
         }
 
         var texts = BuiltInTexts.For(language);
-        if (texts.Language.LatinScript && template.FirstOrDefault(c => !Gsm7.HasGsmSpelling(c)) is var bad and not '\0')
+        if (texts.Language.LatinScript
+            && template.EnumerateRunes().Where(r => !r.IsBmp || !Gsm7.HasGsmSpelling((char)r.Value)).Select(r => (Rune?)r).FirstOrDefault() is { } bad)
         {
             yield return new TemplateProblem(field,
-                $"'{bad}' (U+{(int)bad:X4}) has no GSM-7 spelling: it would force UCS-2, three times the cost of an SMS in '{language}'.");
+                $"'{bad}' (U+{bad.Value:X4}) has no GSM-7 spelling: it would force UCS-2, three times the cost of an SMS in '{language}'.");
             yield break;
         }
 

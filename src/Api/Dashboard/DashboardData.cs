@@ -16,7 +16,9 @@ internal sealed record DeliveryFailure(DateTime FailedAtLocal, string Channel, s
 /// <summary>Everything one view of the dashboard shows.</summary>
 internal sealed record DashboardView(
     Tenant Tenant, NoShowQuery Period, NoShowStats ByWeek, NoShowStats ByService, NoShowStats ByChannel,
-    NoShowStats ByConfirmation, NoShowStats ByCohort, long UnknownPast, long FailureCount, IReadOnlyList<DeliveryFailure> Failures);
+    NoShowStats ByConfirmation, NoShowStats ByCohort, long UnknownPast, long FailureCount, IReadOnlyList<DeliveryFailure> Failures,
+    // The wording trial's variants compared (null without two variants in the period); the page does not show it yet.
+    VariantComparison? Variants = null);
 
 internal sealed class DashboardData(NpgsqlDataSource db, NoShowStatistics statistics, StatsReader reader, TimeProvider clock)
 {
@@ -42,7 +44,8 @@ internal sealed class DashboardData(NpgsqlDataSource db, NoShowStatistics statis
         return new DashboardView(
             tenant, period,
             await By("week"), await By("service"), await By("channel"), await By("confirmation"), await By("cohort"),
-            await UnknownPastAsync(tenant, period, cancellationToken), failureCount, failures);
+            await UnknownPastAsync(tenant, period, cancellationToken), failureCount, failures,
+            VariantComparison.From(await By("variant")));
     }
 
     /// <summary>Appointments of the period that have started and have neither an outcome nor a cancellation.</summary>

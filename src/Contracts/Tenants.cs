@@ -67,7 +67,7 @@ public sealed record RdvSolidaritesView(bool SecretSet);
 
 /// <param name="Preview">
 /// Each template the tenant wrote, and the built-in texts of its default language, filled with a
-/// long realistic example (a 32-character service, a 65-character place name and a 100-character
+/// long realistic example (a 32-character service, a 65-character place name and a 109-character
 /// address), with the segments it takes and its encoding: what a citizen would be sent.
 /// </param>
 public sealed record TextsView(

@@ -292,17 +292,17 @@ public static class BuiltInTexts
             ["reminder"] =
             [
                 "Lembrete: atendimento {service}, {day} às {time}, {place}. Responda SIM (1) para confirmar, NÃO (2) para cancelar, MUDAR (3) para outra data.",
-                "Atendimento {service} {day} às {time}, {place}. SIM/1 para confirmar, NÃO/2 para cancelar, 3 para outra data.",
+                "Atendimento {service} {day} às {time}, {place}. SIM/1 confirma, NÃO/2 cancela, 3 outra data.",
             ],
             ["confirmation"] =
             [
                 "Novo atendimento {service}: {day} às {time}, {place}. Responda SIM (1) para confirmar, NÃO (2) para cancelar, MUDAR (3) para outra data.",
-                "Novo atendimento {service} {day} às {time}, {place}. SIM/1 para confirmar, NÃO/2 para cancelar, 3 para outra data.",
+                "Novo atendimento {service} {day} às {time}, {place}. SIM/1 confirma, NÃO/2 cancela, 3 outra data.",
             ],
             ["change"] =
             [
                 "Nova data do seu atendimento {service}: {day} às {time}, {place}. Responda SIM (1) para confirmar, NÃO (2) para cancelar, MUDAR (3) para outra data.",
-                "Atendimento {service} mudado para {day} às {time}, {place}. SIM/1 para confirmar, NÃO/2 para cancelar, 3 para outra data.",
+                "Atendimento {service} mudado: {day} às {time}, {place}. SIM/1 confirma, NÃO/2 cancela, 3 outra data.",
             ],
             ["cancellation"] =
             [

@@ -19,7 +19,8 @@ public sealed record CitizenRequest(
     [property: Required, Description("French notations (`06 12 34 56 78`, `+33 6…`, overseas departments included) or E.164; stored in E.164.")] string? Phone,
     string? FirstName,
     string? LastName,
-    [property: Description("`sms` (default for a mobile), `voice` (default for a landline) or `none`.")] string? Channel);
+    [property: Description("`sms` (default for a mobile), `voice` (default for a landline) or `none`.")] string? Channel,
+    [property: Description("A BCP 47 tag whose primary language is supported (`fr`, `en`, `es`, `pt`, `ar`, `tr`); default the tenant's `texts.defaultLanguage`.")] string? Language = null);
 
 [Description("Where: the name and address are said in the reminders; the phone is the place's own.")]
 public sealed record LocationRequest(string? Name, string? Address, string? Phone);
@@ -40,13 +41,15 @@ public sealed record AppointmentView(
     string? Service,
     LocationView? Location,
     [property: Description("`in_person`, `phone` or `home`.")] string Mode,
-    IReadOnlyList<MessageView> Messages);
+    IReadOnlyList<MessageView> Messages,
+    [property: Description("The wording variant the appointment was drawn into (`texts.experiment`); `null` outside a trial.")] string? Variant = null);
 
 [Description("The citizen as stored: no names; the phone is `null` once personal data is erased.")]
 public sealed record CitizenView(
     [property: Description("E.164.")] string? Phone,
     [property: Description("`sms`, `voice` or `none`.")] string Channel,
-    [property: Description("The number sent STOP: nothing is sent to it from this tenant.")] bool OptedOut);
+    [property: Description("The number sent STOP: nothing is sent to it from this tenant.")] bool OptedOut,
+    [property: Description("The primary language tag the citizen is written to and called in.")] string Language = "fr");
 
 public sealed record LocationView(string? Name, string? Address, string? Phone);
 

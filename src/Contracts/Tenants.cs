@@ -19,7 +19,8 @@ public sealed record TenantRequest(
     WebhookRequest? Webhook = null,
     RdvSolidaritesRequest? RdvSolidarites = null,
     BudgetRequest? Budget = null,
-    IReadOnlyList<string>? Managers = null);
+    IReadOnlyList<string>? Managers = null,
+    TextsRequest? Texts = null);
 
 /// <summary>Monthly caps: SMS segments and call minutes; <c>null</c> is no cap.</summary>
 public sealed record BudgetRequest(int? MonthlySegments, int? MonthlyCallMinutes);
@@ -39,6 +40,20 @@ public sealed record WebhookRequest([property: Description("https (http and priv
 
 [Description("The secret shared with RDV-Solidarités, which signs its webhooks with it.")]
 public sealed record RdvSolidaritesRequest([property: Description("8 to 256 characters.")] string? Secret);
+
+/// <summary>
+/// The tenant's own words (CONTRACT §9.4): <c>templates</c> by language then kind (confirmation,
+/// reminder, change, cancellation), with {service}, {day}, {time}, {place}; <c>experiment</c> a
+/// wording trial whose variants hold templates the same way (an empty variant: the tenant's).
+/// </summary>
+public sealed record TextsRequest(
+    string? DefaultLanguage = null,
+    IReadOnlyDictionary<string, IReadOnlyDictionary<string, string?>?>? Templates = null,
+    ExperimentRequest? Experiment = null);
+
+public sealed record ExperimentRequest(
+    string? Name,
+    IReadOnlyDictionary<string, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string?>?>?>? Variants);
 
 /// <summary>Answer to a tenant creation or key rotation: the only time keys are shown.</summary>
 [Description("The tenant's keys, shown in this answer only (only their hashes are stored).")]
@@ -60,7 +75,8 @@ public sealed record TenantView(
     WebhookView? Webhook,
     RdvSolidaritesView? RdvSolidarites,
     BudgetView? Budget,
-    IReadOnlyList<string> Managers);
+    IReadOnlyList<string> Managers,
+    TextsView? Texts = null);
 
 public sealed record BudgetView(int? MonthlySegments, int? MonthlyCallMinutes);
 
@@ -71,3 +87,21 @@ public sealed record QuietHoursView(string From, string To);
 public sealed record WebhookView(string Url);
 
 public sealed record RdvSolidaritesView(bool SecretSet);
+
+/// <param name="Preview">
+/// Each template the tenant wrote, and the built-in texts of its default language, filled with a
+/// long realistic example (a 32-character service, a 65-character place name and a 109-character
+/// address), with the segments it takes and its encoding: what a citizen would be sent.
+/// </param>
+public sealed record TextsView(
+    string DefaultLanguage,
+    IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> Templates,
+    ExperimentView? Experiment,
+    IReadOnlyList<TextPreviewView> Preview);
+
+public sealed record ExperimentView(
+    string Name,
+    IReadOnlyDictionary<string, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>> Variants);
+
+/// <param name="Source">"built-in", "tenant" or "variant".</param>
+public sealed record TextPreviewView(string Language, string Kind, string? Variant, string Source, string Text, int Segments, string Encoding);

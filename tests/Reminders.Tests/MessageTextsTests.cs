@@ -113,7 +113,10 @@ public sealed class MessageTextsTests
         }
         else
         {
-            Assert.EndsWith("Répondez OUI pour confirmer, NON pour annuler, REPORTER pour changer de date.", text, StringComparison.Ordinal);
+            Assert.True(
+                text.EndsWith(". Répondez OUI (1) pour confirmer, NON (2) pour annuler, 3 pour reporter.", StringComparison.Ordinal)
+                || text.EndsWith(". OUI/1 pour confirmer, NON/2 pour annuler, 3 pour reporter.", StringComparison.Ordinal),
+                text);
         }
 
         switch (ctx.Mode)
@@ -141,9 +144,25 @@ public sealed class MessageTextsTests
             "RSA", At("2026-12-03T09:30:00+01:00"), Paris, Modes.InPerson, "UTS Toulon Ouest", "12 rue Picot, 83000 Toulon", "04 94 00 00 00");
 
         Assert.Equal(
-            "Rappel : rendez-vous RSA le jeudi 3 décembre à 9h30, UTS Toulon Ouest, 12 rue Picot, 83000 Toulon. "
-            + "Répondez OUI pour confirmer, NON pour annuler, REPORTER pour changer de date.",
+            "Rappel RDV RSA : jeudi 3 décembre à 9h30, UTS Toulon Ouest, 12 rue Picot, 83000 Toulon. "
+            + "Répondez OUI (1) pour confirmer, NON (2) pour annuler, 3 pour reporter.",
             SmsTexts.For(MessageKinds.Reminder, ctx));
+        Assert.Equal(1, Gsm7.Segments(SmsTexts.For(MessageKinds.Reminder, ctx)));
+    }
+
+    [Fact]
+    public void The_issue_s_two_segment_reminder_now_fits_one()
+    {
+        // 166 septets before: "Rappel : rendez-vous RSA le mardi 1er décembre à 9h30, UTS Toulon, 12 rue Picot, Toulon. Répondez OUI…"
+        var ctx = new MessageContext(
+            "RSA", At("2026-12-01T09:30:00+01:00"), Paris, Modes.InPerson, "UTS Toulon", "12 rue Picot, Toulon", null);
+
+        var text = SmsTexts.For(MessageKinds.Reminder, ctx);
+
+        Assert.Equal(
+            "Rappel RDV RSA : mardi 1er décembre à 9h30, UTS Toulon, 12 rue Picot, Toulon. Répondez OUI (1) pour confirmer, NON (2) pour annuler, 3 pour reporter.",
+            text);
+        Assert.Equal(1, Gsm7.Segments(text));
     }
 
     [Fact]
@@ -153,31 +172,38 @@ public sealed class MessageTextsTests
             "Aide sociale à l’enfance", At("2026-12-03T08:30:00Z"), Paris, Modes.InPerson,
             "Espace départemental des solidarités – Cœur de Var", "12 rue Picot, 83000 Toulon", "04 94 00 00 00");
 
-        Assert.StartsWith("Rappel : rendez-vous Aide sociale à l'enfance le jeudi 3 décembre à 9h30, Espace départemental des solidarités - Coeur de Var",
-            SmsTexts.For(MessageKinds.Reminder, ctx), StringComparison.Ordinal);
-        Assert.StartsWith("Votre rendez-vous Aide sociale à l'enfance est prévu le jeudi 3 décembre à 9h30",
+        // One segment each: the shorter wording and the door's acronym make room for the place.
+        Assert.Equal(
+            "RDV Aide sociale à l'enfance jeudi 3 décembre à 9h30, EDS - Coeur de Var, 12 rue Picot, 83000 Toulon. "
+            + "OUI/1 pour confirmer, NON/2 pour annuler, 3 pour reporter.",
+            SmsTexts.For(MessageKinds.Reminder, ctx));
+        Assert.StartsWith("Nouveau RDV Aide sociale à l'enfance jeudi 3 décembre à 9h30, EDS - Coeur de Var, Toulon.",
             SmsTexts.For(MessageKinds.Confirmation, ctx), StringComparison.Ordinal);
-        Assert.StartsWith("Nouvelle date pour votre rendez-vous Aide sociale à l'enfance : jeudi 3 décembre à 9h30",
+        Assert.StartsWith("RDV Aide sociale à l'enfance déplacé au jeudi 3 décembre à 9h30",
             SmsTexts.For(MessageKinds.Change, ctx), StringComparison.Ordinal);
         Assert.Equal(
-            "Votre rendez-vous Aide sociale à l'enfance du jeudi 3 décembre à 9h30, Espace départemental des solidarités - Coeur de Var, "
-            + "12 rue Picot, 83000 Toulon, est annulé par le service. Pour un autre rendez-vous, appelez le 04 94 00 00 00.",
+            "RDV Aide sociale à l'enfance du jeudi 3 décembre à 9h30, EDS - Coeur de Var, 12 rue Picot, Toulon, annulé. "
+            + "Pour un autre rendez-vous, appelez le 04 94 00 00 00.",
             SmsTexts.For(MessageKinds.Cancellation, ctx));
+        foreach (var kind in SmsKinds)
+        {
+            Assert.Equal(1, Gsm7.Segments(SmsTexts.For(kind, ctx)));
+        }
     }
 
     [Fact]
     public void A_long_place_is_first_abbreviated_the_way_envelopes_are()
     {
         var ctx = new MessageContext(
-            "Revenu de solidarité active – accompagnement", At("2026-09-30T12:30:00Z"), Paris, Modes.InPerson,
+            "Revenu de solidarité active – accompagnement renforcé vers l’emploi", At("2026-09-30T12:30:00Z"), Paris, Modes.InPerson,
             "Centre médico-social Saint-Étienne-du-Rouvray",
             "Résidence Les Cèdres, bâtiment C, 2e étage, 17 avenue du Maréchal de Lattre de Tassigny, 76800 Saint-Étienne-du-Rouvray",
             null);
 
         Assert.Equal(
-            "Rappel : rendez-vous Revenu de solidarité active - accompagnement le mercredi 30 septembre à 14h30, "
+            "RDV Revenu de solidarité active - accompagnement renforcé vers l'emploi mercredi 30 septembre à 14h30, "
             + "CMS St-Étienne-du-Rouvray, Rés. Les Cèdres, bat. C, 2e étage, 17 av. du Mal de Lattre de Tassigny, 76800 St-Étienne-du-Rouvray. "
-            + "Répondez OUI pour confirmer, NON pour annuler, REPORTER pour changer de date.",
+            + "OUI/1 pour confirmer, NON/2 pour annuler, 3 pour reporter.",
             SmsTexts.For(MessageKinds.Reminder, ctx));
     }
 
@@ -185,16 +211,16 @@ public sealed class MessageTextsTests
     public void Then_the_address_loses_its_complements_and_mail_routing()
     {
         var ctx = new MessageContext(
-            "Entretien d’orientation des bénéficiaires du RSA — premier accueil collectif « Parcours emploi » à l’Espace insertion",
+            "Entretien d’orientation des bénéficiaires du RSA — premier accueil collectif « Parcours emploi » à l’Espace insertion de la Maison départementale du Luc",
             At("2026-09-30T12:30:00Z"), Paris, Modes.InPerson,
             "Espace départemental des solidarités – Cœur de Var",
             "Quartier de la Gare, 45 boulevard du Général Leclerc, BP 123, 83340 Le Luc CEDEX",
             "04 83 95 00 00");
 
         Assert.Equal(
-            "Rappel : rendez-vous Entretien d'orientation des bénéficiaires du RSA - premier accueil collectif \"Parcours emploi\" "
-            + "à l'Espace insertion le mercredi 30 septembre à 14h30, EDS - Coeur de Var, 45 bd du Gal Leclerc, 83340 Le Luc. "
-            + "Répondez OUI pour confirmer, NON pour annuler, REPORTER pour changer de date.",
+            "RDV Entretien d'orientation des bénéficiaires du RSA - premier accueil collectif \"Parcours emploi\" "
+            + "à l'Espace insertion de la Maison départementale du Luc mercredi 30 septembre à 14h30, EDS - Coeur de Var, 45 bd du Gal Leclerc, 83340 Le Luc. "
+            + "OUI/1 pour confirmer, NON/2 pour annuler, 3 pour reporter.",
             SmsTexts.For(MessageKinds.Reminder, ctx));
     }
 
@@ -206,8 +232,8 @@ public sealed class MessageTextsTests
 
         var text = SmsTexts.For(MessageKinds.Reminder, ctx);
 
-        Assert.StartsWith("Rappel : rendez-vous Accompagnement social global - suivi renforcé Accompagnement", text, StringComparison.Ordinal);
-        Assert.EndsWith("... jeudi 3 décembre à 9h30. Répondez OUI pour confirmer, NON pour annuler, REPORTER pour changer de date.", text, StringComparison.Ordinal);
+        Assert.StartsWith("RDV Accompagnement social global - suivi renforcé Accompagnement", text, StringComparison.Ordinal);
+        Assert.EndsWith("... jeudi 3 décembre à 9h30. OUI/1 pour confirmer, NON/2 pour annuler, 3 pour reporter.", text, StringComparison.Ordinal);
         Assert.Equal(2, Gsm7.Segments(text));
     }
 
@@ -217,9 +243,9 @@ public sealed class MessageTextsTests
         var phone = new MessageContext("RSA", At("2026-12-03T08:30:00Z"), Paris, Modes.Phone, "UTS Toulon Ouest", "12 rue Picot, 83000 Toulon", null);
         var home = phone with { Mode = Modes.Home };
 
-        Assert.StartsWith("Rappel : rendez-vous téléphonique RSA le jeudi 3 décembre à 9h30. Répondez OUI",
+        Assert.StartsWith("Rappel RDV RSA : jeudi 3 décembre à 9h30, rendez-vous téléphonique. Répondez OUI",
             SmsTexts.For(MessageKinds.Reminder, phone), StringComparison.Ordinal);
-        Assert.StartsWith("Rappel : rendez-vous RSA le jeudi 3 décembre à 9h30, à votre domicile. Répondez OUI",
+        Assert.StartsWith("Rappel RDV RSA : jeudi 3 décembre à 9h30, à votre domicile. Répondez OUI",
             SmsTexts.For(MessageKinds.Reminder, home), StringComparison.Ordinal);
     }
 
@@ -263,7 +289,7 @@ public sealed class MessageTextsTests
     public void Help_and_opt_out_answers_are_one_GSM_7_segment()
     {
         Assert.Equal(
-            "Répondez OUI pour confirmer votre rendez-vous, NON pour l'annuler, REPORTER pour changer de date, STOP pour ne plus recevoir de messages.",
+            "Répondez OUI ou 1 pour confirmer votre rendez-vous, NON ou 2 pour l'annuler, 3 pour changer de date, STOP pour ne plus recevoir de SMS.",
             SmsTexts.Help());
         Assert.Contains("Envoyez START pour les recevoir à nouveau.", SmsTexts.OptedOut(), StringComparison.Ordinal);
         Assert.Contains("STOP", SmsTexts.OptedIn(), StringComparison.Ordinal);

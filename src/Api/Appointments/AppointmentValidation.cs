@@ -4,6 +4,7 @@ using RappelRdv.Api.Infrastructure;
 using RappelRdv.Contracts;
 using RappelRdv.Reminders.Appointments;
 using RappelRdv.Reminders.Phones;
+using RappelRdv.Reminders.Texts;
 
 namespace RappelRdv.Api.Appointments;
 
@@ -66,6 +67,11 @@ internal static partial class AppointmentValidation
                 errors.Add("citizen.channel", "'sms' needs a mobile number; this one is a landline: use 'voice'.");
             }
 
+            if (request.Citizen.Language is not null && Languages.Supported(request.Citizen.Language) is null)
+            {
+                errors.Add("citizen.language", $"Must be a BCP 47 language tag of a supported language: {string.Join(", ", Languages.Codes)}.");
+            }
+
             CheckLength(errors, "citizen.firstName", request.Citizen.FirstName, 100);
             CheckLength(errors, "citizen.lastName", request.Citizen.LastName, 100);
         }
@@ -99,7 +105,8 @@ internal static partial class AppointmentValidation
             LocationName: Clean(request.Location?.Name),
             LocationAddress: Clean(request.Location?.Address),
             LocationPhone: Clean(request.Location?.Phone),
-            Mode: mode);
+            Mode: mode,
+            Language: Languages.Supported(request.Citizen.Language));
     }
 
     private static void CheckLength(FieldErrors errors, string field, string? value, int max)

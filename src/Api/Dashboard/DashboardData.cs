@@ -19,7 +19,9 @@ public sealed record ManagedTenant(long Id, string Slug, string Name);
 /// <summary>Everything one view of the dashboard shows (public: the components take it as a parameter).</summary>
 public sealed record DashboardView(
     Tenant Tenant, DateOnly From, DateOnly To, NoShowStats ByWeek, NoShowStats ByService, NoShowStats ByChannel,
-    NoShowStats ByConfirmation, NoShowStats ByCohort, long UnknownPast, long FailureCount, IReadOnlyList<DeliveryFailure> Failures);
+    NoShowStats ByConfirmation, NoShowStats ByCohort, long UnknownPast, long FailureCount, IReadOnlyList<DeliveryFailure> Failures,
+    // The wording trial's variants compared (null without two variants in the period).
+    VariantComparison? Variants = null);
 
 internal sealed class DashboardData(NpgsqlDataSource db, NoShowStatistics statistics, StatsReader reader, TimeProvider clock)
 {
@@ -45,7 +47,8 @@ internal sealed class DashboardData(NpgsqlDataSource db, NoShowStatistics statis
         return new DashboardView(
             tenant, period.From, period.To,
             await By("week"), await By("service"), await By("channel"), await By("confirmation"), await By("cohort"),
-            await UnknownPastAsync(tenant, period, cancellationToken), failureCount, failures);
+            await UnknownPastAsync(tenant, period, cancellationToken), failureCount, failures,
+            VariantComparison.From(await By("variant")));
     }
 
     /// <summary>Appointments of the period that have started and have neither an outcome nor a cancellation.</summary>

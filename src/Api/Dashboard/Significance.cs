@@ -1,4 +1,53 @@
+using RappelRdv.Contracts;
+
 namespace RappelRdv.Api.Dashboard;
+
+/// <summary>One variant of a wording trial against the reference variant.</summary>
+/// <param name="PValue">Null for the reference itself, or while a sample is too small to compute.</param>
+/// <param name="Significant">The difference is beyond chance at <see cref="VariantComparison.Level"/>, with enough observations on both sides.</param>
+internal sealed record VariantResult(
+    string Variant, int Appointments, int Decided, int NoShow, double? NoShowRate, bool EnoughSample, double? PValue, bool Significant);
+
+/// <summary>
+/// The variants of a wording trial compared the way reminded and holdout are: no-show rates, the
+/// two-proportion z-test of each variant against the reference (the first name in ordinal order,
+/// "A" by convention the current wording), and a warning while a sample is small.
+/// </summary>
+/// <param name="Level">
+/// The significance level of each comparison: <see cref="Significance.Level"/> divided by the
+/// number of comparisons (Bonferroni), so that a trial of many variants does not find a
+/// "winner" by chance more often than one of two.
+/// </param>
+internal sealed record VariantComparison(string Reference, IReadOnlyList<VariantResult> Variants, double Level, string? Warning)
+{
+    /// <summary>Null when fewer than two variants have appointments in the period: nothing to compare.</summary>
+    public static VariantComparison? From(NoShowStats byVariant)
+    {
+        var rows = byVariant.Rows.Where(r => r.Key.Length > 0).OrderBy(r => r.Key, StringComparer.Ordinal).ToList();
+        if (rows.Count < 2)
+        {
+            return null;
+        }
+
+        var reference = rows[0];
+        var level = Significance.Level / (rows.Count - 1);
+        var results = rows.Select(row =>
+        {
+            var decided = row.Honoured + row.NoShow;
+            var enough = decided >= Significance.MinimumSample;
+            var p = row == reference || !enough || reference.Honoured + reference.NoShow < Significance.MinimumSample
+                ? null
+                : Significance.PValue(row.NoShow, decided, reference.NoShow, reference.Honoured + reference.NoShow);
+            return new VariantResult(row.Key, row.Appointments, decided, row.NoShow, row.NoShowRate, enough, p, p < level);
+        }).ToList();
+        var small = results.Where(r => !r.EnoughSample).Select(r => r.Variant).ToList();
+        var warning = small.Count == 0
+            ? null
+            : $"Échantillon trop petit pour conclure : il faut au moins {Significance.MinimumSample} rendez-vous honorés ou manqués "
+              + $"dans chaque variante (pas encore : {string.Join(", ", small)}).";
+        return new VariantComparison(reference.Key, results, level, warning);
+    }
+}
 
 /// <summary>
 /// Whether the no-show rates of two groups (reminded, holdout) differ by more than chance: the

@@ -50,13 +50,14 @@ internal sealed class ReplyHandler(NpgsqlDataSource db, TimeProvider clock, ILog
             return new ReplyResult(ReplyEffect.Nothing);
         }
 
-        var intent = ReplyParser.Parse(body);
         var appointment = await FindAsync(connection, transaction, from, now, upcoming: true);
+        // Read in the language the citizen was written to, and in French; answered in theirs.
+        var intent = ReplyParser.Parse(body, appointment?.Language);
         if (intent is ReplyIntent.OptOut or ReplyIntent.OptIn)
         {
             await SetOptOutAsync(connection, transaction, from, appointment, intent == ReplyIntent.OptOut, body, messageSid, now);
             await transaction.CommitAsync(cancellationToken);
-            return new ReplyResult(intent == ReplyIntent.OptOut ? ReplyEffect.OptedOut : ReplyEffect.OptedIn);
+            return new ReplyResult(intent == ReplyIntent.OptOut ? ReplyEffect.OptedOut : ReplyEffect.OptedIn, appointment?.Context());
         }
 
         if (appointment is null)
@@ -239,7 +240,7 @@ internal sealed class ReplyHandler(NpgsqlDataSource db, TimeProvider clock, ILog
         connection.QuerySingleOrDefaultAsync<AppointmentRow>(
             """
             select a.id, a.tenant_id, a.external_id, a.starts_at as starts_at_utc, a.status, a.outcome, a.plan_version, a.service,
-                   a.location_name, a.location_address, a.location_phone, a.mode, t.settings::text as settings
+                   a.location_name, a.location_address, a.location_phone, a.mode, t.settings::text as settings, a.language
             from appointments a join tenants t on t.id = a.tenant_id
             where a.id = @id
             for update of a
@@ -248,11 +249,12 @@ internal sealed class ReplyHandler(NpgsqlDataSource db, TimeProvider clock, ILog
 
     private sealed record AppointmentRow(
         long Id, long TenantId, string ExternalId, DateTime StartsAtUtc, string Status, string? Outcome, int PlanVersion,
-        string? Service, string? LocationName, string? LocationAddress, string? LocationPhone, string Mode, string Settings)
+        string? Service, string? LocationName, string? LocationAddress, string? LocationPhone, string Mode, string Settings, string Language)
     {
         public DateTimeOffset StartsAt => StartsAtUtc.AsUtc();
 
+        /// <summary>What the answer to the citizen is written from: in their language (acknowledgments and help).</summary>
         public MessageContext Context() =>
-            new(Service, StartsAt, TenantSettings.FromJson(Settings).Zone, Mode, LocationName, LocationAddress, LocationPhone);
+            new(Service, StartsAt, TenantSettings.FromJson(Settings).Zone, Mode, LocationName, LocationAddress, LocationPhone, Language);
     }
 }

@@ -9,7 +9,8 @@ internal sealed record NoShowQuery(DateOnly From, DateOnly To, string By)
     /// <summary>A longer period is refused: three years by week is already 157 rows.</summary>
     public const int MaxYears = 3;
 
-    public static readonly string[] Breakdowns = ["week", "month", "service", "location", "channel", "confirmation", "cohort"];
+    public static readonly string[] Breakdowns =
+        ["week", "month", "service", "location", "channel", "confirmation", "cohort", "language", "variant"];
 
     public bool ByTime => By is "week" or "month";
 

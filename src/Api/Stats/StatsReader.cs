@@ -18,6 +18,8 @@ internal sealed class StatsReader(NpgsqlDataSource db)
         ["channel"] = "channel",
         ["confirmation"] = "case when confirmed then 'confirmed' else 'unconfirmed' end",
         ["cohort"] = "case when holdout then 'holdout' else 'reminded' end",
+        ["language"] = "language",
+        ["variant"] = "variant",
     };
 
     public static string Dimension(string by) => by is "week" or "month" ? "day" : by;
@@ -30,7 +32,7 @@ internal sealed class StatsReader(NpgsqlDataSource db)
         return [.. rows.Select(r => (DateOnly.FromDateTime(r.Day), r.Tally))];
     }
 
-    /// <summary>Counts per key of a breakdown other than time (service, location, channel, confirmation, cohort).</summary>
+    /// <summary>Counts per key of a breakdown other than time (service, location, channel, confirmation, cohort, language, variant).</summary>
     public async Task<IReadOnlyList<(string Key, Tally Tally)>> ByKeyAsync(
         long tenantId, string dimension, DateOnly from, DateOnly to, CancellationToken cancellationToken)
     {

@@ -143,7 +143,8 @@ internal static class TenantEndpoints
         s.WebhookUrl is { } url ? new WebhookView(url) : null,
         s.RdvSolidaritesSecret is not null ? new RdvSolidaritesView(true) : null,
         new BudgetView(s.Budget?.MonthlySegments, s.Budget?.MonthlyCallMinutes),
-        s.Managers ?? []);
+        s.Managers ?? [],
+        TenantTextsValidation.ToView(s.Texts));
 
     private static bool QuietHoursNull(byte[] raw)
     {

@@ -131,6 +131,7 @@ internal static partial class TenantValidation
 
         var budget = ValidateBudget(request.Budget, errors);
         var managers = ValidateManagers(request.Managers, errors);
+        var texts = TenantTextsValidation.Validate(request.Texts, errors);
 
         return errors.Any
             ? null
@@ -146,7 +147,8 @@ internal static partial class TenantValidation
                 WebhookUrl: webhookUrl,
                 RdvSolidaritesSecret: rdvsSecret,
                 Budget: budget,
-                Managers: managers);
+                Managers: managers,
+                Texts: texts);
     }
 
     /// <summary>An absent budget, or one with only nulls, is no cap: stored as none.</summary>

@@ -28,9 +28,9 @@ internal static class SmsInbound
         ReplyEffect.Cancelled => SmsTexts.Cancelled(result.Appointment!),
         ReplyEffect.RescheduleRequested => SmsTexts.RescheduleRequested(result.Appointment!),
         ReplyEffect.TooLate => SmsTexts.TooLate(result.Appointment!),
-        ReplyEffect.OptedOut => SmsTexts.OptedOut(),
-        ReplyEffect.OptedIn => SmsTexts.OptedIn(),
-        ReplyEffect.Help => SmsTexts.Help(),
+        ReplyEffect.OptedOut => SmsTexts.OptedOut(result.Appointment?.Language),
+        ReplyEffect.OptedIn => SmsTexts.OptedIn(result.Appointment?.Language),
+        ReplyEffect.Help => SmsTexts.Help(result.Appointment?.Language),
         _ => null,
     };
 

@@ -14,11 +14,12 @@ using Twilio.TwiML;
 using Twilio.TwiML.Voice;
 using GatherVerb = Twilio.TwiML.Voice.Gather;
 using HttpMethod = Twilio.Http.HttpMethod;
+using Language = RappelRdv.Reminders.Texts.Language;
 
 namespace RappelRdv.Api.Voice;
 
 /// <summary>
-/// The call of one message: <c>/twilio/voice/{messageId}/{token}</c> speaks it in French and
+/// The call of one message: <c>/twilio/voice/{messageId}/{token}</c> speaks it in the citizen's language and
 /// gathers a key; <c>…/gather</c> applies the key through the same code path as an SMS reply;
 /// <c>…/status</c> records how the call ended and plans the next try. The token ties the URL to
 /// the message, so nobody can fetch another citizen's call from an id.
@@ -44,7 +45,7 @@ internal static class VoiceEndpoints
         var call = await CallAsync(messageId, token, urls, db, clock, cancellationToken);
         if (call is null)
         {
-            return Twiml(new VoiceResponse().Say(VoiceTexts.UnknownCall(), Voice, language: French).Hangup());
+            return Twiml(new VoiceResponse().Say(VoiceTexts.UnknownCall(), French.SayVoice, language: French.SayLanguage).Hangup());
         }
 
         var form = await request.ReadFormAsync(cancellationToken);
@@ -52,25 +53,25 @@ internal static class VoiceEndpoints
         if (answeredBy.StartsWith("machine", StringComparison.Ordinal) || answeredBy == "fax")
         {
             // A voicemail: a short message that names no one and asks to call the place.
-            return Twiml(new VoiceResponse().Say(VoiceTexts.AnsweringMachine(call.Context), Voice, language: French).Hangup());
+            return Twiml(new VoiceResponse().Say(VoiceTexts.AnsweringMachine(call.Context), call.Voice.SayVoice, language: call.Voice.SayLanguage).Hangup());
         }
 
         var repeat = request.Query.ContainsKey("again");
         var response = new VoiceResponse();
         if (!repeat)
         {
-            response.Say(VoiceTexts.Greeting(), Voice, language: French);
+            response.Say(VoiceTexts.Greeting(call.Language), call.Voice.SayVoice, language: call.Voice.SayLanguage);
         }
 
-        response.Say(VoiceTexts.Announcement(call.Kind, call.Context), Voice, language: French);
+        response.Say(VoiceTexts.Announcement(call.Kind, call.Context), call.Voice.SayVoice, language: call.Voice.SayLanguage);
         if (call.Kind == MessageKinds.Cancellation)
         {
-            return Twiml(response.Say(VoiceTexts.Goodbye(), Voice, language: French).Hangup());
+            return Twiml(response.Say(VoiceTexts.Goodbye(call.Language), call.Voice.SayVoice, language: call.Voice.SayLanguage).Hangup());
         }
 
         var gather = new GatherVerb(numDigits: 1, action: new Uri(urls.VoiceScript(messageId) + "/gather"), method: HttpMethod.Post, timeout: 8,
-            language: GatherVerb.LanguageEnum.FrFr, actionOnEmptyResult: false);
-        gather.Say(VoiceTexts.Menu(), Voice, language: French);
+            language: call.Voice.GatherLanguage, actionOnEmptyResult: false);
+        gather.Say(VoiceTexts.Menu(call.Language), call.Voice.SayVoice, language: call.Voice.SayLanguage);
         response.Append(gather);
         // No key: say it all once more, then goodbye.
         if (!repeat)
@@ -79,7 +80,7 @@ internal static class VoiceEndpoints
         }
         else
         {
-            response.Say(VoiceTexts.Goodbye(), Voice, language: French).Hangup();
+            response.Say(VoiceTexts.Goodbye(call.Language), call.Voice.SayVoice, language: call.Voice.SayLanguage).Hangup();
         }
 
         return Twiml(response);
@@ -92,7 +93,7 @@ internal static class VoiceEndpoints
         var call = await CallAsync(messageId, token, urls, db, clock, cancellationToken);
         if (call is null)
         {
-            return Twiml(new VoiceResponse().Say(VoiceTexts.UnknownCall(), Voice, language: French).Hangup());
+            return Twiml(new VoiceResponse().Say(VoiceTexts.UnknownCall(), French.SayVoice, language: French.SayLanguage).Hangup());
         }
 
         var form = await request.ReadFormAsync(cancellationToken);
@@ -109,7 +110,7 @@ internal static class VoiceEndpoints
             var again = new VoiceResponse();
             if (digits != "9")
             {
-                again.Say(VoiceTexts.NotUnderstood(), Voice, language: French);
+                again.Say(VoiceTexts.NotUnderstood(call.Language), call.Voice.SayVoice, language: call.Voice.SayLanguage);
             }
 
             return Twiml(again.Redirect(new Uri(urls.VoiceScript(messageId) + "?again=1"), HttpMethod.Post));
@@ -119,10 +120,10 @@ internal static class VoiceEndpoints
         var response = new VoiceResponse();
         if (result.Effect is ReplyEffect.Confirmed or ReplyEffect.Cancelled or ReplyEffect.RescheduleRequested)
         {
-            response.Say(VoiceTexts.Acknowledgment(intent.Value), Voice, language: French);
+            response.Say(VoiceTexts.Acknowledgment(intent.Value, call.Language), call.Voice.SayVoice, language: call.Voice.SayLanguage);
         }
 
-        return Twiml(response.Say(VoiceTexts.Goodbye(), Voice, language: French).Hangup());
+        return Twiml(response.Say(VoiceTexts.Goodbye(call.Language), call.Voice.SayVoice, language: call.Voice.SayLanguage).Hangup());
     }
 
     private static async Task<IResult> Status(
@@ -183,7 +184,13 @@ internal static class VoiceEndpoints
 
     internal sealed class VoiceCall;
 
-    private sealed record CallContext(string Kind, MessageContext Context);
+    private sealed record CallContext(string Kind, MessageContext Context)
+    {
+        public string Language => Context.Language;
+
+        /// <summary>The citizen's language's Twilio voice: the call is spoken and its keys prompted in it.</summary>
+        public Language Voice => Languages.Of(Context.Language);
+    }
 
     private static async Task<CallContext?> CallAsync(
         Guid messageId, string token, CallbackUrls urls, NpgsqlDataSource db, TimeProvider clock, CancellationToken cancellationToken)
@@ -203,25 +210,26 @@ internal static class VoiceEndpoints
         }
 
         var settings = TenantSettings.FromJson(m.Settings);
-        return new CallContext(m.Kind, new MessageContext(m.Service, m.StartsAtUtc.AsUtc(), settings.Zone, m.Mode, m.LocationName, m.LocationAddress, m.LocationPhone));
+        return new CallContext(m.Kind, new MessageContext(m.Service, m.StartsAtUtc.AsUtc(), settings.Zone, m.Mode, m.LocationName, m.LocationAddress,
+            m.LocationPhone, m.Language, settings.Texts?.TemplatesFor(m.Language, m.Variant)));
     }
 
     private sealed record CallRow(
         long TenantId, long AppointmentId, string ExternalId, string AppointmentStatus, string? Outcome, string? Phone, string Kind,
         bool OnlyIfUnconfirmed, int Attempts, DateTime StartsAtUtc, int PlanVersion, string Status, string Settings, string? Service,
-        string Mode, string? LocationName, string? LocationAddress, string? LocationPhone);
+        string Mode, string? LocationName, string? LocationAddress, string? LocationPhone, string Language, string? Variant);
 
     private const string CallSql =
         """
         select m.tenant_id, m.appointment_id, a.external_id, a.status as appointment_status, a.outcome, a.phone, m.kind,
                m.only_if_unconfirmed, m.attempts, a.starts_at as starts_at_utc, m.plan_version, m.status, t.settings::text as settings,
-               a.service, a.mode, a.location_name, a.location_address, a.location_phone
+               a.service, a.mode, a.location_name, a.location_address, a.location_phone, a.language, a.variant
         from messages m join appointments a on a.id = m.appointment_id join tenants t on t.id = m.tenant_id
         where m.id = @messageId and m.channel = 'voice'
         """;
 
-    private static readonly Say.VoiceEnum Voice = Say.VoiceEnum.PollyLea;
-    private static readonly Say.LanguageEnum French = Say.LanguageEnum.FrFr;
+    // A call whose appointment is gone is answered in French, the tenant's language of record.
+    private static readonly Language French = Languages.Fr;
 
     private static IResult Twiml(VoiceResponse response) => TypedResults.Text(response.ToString(), "text/xml; charset=utf-8");
 }

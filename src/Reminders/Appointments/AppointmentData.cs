@@ -20,7 +20,9 @@ public sealed record AppointmentData(
     string? LocationPhone,
     string Mode,
     bool RemindersAllowed = true,
-    bool NotificationsAllowed = true)
+    bool NotificationsAllowed = true,
+    // A supported primary tag, or null for the tenant's texts.defaultLanguage.
+    string? Language = null)
 {
     /// <summary>Identical descriptions have identical hashes: an identical PUT changes nothing.</summary>
     public byte[] ContentHash() =>

@@ -47,7 +47,7 @@ public sealed partial class AppointmentStore
 
     private sealed record NewAppointment(
         long TenantId, string ExternalId, AppointmentData Data, bool Holdout, byte[] Hash, string Source,
-        DateTimeOffset? SourceUpdatedAt, DateTimeOffset Now, PlanRows Plan)
+        DateTimeOffset? SourceUpdatedAt, DateTimeOffset Now, PlanRows Plan, string Language, string? Variant)
     {
         /// <summary>The created row, or null when the appointment already exists.</summary>
         public TaskCompletionSource<CreatedRow?> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -73,7 +73,10 @@ public sealed partial class AppointmentStore
     {
         var holdout = settings.HoldoutPercent > 0 && Random.Shared.Next(100) < settings.HoldoutPercent;
         var plan = PlanRows.From(ReminderPlanner.Plan(ToPlanInput(data, holdout), settings, PlanReason.Created, now), now);
-        var creation = new NewAppointment(tenantId, externalId, data, holdout, hash, source, sourceUpdatedAt, now, plan);
+        // A wording trial draws every new appointment, whichever agenda sent it (RDV-Solidarités included).
+        var variant = settings.Texts?.Experiment?.Draw(Random.Shared);
+        var creation = new NewAppointment(tenantId, externalId, data, holdout, hash, source, sourceUpdatedAt, now, plan,
+            LanguageOf(data, settings), variant);
         Admit(tenantId);
         creations.Enqueue(creation);
         StartCreationWriter();
@@ -103,10 +106,11 @@ public sealed partial class AppointmentStore
 
         var view = new AppointmentView(
             externalId, Timestamps.Stored(data.StartsAt), data.DurationMinutes, AppointmentStatus.Scheduled, null,
-            new CitizenView(data.Phone, data.Channel, row.OptedOut), data.Service,
+            new CitizenView(data.Phone, data.Channel, row.OptedOut, creation.Language), data.Service,
             Location(data.LocationName, data.LocationAddress, data.LocationPhone),
             data.Mode,
-            [.. plan.Views().OrderBy(m => m.DueAt).ThenBy(m => m.Id.ToString(), StringComparer.Ordinal)]);
+            [.. plan.Views().OrderBy(m => m.DueAt).ThenBy(m => m.Id.ToString(), StringComparer.Ordinal)],
+            variant);
         return new WriteResult(WriteOutcome.Created, row.Id, View: view);
     }
 
@@ -222,16 +226,16 @@ public sealed partial class AppointmentStore
             with appointment as (
                 insert into appointments (tenant_id, external_id, starts_at, duration_minutes, status, phone, first_name, last_name,
                     phone_is_mobile, channel, service, location_name, location_address, location_phone, mode, holdout,
-                    content_hash, source, source_updated_at, created_at, updated_at, status_changed_at)
+                    content_hash, source, source_updated_at, created_at, updated_at, status_changed_at, language, variant)
                 select n.tenant_id, n.external_id, n.starts_at, n.duration_minutes, 'scheduled', n.phone, n.first_name, n.last_name,
                     n.phone_is_mobile, n.channel, n.service, n.location_name, n.location_address, n.location_phone, n.mode, n.holdout,
-                    decode(n.content_hash, 'hex'), n.source, n.source_updated_at, n.now, n.now, n.now
+                    decode(n.content_hash, 'hex'), n.source, n.source_updated_at, n.now, n.now, n.now, n.language, n.variant
                 from unnest(@TenantIds, @ExternalIds, @StartsAts, @Durations, @Phones, @FirstNames, @LastNames, @Mobiles, @Channels,
                     @Services, @LocationNames, @LocationAddresses, @LocationPhones, @Modes, @Holdouts, @Hashes, @Sources,
-                    @SourceUpdatedAts, @Nows)
+                    @SourceUpdatedAts, @Nows, @Languages, @Variants)
                     as n(tenant_id, external_id, starts_at, duration_minutes, phone, first_name, last_name, phone_is_mobile, channel,
                     service, location_name, location_address, location_phone, mode, holdout, content_hash, source,
-                    source_updated_at, now)
+                    source_updated_at, now, language, variant)
                 on conflict (tenant_id, external_id) do nothing
                 returning id, tenant_id, external_id, phone),
             plan as (
@@ -269,6 +273,8 @@ public sealed partial class AppointmentStore
                 Sources = batch.Select(c => c.Source).ToArray(),
                 SourceUpdatedAts = batch.Select(c => c.SourceUpdatedAt?.UtcDateTime).ToArray(),
                 Nows = batch.Select(c => c.Now.UtcDateTime).ToArray(),
+                Languages = batch.Select(c => c.Language).ToArray(),
+                Variants = batch.Select(c => c.Variant).ToArray(),
                 MessageTenantIds = messages.Select(m => m.Creation.TenantId).ToArray(),
                 MessageExternalIds = messages.Select(m => m.Creation.ExternalId).ToArray(),
                 MessageIds = messages.Select(m => m.Creation.Plan.Ids[m.Index]).ToArray(),

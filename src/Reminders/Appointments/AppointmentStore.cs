@@ -81,7 +81,7 @@ public sealed partial class AppointmentStore(NpgsqlDataSource db, TimeProvider c
             update appointments set starts_at = @StartsAt, duration_minutes = @DurationMinutes, phone = @Phone,
                 first_name = @FirstName, last_name = @LastName, phone_is_mobile = @PhoneIsMobile, channel = @Channel,
                 service = @Service, location_name = @LocationName, location_address = @LocationAddress,
-                location_phone = @LocationPhone, mode = @Mode, content_hash = @hash, plan_version = @planVersion,
+                location_phone = @LocationPhone, mode = @Mode, content_hash = @hash, plan_version = @planVersion, language = @language,
                 source_updated_at = coalesce(@sourceUpdatedAt, source_updated_at), updated_at = @now,
                 status = case when @rescheduled then 'scheduled' else status end,
                 confirmed_at = case when @rescheduled then null else confirmed_at end,
@@ -92,7 +92,7 @@ public sealed partial class AppointmentStore(NpgsqlDataSource db, TimeProvider c
             {
                 id = existing.Id, data.StartsAt, data.DurationMinutes, data.Phone, data.FirstName, data.LastName,
                 data.PhoneIsMobile, data.Channel, data.Service, data.LocationName, data.LocationAddress, data.LocationPhone,
-                data.Mode, hash, planVersion, sourceUpdatedAt, now, rescheduled,
+                data.Mode, hash, planVersion, sourceUpdatedAt, now, rescheduled, language = LanguageOf(data, settings),
             },
             transaction);
 
@@ -194,7 +194,8 @@ public sealed partial class AppointmentStore(NpgsqlDataSource db, TimeProvider c
             """
             select a.id, a.external_id, a.starts_at, a.duration_minutes, a.status, a.outcome, a.phone, a.channel,
                    a.service, a.location_name, a.location_address, a.location_phone, a.mode,
-                   exists (select 1 from opt_outs o where o.tenant_id = a.tenant_id and o.phone = a.phone) as opted_out
+                   exists (select 1 from opt_outs o where o.tenant_id = a.tenant_id and o.phone = a.phone) as opted_out,
+                   a.language, a.variant
             from appointments a
             where a.tenant_id = @tenantId and a.external_id = @externalId;
 
@@ -214,16 +215,18 @@ public sealed partial class AppointmentStore(NpgsqlDataSource db, TimeProvider c
 
         return new AppointmentView(
             row.ExternalId, row.StartsAt.AsUtc(), row.DurationMinutes, row.Status, row.Outcome,
-            new CitizenView(row.Phone, row.Channel, row.OptedOut), row.Service,
+            new CitizenView(row.Phone, row.Channel, row.OptedOut, row.Language), row.Service,
             Location(row.LocationName, row.LocationAddress, row.LocationPhone),
             row.Mode,
             [.. messages.Select(m => new MessageView(m.Id, m.Kind, m.Channel, m.DueAt.AsUtc(), m.Status,
-                m.SentAt?.AsUtc(), m.ProviderId, m.Segments, m.Error, m.Direction))]);
+                m.SentAt?.AsUtc(), m.ProviderId, m.Segments, m.Error, m.Direction))],
+            row.Variant);
     }
 
     private sealed record ViewRow(
         long Id, string ExternalId, DateTime StartsAt, int DurationMinutes, string Status, string? Outcome, string? Phone,
-        string Channel, string? Service, string? LocationName, string? LocationAddress, string? LocationPhone, string Mode, bool OptedOut);
+        string Channel, string? Service, string? LocationName, string? LocationAddress, string? LocationPhone, string Mode, bool OptedOut,
+        string Language, string? Variant);
 
     private sealed record MessageRow(
         Guid Id, string Kind, string Channel, DateTime DueAt, string Status, DateTime? SentAt, string? ProviderId,
@@ -231,6 +234,10 @@ public sealed partial class AppointmentStore(NpgsqlDataSource db, TimeProvider c
 
     private static LocationView? Location(string? name, string? address, string? phone) =>
         name is null && address is null && phone is null ? null : new LocationView(name, address, phone);
+
+    /// <summary>The citizen's language: the agenda's, else the tenant's default, else French.</summary>
+    private static string LanguageOf(AppointmentData data, TenantSettings settings) =>
+        data.Language ?? settings.Texts?.DefaultLanguage ?? Texts.Languages.French;
 
     private static PlanInput ToPlanInput(AppointmentData data, bool holdout) =>
         new(data.StartsAt, data.Channel, data.PhoneIsMobile, holdout, data.RemindersAllowed, data.NotificationsAllowed);

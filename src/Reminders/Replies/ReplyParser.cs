@@ -46,28 +46,48 @@ public static class ReplyParser
 
     private static readonly HashSet<string> CancelWords = ["non", "n", "2"];
 
+    // The words of the other languages (CONTRACT §9.4), squeezed and folded like the rest: read
+    // only for a citizen of that language, since some mean something else in French ("si": "if").
+    private static readonly Dictionary<string, (string[] Confirm, string[] Cancel, string[] Reschedule)> OtherLanguages =
+        new(StringComparer.Ordinal)
+        {
+            ["en"] = (["yes", "y", "yep", "yeah", "ok"], ["no", "nope", "cancel"], ["change", "reschedule", "new"]),
+            ["es"] = (["si", "vale", "confirmo", "confirmar"], ["no", "anular", "cancelar"], ["cambiar", "cambio"]),
+            ["pt"] = (["sim", "confirmo", "confirmar"], ["nao", "cancelar"], ["mudar", "alterar"]),
+            ["tr"] = (["evet", "tamam", "onay", "onayliyorum"], ["hayir", "iptal"], ["degistir", "degis"]),
+            ["ar"] = (["نعم", "اكيد", "أكيد"], ["لا"], ["تغيير"]),
+        };
+
     // Elided words that are only grammar ("j'annule", "d'accord", "l'annuler") are skipped;
     // "n'" is a negation ("n'annulez pas") and ends the search.
     private static readonly HashSet<string> Elisions = ["j", "d", "l", "m", "s", "t", "c", "qu"];
 
-    public static ReplyIntent Parse(string? body)
+    /// <summary>A reply of a citizen written to in French.</summary>
+    public static ReplyIntent Parse(string? body) => Parse(body, null);
+
+    /// <summary>
+    /// A reply of a citizen written to in <paramref name="language"/>: the words of that language
+    /// and the French ones; 1, 2 and 3 in every language.
+    /// </summary>
+    public static ReplyIntent Parse(string? body, string? language)
     {
+        var words = OtherLanguages.GetValueOrDefault(language ?? "");
         if (string.IsNullOrWhiteSpace(body))
         {
             return ReplyIntent.Other;
         }
 
-        var words = Words(body);
-        for (var i = 0; i < words.Count; i++)
+        var parsed = Words(body);
+        for (var i = 0; i < parsed.Count; i++)
         {
-            var word = words[i];
+            var word = parsed[i];
             if (word.Elided ? Elisions.Contains(word.Text) : Fillers.Contains(word.Text))
             {
                 continue;
             }
 
-            var intent = word.Elided ? ReplyIntent.Other : Decide(word.Text);
-            if (intent == ReplyIntent.Cancel && words.Skip(i + 1).Any(Contradicts))
+            var intent = word.Elided ? ReplyIntent.Other : Decide(word.Text, words);
+            if (intent == ReplyIntent.Cancel && parsed.Skip(i + 1).Any(w => Contradicts(w, words)))
             {
                 // "non oui", "2 ou 3", "non, je préfère reporter": not plainly a cancellation.
                 return ReplyIntent.Other;
@@ -79,11 +99,29 @@ public static class ReplyParser
         return ReplyIntent.Other;
     }
 
-    private static bool Contradicts(Word word) =>
-        !word.Elided && Decide(word.Text) is ReplyIntent.Confirm or ReplyIntent.Reschedule;
+    private static bool Contradicts(Word word, (string[] Confirm, string[] Cancel, string[] Reschedule) language) =>
+        !word.Elided && Decide(word.Text, language) is ReplyIntent.Confirm or ReplyIntent.Reschedule;
 
-    private static ReplyIntent Decide(string word)
+    private static ReplyIntent Decide(string word, (string[] Confirm, string[] Cancel, string[] Reschedule) language)
     {
+        if (language.Confirm is not null)
+        {
+            if (language.Confirm.Contains(word))
+            {
+                return ReplyIntent.Confirm;
+            }
+
+            if (language.Cancel.Contains(word))
+            {
+                return ReplyIntent.Cancel;
+            }
+
+            if (language.Reschedule.Contains(word))
+            {
+                return ReplyIntent.Reschedule;
+            }
+        }
+
         if (ConfirmWords.Contains(word) || word.StartsWith("confirm", StringComparison.Ordinal)
             || word.Replace("oui", "", StringComparison.Ordinal).Length == 0)
         {

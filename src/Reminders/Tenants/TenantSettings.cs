@@ -16,7 +16,8 @@ public sealed record TenantSettings(
     string? WebhookUrl,
     string? RdvSolidaritesSecret,
     Budget? Budget = null,
-    IReadOnlyList<string>? Managers = null)
+    IReadOnlyList<string>? Managers = null,
+    TenantTexts? Texts = null)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
@@ -34,6 +35,55 @@ public sealed record TenantSettings(
 
     public static TenantSettings FromJson(string json) =>
         JsonSerializer.Deserialize<TenantSettings>(json, Json) ?? throw new InvalidOperationException("Empty tenant settings");
+}
+
+/// <summary>
+/// The tenant's own words (CONTRACT §9.4): the language of citizens whose agenda names none, SMS
+/// templates per language and kind, and a wording trial. Null: French, the built-in texts.
+/// </summary>
+public sealed record TenantTexts(
+    string DefaultLanguage,
+    IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>? Templates,
+    TextExperiment? Experiment)
+{
+    /// <summary>
+    /// The templates of one language for an appointment of <paramref name="variant"/>: the
+    /// variant's own, over the tenant's (an empty variant is the tenant's templates). A kind in
+    /// neither falls back to the built-in text.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? TemplatesFor(string language, string? variant)
+    {
+        var tenant = Templates?.GetValueOrDefault(language);
+        var own = variant is null ? null : Experiment?.Variants.GetValueOrDefault(variant)?.GetValueOrDefault(language);
+        if (own is null or { Count: 0 })
+        {
+            return tenant;
+        }
+
+        var merged = new Dictionary<string, string>(tenant ?? new Dictionary<string, string>(), StringComparer.Ordinal);
+        foreach (var (kind, template) in own)
+        {
+            merged[kind] = template;
+        }
+
+        return merged;
+    }
+}
+
+/// <summary>A wording trial: each new appointment is drawn into one of the named variants, equally.</summary>
+public sealed record TextExperiment(
+    string Name,
+    IReadOnlyDictionary<string, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>> Variants)
+{
+    /// <summary>
+    /// One variant, each with the same chance. Names are drawn in ordinal order, so that a given
+    /// random sequence always gives the same draws whatever the order the JSON listed them in.
+    /// </summary>
+    public string Draw(Random random)
+    {
+        var names = Variants.Keys.Order(StringComparer.Ordinal).ToArray();
+        return names[random.Next(names.Length)];
+    }
 }
 
 /// <summary>One step of the reminder plan: <paramref name="Before"/> is an ISO 8601 duration.</summary>

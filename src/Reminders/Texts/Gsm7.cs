@@ -46,6 +46,13 @@ public static class Gsm7
     public static bool IsGsm7(string text) => !text.AsSpan().ContainsAnyExcept(AllGsm);
 
     /// <summary>
+    /// Whether <see cref="Transliterate"/> keeps the character or spells it in GSM-7 (an accent
+    /// lost, a typographic quote straightened); false for what it would drop (emoji, other scripts).
+    /// </summary>
+    public static bool HasGsmSpelling(char c) =>
+        AllGsm.Contains(c) || char.IsWhiteSpace(c) || LatinLetters.ToAscii(c) is not null || Punctuation.ContainsKey(c);
+
+    /// <summary>
     /// The text with only GSM-7 characters: GSM letters (é, è, à, Ç…) are kept, other
     /// accented letters lose their accent, typographic punctuation becomes its ASCII
     /// look-alike, line breaks become LF, and what has no GSM spelling (emoji…) is dropped.

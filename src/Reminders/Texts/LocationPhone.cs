@@ -65,4 +65,8 @@ internal static class LocationPhone
 
         return spoken.ToString();
     }
+
+    /// <summary>"0 4, 9 4, 0 0, …": digit by digit in pairs, which every synthesizer reads in its own language.</summary>
+    public static string? SpokenDigits(string? phone) =>
+        NationalDigits(phone) is { } digits ? string.Join(", ", digits.Chunk(2).Select(pair => string.Join(' ', pair))) : null;
 }

@@ -3,7 +3,11 @@ using RappelRdv.Reminders.Replies;
 
 namespace RappelRdv.Reminders.Texts;
 
-/// <summary>What a message says about one appointment. <see cref="Mode"/> is one of <see cref="Modes"/>.</summary>
+/// <summary>
+/// What a message says about one appointment. <see cref="Mode"/> is one of <see cref="Modes"/>;
+/// <see cref="Language"/> one of <see cref="Languages.Codes"/>; <see cref="Templates"/> are the
+/// tenant's own SMS templates of that language (and of the appointment's variant), by kind.
+/// </summary>
 public sealed record MessageContext(
     string? Service,
     DateTimeOffset StartsAt,
@@ -11,91 +15,128 @@ public sealed record MessageContext(
     string Mode,
     string? LocationName,
     string? LocationAddress,
-    string? LocationPhone);
+    string? LocationPhone,
+    string Language = Languages.French,
+    IReadOnlyDictionary<string, string>? Templates = null);
 
 /// <summary>
-/// The SMS a citizen receives. Always GSM-7 (one character outside it would make the SMS
-/// UCS-2 and triple its cost); messages about an appointment fit two segments, answers to
-/// a reply fit one.
+/// The SMS a citizen receives, in their language. Latin-script languages are always GSM-7 (one
+/// character outside it would make the SMS UCS-2 and triple its cost): a reminder fits one
+/// segment whenever the place, shortened the way envelopes are, allows it, and two at most.
+/// Arabic is UCS-2, 70 characters a segment: at most three.
 /// </summary>
 public static class SmsTexts
 {
+    /// <summary>Segments an appointment's SMS may take in a Latin-script language.</summary>
     public const int MaxSegments = 2;
 
-    private const string AnswerInstructions =
-        "Répondez OUI pour confirmer, NON pour annuler, REPORTER pour changer de date.";
+    /// <summary>Segments an appointment's SMS may take in Arabic (UCS-2).</summary>
+    public const int MaxUcs2Segments = 3;
+
+    public static readonly string[] Kinds =
+        [MessageKinds.Reminder, MessageKinds.Confirmation, MessageKinds.Change, MessageKinds.Cancellation];
 
     /// <summary>The message of a kind of <see cref="MessageKinds"/>: reminder, confirmation, change or cancellation.</summary>
     public static string For(string kind, MessageContext ctx)
     {
-        if (kind is not (MessageKinds.Reminder or MessageKinds.Confirmation or MessageKinds.Change or MessageKinds.Cancellation))
+        var texts = BuiltInTexts.For(ctx.Language);
+        if (!texts.Sms.TryGetValue(kind, out var builtIn))
         {
             throw new ArgumentOutOfRangeException(nameof(kind), kind, "No SMS text for this kind of message.");
         }
 
+        // A tenant's template replaces both wordings; a missing one falls back to the built-in text.
+        string[] templates = ctx.Templates?.GetValueOrDefault(kind) is { Length: > 0 } own ? [own] : builtIn;
+        var latin = texts.Language.LatinScript;
+        var (preferred, most) = latin ? (1, MaxSegments) : (MaxSegments, MaxUcs2Segments);
+
         var full = new Parts(
             PlaceShortening.Clean(ctx.Service),
-            FrenchDates.DayAndTime(ctx.StartsAt, ctx.Zone),
-            ctx.Mode,
             PlaceShortening.Clean(ctx.LocationName),
             PlaceShortening.Clean(ctx.LocationAddress),
-            LocationPhone.Written(ctx.LocationPhone),
-            ShortWording: false);
+            KeepsPlace: true);
+        var phone = LocationPhone.Written(ctx.LocationPhone);
+        var common = DayAndTime(ctx, texts)
+            .Add("callback", phone is null ? texts.ContactService : texts.CallBack.Replace("{phone}", phone, StringComparison.Ordinal));
 
-        var text = "";
-        foreach (var parts in Shortenings(full))
+        // First the fewest segments that still say where (name and town at least); then, if the
+        // place is too long for that, the full text in more segments, shortened only as needed.
+        // Lazily: most texts fit before any abbreviation is even computed.
+        foreach (var parts in Shortenings(full).TakeWhile(p => p.KeepsPlace))
         {
-            text = Gsm7.Transliterate(Compose(kind, parts));
-            if (Gsm7.Segments(text) <= MaxSegments)
+            foreach (var template in templates)
             {
-                break;
+                var text = Compose(template, parts, ctx.Mode, common, texts);
+                if (Gsm7.Segments(text) <= preferred)
+                {
+                    return text;
+                }
             }
         }
 
-        // The last shortening keeps only the date, the time and the answer instructions
-        // (or the phone to call): under 200 septets, so the loop always ends on a text that fits.
-        return text;
+        var last = "";
+        foreach (var parts in Shortenings(full))
+        {
+            foreach (var template in templates)
+            {
+                last = Compose(template, parts, ctx.Mode, common, texts);
+                if (Gsm7.Segments(last) <= most)
+                {
+                    return last;
+                }
+            }
+        }
+
+        // The last shortening keeps only the date, the time and the answer instructions (or the
+        // phone to call): built-in texts and validated templates fit there, so this is not reached.
+        return last;
     }
 
-    public static string Confirmed(MessageContext ctx) => FirstThatFits(
-        $"Merci, votre {Subject(ctx, withService: true)} du {When(ctx)} est confirmé.",
-        $"Merci, votre {Subject(ctx, withService: false)} du {When(ctx)} est confirmé.");
+    public static string Confirmed(MessageContext ctx) => Acknowledgment(ctx, t => t.Confirmed);
 
-    public static string Cancelled(MessageContext ctx) => FirstThatFits(
-        $"Votre {Subject(ctx, withService: true)} du {When(ctx)} est annulé. Merci de nous avoir prévenus.",
-        $"Votre {Subject(ctx, withService: false)} du {When(ctx)} est annulé. Merci de nous avoir prévenus.");
+    public static string Cancelled(MessageContext ctx) => Acknowledgment(ctx, t => t.Cancelled);
 
-    public static string RescheduleRequested(MessageContext ctx) => FirstThatFits(
-        $"C'est noté pour votre {Subject(ctx, withService: true)} du {When(ctx)} : le service va vous recontacter pour une nouvelle date.",
-        $"C'est noté pour votre rendez-vous du {When(ctx)} : le service va vous recontacter pour une nouvelle date.");
+    public static string RescheduleRequested(MessageContext ctx) => Acknowledgment(ctx, t => t.RescheduleRequested);
 
     /// <summary>The answer to a reply that comes once the appointment has started.</summary>
     public static string TooLate(MessageContext ctx)
     {
-        var when = When(ctx);
+        var texts = BuiltInTexts.For(ctx.Language);
         var phone = LocationPhone.Written(ctx.LocationPhone);
-        return FirstThatFits(
-            phone is null ? null : $"Il est trop tard pour modifier par SMS votre rendez-vous du {when}. Merci d'appeler le service au {phone}.",
-            $"Il est trop tard pour modifier par SMS votre rendez-vous du {when}. Merci d'appeler le service.");
+        var values = DayAndTime(ctx, texts);
+        return FirstThatFits(texts,
+            phone is null ? null : TextTemplates.Fill(texts.TooLate[0], values.Add("phone", phone), false),
+            TextTemplates.Fill(texts.TooLate[1], values, false));
     }
 
-    public static string OptedOut() => FirstThatFits(
-        "C'est noté, vous ne recevrez plus de messages de notre part. Envoyez START pour les recevoir à nouveau.");
+    public static string OptedOut(string? language = null) => FirstThatFits(BuiltInTexts.For(language), BuiltInTexts.For(language).OptedOut);
 
-    public static string OptedIn() => FirstThatFits(
-        "C'est noté, vous recevrez à nouveau les rappels de vos rendez-vous. Envoyez STOP pour ne plus les recevoir.");
+    public static string OptedIn(string? language = null) => FirstThatFits(BuiltInTexts.For(language), BuiltInTexts.For(language).OptedIn);
 
-    public static string Help() => FirstThatFits(
-        "Répondez OUI pour confirmer votre rendez-vous, NON pour l'annuler, REPORTER pour changer de date, STOP pour ne plus recevoir de messages.");
+    public static string Help(string? language = null) => FirstThatFits(BuiltInTexts.For(language), BuiltInTexts.For(language).Help);
 
-    private sealed record Parts(
-        string? Service, string When, string Mode, string? Name, string? Address, string? Phone, bool ShortWording);
+    /// <summary>The place as {place} says it: the mode's words, or the name and address.</summary>
+    internal static string Place(string mode, string? name, string? address, LanguageTexts texts)
+    {
+        // "CMS St-Denis, St-Denis": an address shortened to its town may repeat the name.
+        var shownAddress = name is not null && address is not null && name.Contains(address, StringComparison.OrdinalIgnoreCase)
+            ? null
+            : address;
+        return mode switch
+        {
+            Modes.Phone => texts.PhonePlace,
+            Modes.Home => texts.HomePlace,
+            _ => string.Join(", ", new[] { name, shownAddress }.OfType<string>()),
+        };
+    }
+
+    private sealed record Parts(string? Service, string? Name, string? Address, bool KeepsPlace);
 
     /// <summary>
     /// From the full text to the shortest. What loses nothing comes first (postal
     /// abbreviations, the acronyms on the place's door), then the address shrinks to its town
-    /// and goes, then the place's name, then optional words, then the service's last words.
-    /// The date, the time and how to answer always stay.
+    /// (the place is still said), then goes, then the place's name, then the service's last
+    /// words. The date, the time and how to answer always stay.
     /// </summary>
     private static IEnumerable<Parts> Shortenings(Parts full)
     {
@@ -115,13 +156,10 @@ public static class SmsTexts
             yield return shorter with { Address = address };
         }
 
-        shorter = shorter with { Address = null };
+        shorter = shorter with { Address = null, KeepsPlace = false };
         yield return shorter;
 
         shorter = shorter with { Name = null };
-        yield return shorter;
-
-        shorter = shorter with { ShortWording = true };
         yield return shorter;
 
         foreach (var service in full.Service is null ? [] : PlaceShortening.ShorterServices(full.Service))
@@ -132,58 +170,37 @@ public static class SmsTexts
         yield return shorter with { Service = null };
     }
 
-    private static string Compose(string kind, Parts p)
+    private static string Compose(string template, Parts p, string mode, TemplateValues common, LanguageTexts texts) =>
+        TextTemplates.Fill(
+            template,
+            common.Add("service", p.Service).Add("place", Place(mode, p.Name, p.Address, texts)),
+            texts.Language.LatinScript);
+
+    private static TemplateValues DayAndTime(MessageContext ctx, LanguageTexts texts) => new TemplateValues()
+        .Add("day", LocalDates.Day(texts.Language.Code, ctx.StartsAt, ctx.Zone))
+        .Add("time", LocalDates.Time(texts.Language.Code, ctx.StartsAt, ctx.Zone));
+
+    private static string Acknowledgment(MessageContext ctx, Func<LanguageTexts, string> pick)
     {
-        var subject = Subject(p.Mode, p.Service);
-        var place = Place(p);
-        return (kind, p.ShortWording) switch
-        {
-            (MessageKinds.Reminder, false) => $"Rappel : {subject} le {p.When}{place}. {AnswerInstructions}",
-            (MessageKinds.Reminder, true) => $"Rappel : {subject} {p.When}{place}. {AnswerInstructions}",
-            (MessageKinds.Confirmation, false) => $"Votre {subject} est prévu le {p.When}{place}. {AnswerInstructions}",
-            (MessageKinds.Confirmation, true) => $"Nouveau {subject} : {p.When}{place}. {AnswerInstructions}",
-            (MessageKinds.Change, false) => $"Nouvelle date pour votre {subject} : {p.When}{place}. {AnswerInstructions}",
-            (MessageKinds.Change, true) => $"Nouvelle date, {subject} : {p.When}{place}. {AnswerInstructions}",
-            (_, false) => $"Votre {subject} du {p.When}{place}{(place.Length > 0 ? "," : "")} est annulé par le service. "
-                + (p.Phone is null ? "Pour un autre rendez-vous, contactez le service." : $"Pour un autre rendez-vous, appelez le {p.Phone}."),
-            (_, true) => $"Votre {subject} du {p.When}{place}{(place.Length > 0 ? "," : "")} est annulé."
-                + (p.Phone is null ? "" : $" Tél. {p.Phone}"),
-        };
+        var texts = BuiltInTexts.For(ctx.Language);
+        var values = DayAndTime(ctx, texts);
+        return FirstThatFits(texts,
+            TextTemplates.Fill(pick(texts), values.Add("subject", texts.Subject(ctx.Mode, PlaceShortening.Clean(ctx.Service))), false),
+            TextTemplates.Fill(pick(texts), values.Add("subject", texts.Subject(ctx.Mode, null)), false));
     }
 
-    private static string Place(Parts p)
+    /// <summary>
+    /// The first text that fits one segment (two in UCS-2 Arabic, whose segment holds 70
+    /// characters) once in GSM-7; the last is written to always fit.
+    /// </summary>
+    private static string FirstThatFits(LanguageTexts texts, params string?[] candidates)
     {
-        // "CMS St-Denis, St-Denis": an address shortened to its town may repeat the name.
-        var address = p.Name is not null && p.Address is not null && p.Name.Contains(p.Address, StringComparison.OrdinalIgnoreCase)
-            ? null
-            : p.Address;
-        return p.Mode switch
-        {
-            Modes.Phone => "",
-            Modes.Home => ", à votre domicile",
-            _ => string.Join(", ", new[] { p.Name, address }.OfType<string>()) is { Length: > 0 } place ? ", " + place : "",
-        };
-    }
-
-    internal static string Subject(string mode, string? service)
-    {
-        var subject = mode == Modes.Phone ? "rendez-vous téléphonique" : "rendez-vous";
-        return service is null ? subject : $"{subject} {service}";
-    }
-
-    private static string Subject(MessageContext ctx, bool withService) =>
-        Subject(ctx.Mode, withService ? PlaceShortening.Clean(ctx.Service) : null);
-
-    private static string When(MessageContext ctx) => FrenchDates.DayAndTime(ctx.StartsAt, ctx.Zone);
-
-    /// <summary>The first text that fits one segment once in GSM-7; the last is written to always fit.</summary>
-    private static string FirstThatFits(params string?[] texts)
-    {
+        var limit = texts.Language.LatinScript ? 1 : 2;
         var text = "";
-        foreach (var candidate in texts.OfType<string>())
+        foreach (var candidate in candidates.OfType<string>())
         {
-            text = Gsm7.Transliterate(candidate);
-            if (Gsm7.Segments(text) == 1)
+            text = texts.Language.LatinScript ? Gsm7.Transliterate(candidate) : candidate;
+            if (Gsm7.Segments(text) <= limit)
             {
                 break;
             }
@@ -194,46 +211,50 @@ public static class SmsTexts
 }
 
 /// <summary>
-/// What a reminder call says, for Twilio's &lt;Say language="fr-FR"&gt;. Nothing personal beyond
-/// the day, the hour, the place and the service: whoever picks up may not be the citizen.
-/// Times are spelled for speech ("9 heures 30"), phone numbers in pairs.
+/// What a reminder call says, in the citizen's language, for Twilio's &lt;Say&gt; with the voice of
+/// <see cref="Language.SayVoice"/>. Nothing personal beyond the day, the hour, the place and the
+/// service: whoever picks up may not be the citizen. French times are spelled for speech
+/// ("9 heures 30"), phone numbers are read in pairs.
 /// </summary>
 public static class VoiceTexts
 {
-    public static string Greeting() =>
-        "Bonjour. Ceci est un message automatique au sujet d'un rendez-vous.";
+    public static string Greeting(string? language = null) => BuiltInTexts.For(language).Greeting;
 
     public static string Announcement(string kind, MessageContext ctx)
     {
-        var subject = SmsTexts.Subject(ctx.Mode, PlaceShortening.Clean(ctx.Service));
-        var when = $"{FrenchDates.Day(ctx.StartsAt, ctx.Zone)} à {FrenchDates.SpokenTime(ctx.StartsAt, ctx.Zone)}";
-        var place = Place(ctx);
-        return kind switch
+        var texts = BuiltInTexts.For(ctx.Language);
+        if (!texts.Announcement.TryGetValue(kind, out var template))
         {
-            MessageKinds.Reminder => $"Nous vous rappelons votre {subject}, le {when}{place}.",
-            MessageKinds.Confirmation => $"Un {subject} a été fixé pour vous le {when}{place}.",
-            MessageKinds.Change => $"Votre {subject} a changé de date. Il aura lieu le {when}{place}.",
-            MessageKinds.Cancellation => $"Votre {subject} du {when} a été annulé par le service. "
-                + (LocationPhone.Spoken(ctx.LocationPhone) is { } phone
-                    ? $"Pour un autre rendez-vous, appelez le {phone}."
-                    : "Pour un autre rendez-vous, contactez le service."),
-            _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "No voice text for this kind of message."),
+            throw new ArgumentOutOfRangeException(nameof(kind), kind, "No voice text for this kind of message.");
+        }
+
+        var phone = SpokenPhone(ctx.LocationPhone, texts);
+        var place = ctx.Mode switch
+        {
+            Modes.Phone => "",
+            Modes.Home => texts.VoiceHome,
+            _ => string.Join(", ", new[] { PlaceShortening.Clean(ctx.LocationName), PlaceShortening.Clean(ctx.LocationAddress) }.OfType<string>())
+                is { Length: > 0 } where ? texts.VoiceAddress.Replace("{name}", where, StringComparison.Ordinal) : "",
         };
+        var values = SpokenDayAndTime(ctx, texts)
+            .Add("subject", texts.Subject(ctx.Mode, PlaceShortening.Clean(ctx.Service)))
+            .Add("place", place)
+            .Add("callback", phone is null ? texts.VoiceContactService : texts.VoiceCallBack.Replace("{phone}", phone, StringComparison.Ordinal));
+        return TextTemplates.Fill(template, values, latin: false, tidy: false);
     }
 
-    public static string Menu() =>
-        "Pour confirmer, tapez 1. Pour annuler, tapez 2. Pour demander une autre date, tapez 3. Pour réécouter, tapez 9.";
+    public static string Menu(string? language = null) => BuiltInTexts.For(language).Menu;
 
     /// <summary>What the caller hears after pressing 1, 2 or 3.</summary>
-    public static string Acknowledgment(ReplyIntent intent) => intent switch
+    public static string Acknowledgment(ReplyIntent intent, string? language = null) => intent switch
     {
-        ReplyIntent.Confirm => "Merci, votre rendez-vous est confirmé.",
-        ReplyIntent.Cancel => "Votre rendez-vous est annulé. Merci de nous avoir prévenus.",
-        ReplyIntent.Reschedule => "C'est noté. Le service va vous recontacter pour une nouvelle date.",
+        ReplyIntent.Confirm => BuiltInTexts.For(language).KeyConfirmed,
+        ReplyIntent.Cancel => BuiltInTexts.For(language).KeyCancelled,
+        ReplyIntent.Reschedule => BuiltInTexts.For(language).KeyRescheduled,
         _ => throw new ArgumentOutOfRangeException(nameof(intent), intent, "Only confirm, cancel and reschedule are acknowledged on a call."),
     };
 
-    public static string Goodbye() => "Au revoir, et bonne journée.";
+    public static string Goodbye(string? language = null) => BuiltInTexts.For(language).Goodbye;
 
     /// <summary>
     /// Left on an answering machine, which anyone in the household may play: the day, the
@@ -242,23 +263,24 @@ public static class VoiceTexts
     /// </summary>
     public static string AnsweringMachine(MessageContext ctx)
     {
-        var when = $"{FrenchDates.Day(ctx.StartsAt, ctx.Zone)} à {FrenchDates.SpokenTime(ctx.StartsAt, ctx.Zone)}";
-        var place = ctx.Mode == Modes.InPerson && PlaceShortening.Clean(ctx.LocationName) is { } name ? $", {name}" : "";
-        var call = LocationPhone.Spoken(ctx.LocationPhone) is { } phone
-            ? $"Pour le confirmer ou l'annuler, merci d'appeler le {phone}. Je répète : {phone}."
-            : "Pour le confirmer ou l'annuler, merci d'appeler le service qui vous l'a donné.";
-        return $"Bonjour. Ceci est un message automatique au sujet d'un rendez-vous le {when}{place}. {call} Au revoir.";
+        var texts = BuiltInTexts.For(ctx.Language);
+        var name = ctx.Mode == Modes.InPerson && PlaceShortening.Clean(ctx.LocationName) is { } place
+            ? (texts.Language.LatinScript ? ", " : "، ") + place
+            : "";
+        var call = SpokenPhone(ctx.LocationPhone, texts) is { } phone
+            ? texts.AnsweringMachineCall.Replace("{phone}", phone, StringComparison.Ordinal)
+            : texts.AnsweringMachineNoPhone;
+        return TextTemplates.Fill(texts.AnsweringMachine, SpokenDayAndTime(ctx, texts).Add("name", name).Add("call", call), latin: false, tidy: false);
     }
 
-    public static string NotUnderstood() => "Je n'ai pas compris votre choix.";
+    public static string NotUnderstood(string? language = null) => BuiltInTexts.For(language).NotUnderstood;
 
-    public static string UnknownCall() => "Bonjour. Nous n'avons plus de message à vous transmettre. Au revoir.";
+    public static string UnknownCall(string? language = null) => BuiltInTexts.For(language).UnknownCall;
 
-    private static string Place(MessageContext ctx) => ctx.Mode switch
-    {
-        Modes.Phone => "",
-        Modes.Home => ", à votre domicile",
-        _ => string.Join(", ", new[] { PlaceShortening.Clean(ctx.LocationName), PlaceShortening.Clean(ctx.LocationAddress) }.OfType<string>())
-            is { Length: > 0 } place ? ", à l'adresse suivante : " + place : "",
-    };
+    private static TemplateValues SpokenDayAndTime(MessageContext ctx, LanguageTexts texts) => new TemplateValues()
+        .Add("day", LocalDates.Day(texts.Language.Code, ctx.StartsAt, ctx.Zone))
+        .Add("time", LocalDates.SpokenTime(texts.Language.Code, ctx.StartsAt, ctx.Zone));
+
+    private static string? SpokenPhone(string? phone, LanguageTexts texts) =>
+        texts.Language.Code == Languages.French ? LocationPhone.Spoken(phone) : LocationPhone.SpokenDigits(phone);
 }

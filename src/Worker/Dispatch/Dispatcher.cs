@@ -300,7 +300,8 @@ internal sealed class Dispatcher(
     /// <summary>The channel and text of a message; for a call, the text it will speak, kept to show what was heard.</summary>
     private static (string Channel, string Body) Compose(MessageSnapshot m, TenantSettings settings)
     {
-        var context = new MessageContext(m.Service, m.StartsAt, settings.Zone, m.Mode, m.LocationName, m.LocationAddress, m.LocationPhone);
+        var context = new MessageContext(m.Service, m.StartsAt, settings.Zone, m.Mode, m.LocationName, m.LocationAddress, m.LocationPhone,
+            m.Language, settings.Texts?.TemplatesFor(m.Language, m.Variant));
         var channel = m.Channel == Channels.Sms && (m.SmsUnusable || !m.PhoneIsMobile) ? Channels.Voice : m.Channel;
         return (channel, channel == Channels.Sms ? SmsTexts.For(m.Kind, context) : VoiceTexts.Announcement(m.Kind, context));
     }
@@ -443,7 +444,8 @@ internal sealed class Dispatcher(
                exists (select 1 from opt_outs o where o.tenant_id = a.tenant_id and o.phone = a.phone) as opted_out,
                coalesce((select f.sms_unusable from phone_flags f where f.phone = a.phone), false) as sms_unusable,
                (select max(s.sent_at) from messages s
-                where s.appointment_id = a.id and s.id <> m.id and s.kind <> 'reply' and s.status in ('sent', 'delivered')) as last_sent_at_utc
+                where s.appointment_id = a.id and s.id <> m.id and s.kind <> 'reply' and s.status in ('sent', 'delivered')) as last_sent_at_utc,
+               a.language, a.variant
         """;
 
     private const string SnapshotJoins =

@@ -32,7 +32,9 @@ internal sealed record MessageSnapshot(
     string Settings,
     bool OptedOut,
     bool SmsUnusable,
-    DateTime? LastSentAtUtc)
+    DateTime? LastSentAtUtc,
+    string Language = "fr",
+    string? Variant = null)
 {
     public DateTimeOffset StartsAt => new(StartsAtUtc, TimeSpan.Zero);
 

@@ -86,9 +86,10 @@ internal static class Watch
         var duplicated = records.Length - records.Select(r => r.To).Distinct().Count();
         if (arguments.Int("rate-seconds", 0) is > 0 and var window)
         {
-            var from = faultAt.ToUnixTimeMilliseconds();
+            // From the first take after the fault (the Workers start with it).
+            var from = records.Where(r => r.AtUnixMs >= faultAt.ToUnixTimeMilliseconds()).Select(r => r.AtUnixMs).DefaultIfEmpty(0).Min();
             var taken = records.Count(r => r.AtUnixMs >= from && r.AtUnixMs < from + window * 1000L);
-            Console.WriteLine($"  Twilio took {taken / (double)window:F1} messages/s over the {window} s after the fault began");
+            Console.WriteLine($"  Twilio took {taken / (double)window:F1} messages/s over the first {window} s of sending under the fault");
         }
 
         Console.WriteLine($"  messages: sent {counts?.Sent}, sending {counts?.Sending}, pending {counts?.Pending}, failed {counts?.Failed}, " +

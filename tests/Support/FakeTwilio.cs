@@ -32,9 +32,9 @@ public sealed class FakeTwilio : IDisposable
     {
         Server = WireMockServer.Start();
         Server.Given(Request.Create().WithPath($"/2010-04-01/Accounts/{AccountSid}/Messages.json").UsingPost())
-            .RespondWith(Response.Create().WithCallback(request => Respond(request, messages, "SM")));
+            .RespondWith(Response.Create().WithCallback(request => RespondAsync(request, messages, "SM")));
         Server.Given(Request.Create().WithPath($"/2010-04-01/Accounts/{AccountSid}/Calls.json").UsingPost())
-            .RespondWith(Response.Create().WithCallback(request => Respond(request, calls, "CA")));
+            .RespondWith(Response.Create().WithCallback(request => RespondAsync(request, calls, "CA")));
         Server.Given(Request.Create().WithPath($"/2010-04-01/Accounts/{AccountSid}/Messages.json").UsingGet())
             .RespondWith(Response.Create().WithCallback(ListMessages));
         Server.Given(Request.Create().WithPath($"/2010-04-01/Accounts/{AccountSid}/Calls.json").UsingGet())
@@ -77,14 +77,22 @@ public sealed class FakeTwilio : IDisposable
 
     private int listRequests;
 
-    // Set: answers flow. Reset: each create request waits (at most a minute) until the test releases it.
-    private readonly ManualResetEventSlim answering = new(initialState: true);
+    // Completed: answers flow. Pending: each create request waits (at most a minute, without holding a
+    // thread: held threads would starve the test's own thread pool) until the test releases it.
+    private volatile TaskCompletionSource answering = Answering();
+
+    private static TaskCompletionSource Answering()
+    {
+        var source = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        source.SetResult();
+        return source;
+    }
 
     /// <summary>Create requests are received but not answered until <see cref="ReleaseAnswers"/>.</summary>
-    public void HoldAnswers() => answering.Reset();
+    public void HoldAnswers() => answering = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Lets the held answers, and those to come, go.</summary>
-    public void ReleaseAnswers() => answering.Set();
+    public void ReleaseAnswers() => answering.TrySetResult();
 
     public IReadOnlyList<Dictionary<string, string>> Messages => [.. messages];
 
@@ -103,7 +111,7 @@ public sealed class FakeTwilio : IDisposable
         ListShowsAccepted = true;
         ListFailure = null;
         Interlocked.Exchange(ref listRequests, 0);
-        answering.Set();
+        ReleaseAnswers();
         Balance = 100m;
     }
 
@@ -129,11 +137,18 @@ public sealed class FakeTwilio : IDisposable
         }
     }
 
-    private ResponseMessage Respond(IRequestMessage request, ConcurrentQueue<Dictionary<string, string>> store, string prefix)
+    private async Task<IResponseMessage> RespondAsync(IRequestMessage request, ConcurrentQueue<Dictionary<string, string>> store, string prefix)
     {
         Interlocked.Increment(ref received);
-        // WireMock answers on the thread pool; a held answer blocks one of its threads, bounded.
-        answering.Wait(TimeSpan.FromMinutes(1));
+        try
+        {
+            await answering.Task.WaitAsync(TimeSpan.FromMinutes(1));
+        }
+        catch (TimeoutException)
+        {
+            // Bounded: a test that forgot to release still ends.
+        }
+
         if (FailAlways is { } always || Failures.TryDequeue(out always))
         {
             return Error(always);
@@ -205,8 +220,7 @@ public sealed class FakeTwilio : IDisposable
 
     public void Dispose()
     {
-        answering.Set();
+        ReleaseAnswers();
         Server.Stop();
-        answering.Dispose();
     }
 }

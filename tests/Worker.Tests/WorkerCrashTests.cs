@@ -19,6 +19,7 @@ public sealed class WorkerCrashTests : IAsyncLifetime
     private readonly PostgresDatabase database = new();
     private readonly FakeTwilio twilio = new();
     private readonly List<Process> processes = [];
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> output = new();
 
     public Task InitializeAsync() => database.InitializeAsync();
 
@@ -82,7 +83,8 @@ public sealed class WorkerCrashTests : IAsyncLifetime
         }
 
         var sent = await SentAsync();
-        Assert.Equal(0, await ScalarAsync("select count(*) from messages where status = 'sending'"));
+        var sending = await ScalarAsync("select count(*) from messages where status = 'sending'");
+        Assert.True(sending == 0, $"{sending} left sending; the Worker said: " + string.Join("\n", output.Where(l => !l.Contains("\"Sent {Kind}", StringComparison.Ordinal)).TakeLast(25)));
         Assert.Equal(StopAppointments - sent, await ScalarAsync("select count(*) from messages where status = 'pending'"));
         // Every request that reached Twilio was recorded: none is sent again by the next Worker.
         Assert.Equal(sent, twilio.Messages.Count);
@@ -112,10 +114,12 @@ public sealed class WorkerCrashTests : IAsyncLifetime
                 ["Dispatch__RecoveryInterval"] = "00:00:02",
                 ["Dispatch__BatchSize"] = "20",
                 ["Dispatch__Slices"] = "2",
+                // Longer than any hold of the test: a request in flight at the signal is answered, not timed out.
+                ["Twilio__RequestTimeout"] = "00:01:00",
             },
         };
         var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
+        process.OutputDataReceived += (_, line) => { if (line.Data is { } data) { output.Enqueue(data); } };
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();

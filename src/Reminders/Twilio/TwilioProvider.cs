@@ -16,10 +16,10 @@ using Twilio.Types;
 namespace RappelRdv.Reminders.Twilio;
 
 /// <summary>
-/// Twilio's REST API through twilio-csharp, behind one resilience pipeline per Worker process:
-/// a retry only where the request was surely not acted on (429 / 20429, connection refused),
-/// a circuit breaker on answers that leave the outcome unknown (5xx, timeouts), and a rate
-/// limiter at <c>Twilio__MaxRequestsPerSecond</c>.
+/// Twilio's REST API through twilio-csharp, behind resilience pipelines per Worker process (one for
+/// the sends, one for the look-ups of recovery): a retry only where the request was surely not acted
+/// on (429 / 20429, connection refused), a circuit breaker on answers that leave the outcome unknown
+/// (5xx, timeouts), and one rate limiter for both at <c>Twilio__MaxRequestsPerSecond</c>.
 /// </summary>
 public sealed class TwilioProvider : IMessageProvider, IDisposable
 {
@@ -27,7 +27,8 @@ public sealed class TwilioProvider : IMessageProvider, IDisposable
     private readonly IHttpClientFactory httpClients;
     private readonly ILogger<TwilioProvider> logger;
     private readonly RateLimiter rateLimiter;
-    private readonly ResiliencePipeline<ProviderResult> pipeline;
+    private readonly ResiliencePipeline<ProviderResult> sends;
+    private readonly ResiliencePipeline<ProviderResult> lookUps;
 
     public TwilioProvider(IOptions<TwilioOptions> options, IHttpClientFactory httpClients, TimeProvider clock, ILogger<TwilioProvider> logger)
     {
@@ -48,34 +49,39 @@ public sealed class TwilioProvider : IMessageProvider, IDisposable
             AutoReplenishment = true,
         });
 
-        // Sends and look-ups share the breaker and the limiter: a look-up is a request to the same
-        // Twilio, and during an incident it must neither hammer it nor wait in front of the sends.
-        pipeline = new ResiliencePipelineBuilder<ProviderResult> { TimeProvider = clock }
+        // Sends and look-ups share the limiter: a look-up is a request to the same Twilio, and during an
+        // incident it must not hammer it. Each has its own breaker: Messages-list calls failing (a
+        // common Twilio incident of its own) must not open the circuit of the sends, and the reverse.
+        sends = Build(clock);
+        lookUps = Build(clock);
+    }
+
+    private ResiliencePipeline<ProviderResult> Build(TimeProvider clock) =>
+        new ResiliencePipelineBuilder<ProviderResult> { TimeProvider = clock }
             .AddRetry(new RetryStrategyOptions<ProviderResult>
             {
                 ShouldHandle = args => ValueTask.FromResult(args.Outcome.Result is { Outcome: ProviderOutcome.NotSent, ErrorCode: not BrokenCircuit }),
                 MaxRetryAttempts = 3,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
-                Delay = this.options.RetryDelay,
+                Delay = options.RetryDelay,
             })
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions<ProviderResult>
             {
                 ShouldHandle = args => ValueTask.FromResult(args.Outcome.Result?.Outcome == ProviderOutcome.Unknown),
                 FailureRatio = 0.5,
-                MinimumThroughput = this.options.BreakerMinimumThroughput,
+                MinimumThroughput = options.BreakerMinimumThroughput,
                 SamplingDuration = TimeSpan.FromSeconds(30),
-                BreakDuration = this.options.BreakDuration,
+                BreakDuration = options.BreakDuration,
             })
             .AddRateLimiter(new RateLimiterStrategyOptions { RateLimiter = args => rateLimiter.AcquireAsync(1, args.Context.CancellationToken) })
             .Build();
-    }
 
     /// <summary>The error code we give a send refused because the circuit is open.</summary>
     public const int BrokenCircuit = -1;
 
     public Task<ProviderResult> SendSmsAsync(string to, string body, Uri statusCallback, Func<Task> starting, CancellationToken cancellationToken) =>
-        ExecuteAsync(starting, async client =>
+        ExecuteAsync(sends, starting, async client =>
         {
             var create = new CreateMessageOptions(new PhoneNumber(to))
             {
@@ -99,7 +105,7 @@ public sealed class TwilioProvider : IMessageProvider, IDisposable
         }, cancellationToken);
 
     public Task<ProviderResult> StartCallAsync(string to, Uri twimlUrl, Uri statusCallback, Func<Task> starting, CancellationToken cancellationToken) =>
-        ExecuteAsync(starting, async client =>
+        ExecuteAsync(sends, starting, async client =>
         {
             var call = await CallResource.CreateAsync(
                 new CreateCallOptions(new PhoneNumber(to), new PhoneNumber(string.IsNullOrEmpty(options.VoiceFromNumber) ? options.FromNumber : options.VoiceFromNumber))
@@ -135,9 +141,8 @@ public sealed class TwilioProvider : IMessageProvider, IDisposable
 
     private async Task<Lookup> LookUpAsync(Func<ITwilioRestClient, Task<string?>> read, CancellationToken cancellationToken)
     {
-        // Through the same pipeline as the sends; "not found" travels as a Rejected result, which neither
-        // the retry nor the breaker counts.
-        var result = await ExecuteAsync(() => Task.CompletedTask, async client =>
+        // "Not found" travels as a Rejected result, which neither the retry nor the breaker counts.
+        var result = await ExecuteAsync(lookUps, () => Task.CompletedTask, async client =>
             await read(client) is { } sid ? ProviderResult.Accepted(sid) : new ProviderResult(ProviderOutcome.Rejected, Error: NotListed),
             cancellationToken);
         return result switch
@@ -151,7 +156,7 @@ public sealed class TwilioProvider : IMessageProvider, IDisposable
     private const string NotListed = "not listed";
 
     private async Task<ProviderResult> ExecuteAsync(
-        Func<Task> starting, Func<ITwilioRestClient, Task<ProviderResult>> call, CancellationToken cancellationToken)
+        ResiliencePipeline<ProviderResult> pipeline, Func<Task> starting, Func<ITwilioRestClient, Task<ProviderResult>> call, CancellationToken cancellationToken)
     {
         try
         {

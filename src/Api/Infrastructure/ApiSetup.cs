@@ -25,6 +25,8 @@ internal static class ApiSetup
             builder.WebHost.UseUrls("http://127.0.0.1:5080");
         }
 
+        builder.AddRequestLimits();
+        services.AddSingleton<AuthFailureLimiter>();
         services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<PublicOptions>().Bind(builder.Configuration).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(TimeProvider.System);
@@ -67,10 +69,16 @@ internal static class ApiSetup
     {
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
-            // Bad input is never a 5xx: a body that cannot be read is the caller's problem.
-            StatusCodeSelector = exception => exception is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+            // Bad input is never a 5xx: a body that cannot be read (too large, a form over its limits) is the caller's problem.
+            StatusCodeSelector = exception => exception switch
+            {
+                BadHttpRequestException bad => bad.StatusCode,
+                InvalidDataException => StatusCodes.Status400BadRequest,
+                _ => StatusCodes.Status500InternalServerError,
+            },
         });
         app.UseStatusCodePages();
+        app.UseRequestLimits();
         app.UseSerilogRequestLogging(options =>
         {
             // Path only: query strings could carry anything a caller chose to put there.
@@ -78,6 +86,7 @@ internal static class ApiSetup
             // This host's logger, not the static one: several hosts can live in one process (tests).
             options.Logger = app.Services.GetRequiredService<Serilog.ILogger>();
         });
+        app.UseAuthFailureLimits();
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapOpenApi("/openapi/{documentName}.json");

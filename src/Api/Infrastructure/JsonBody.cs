@@ -47,7 +47,14 @@ internal static class JsonBody
             var options = new JsonSerializerOptions(JsonSerializerDefaults.Web);
             var raw = buffer.ToArray();
             var value = JsonSerializer.Deserialize<T>(raw, options);
-            return value is null ? (null, raw, Invalid("body", "A JSON object is required.")) : (value, raw, null);
+            if (value is null)
+            {
+                return (null, raw, Invalid("body", "A JSON object is required."));
+            }
+
+            var errors = new FieldErrors();
+            ControlCharacters.CheckJson(raw, errors);
+            return errors.Any ? (null, raw, errors.ToResult()) : (value, raw, null);
         }
         catch (JsonException e)
         {

@@ -22,6 +22,9 @@ internal sealed class EventDelivery(NpgsqlDataSource db, IHttpClientFactory http
 
     public static readonly TimeSpan GiveUpAfter = TimeSpan.FromDays(3);
 
+    /// <summary>What is read of an agenda's answer at most: only its status matters, and a hostile endpoint could stream without end.</summary>
+    public const int MaxAnswerBytes = 64 * 1024;
+
     private static readonly TimeSpan Lease = TimeSpan.FromMinutes(1);
 
     public async Task<int> DeliverDueAsync(CancellationToken cancellationToken)
@@ -81,10 +84,10 @@ internal sealed class EventDelivery(NpgsqlDataSource db, IHttpClientFactory http
                 request.Headers.Add("webhook-id", id);
                 request.Headers.Add("webhook-timestamp", sentAt.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
                 request.Headers.Add("webhook-signature", new StandardWebhook(e.Secret).Sign(id, sentAt, e.Payload));
-                using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
-                if (!response.IsSuccessStatusCode)
+                var status = await PostAsync(httpClients.CreateClient(HttpClientName), request, cancellationToken);
+                if (status is < 200 or > 299)
                 {
-                    error = $"the agenda answered {(int)response.StatusCode}";
+                    error = $"the agenda answered {status}";
                 }
             }
             catch (HttpRequestException ex)
@@ -124,6 +127,26 @@ internal sealed class EventDelivery(NpgsqlDataSource db, IHttpClientFactory http
         logger.LogWarning("Event {EventId} not delivered (attempt {Attempts}): {Error}; next try at {Next}", e.Id, e.Attempts, error, next);
     }
 
+    /// <summary>
+    /// Sends and reads the answer's headers, then at most <see cref="MaxAnswerBytes"/> of its body
+    /// (so that a short answer leaves the connection reusable); the rest is never read, whatever
+    /// the endpoint sends.
+    /// </summary>
+    internal static async Task<int> PostAsync(HttpClient client, HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+        var buffer = new byte[8192];
+        var total = 0;
+        int read;
+        while (total < MaxAnswerBytes && (read = await body.ReadAsync(buffer.AsMemory(0, Math.Min(buffer.Length, MaxAnswerBytes - total)), cancellationToken)) > 0)
+        {
+            total += read;
+        }
+
+        return (int)response.StatusCode;
+    }
+
     /// <summary>30 s, 1 min, 2 min, … up to 6 h, with up to 20 % jitter.</summary>
     internal static TimeSpan Backoff(int attempts)
     {
@@ -132,15 +155,25 @@ internal sealed class EventDelivery(NpgsqlDataSource db, IHttpClientFactory http
     }
 
     /// <summary>
-    /// No redirects, a 10 s timeout, and (unless private networks are allowed) connections only to
-    /// public addresses, checked after DNS resolution so that a name cannot point us inwards.
+    /// No redirects, no proxy, a 10 s timeout, and (unless private networks are allowed) connections
+    /// only to ports 443 and 80 of public addresses, checked after DNS resolution so that a name
+    /// cannot point us inwards. A proxy (<c>HTTPS_PROXY</c>, <c>ALL_PROXY</c>) is never used: the
+    /// address checked would then be the proxy's, and the proxy would resolve the tenant's name.
     /// </summary>
     public static SocketsHttpHandler CreateHandler(bool allowPrivateNetworks) => new()
     {
         AllowAutoRedirect = false,
+        UseProxy = false,
+        Proxy = null,
+        MaxResponseHeadersLength = 16,   // KiB
         PooledConnectionLifetime = TimeSpan.FromMinutes(5),
         ConnectCallback = async (context, cancellationToken) =>
         {
+            if (!allowPrivateNetworks && !WebhookUrls.AllowedPorts.Contains(context.DnsEndPoint.Port))
+            {
+                throw new HttpRequestException(HttpRequestError.ConnectionError, $"port {context.DnsEndPoint.Port} is not one a webhook may use (443, 80)");
+            }
+
             var addresses = await Dns.GetHostAddressesAsync(context.DnsEndPoint.Host, cancellationToken);
             var allowed = addresses.Where(a => allowPrivateNetworks || WebhookUrls.IsPublic(a)).ToArray();
             if (allowed.Length == 0)

@@ -4,7 +4,7 @@ using System.Text;
 using Dapper;
 using Npgsql;
 using RappelRdv.Reminders.Events;
-using StandardWebhooks;
+using RappelRdv.Reminders.Tenants;
 
 namespace RappelRdv.Worker.Events;
 
@@ -54,7 +54,8 @@ internal sealed class EventDelivery(NpgsqlDataSource db, IHttpClientFactory http
                 from claimed, tenants t
                 where e.id = claimed.id and t.id = e.tenant_id
                 returning e.id, e.tenant_id, e.payload::text as payload, e.created_at, e.attempts,
-                          t.settings->>'webhookUrl' as url, t.webhook_secret as secret
+                          t.settings->>'webhookUrl' as url, t.webhook_secret as secret,
+                          case when t.previous_webhook_secret_until > @now then t.previous_webhook_secret end as previous_secret
                 """,
                 new { now, leaseUntil = now + Lease })).AsList();
         }
@@ -83,7 +84,7 @@ internal sealed class EventDelivery(NpgsqlDataSource db, IHttpClientFactory http
                 var id = e.Id.ToString();
                 request.Headers.Add("webhook-id", id);
                 request.Headers.Add("webhook-timestamp", sentAt.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
-                request.Headers.Add("webhook-signature", new StandardWebhook(e.Secret).Sign(id, sentAt, e.Payload));
+                request.Headers.Add("webhook-signature", TenantSecrets.WebhookSignature(e.Secret, e.PreviousSecret, id, sentAt, e.Payload));
                 var status = await PostAsync(httpClients.CreateClient(HttpClientName), request, cancellationToken);
                 if (status is < 200 or > 299)
                 {
@@ -93,6 +94,11 @@ internal sealed class EventDelivery(NpgsqlDataSource db, IHttpClientFactory http
             catch (HttpRequestException ex)
             {
                 error = $"no answer: {ex.HttpRequestError}";
+            }
+            catch (IOException)
+            {
+                // The answer's body was cut while we read its first 64 KiB.
+                error = "the answer was cut short";
             }
             catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
@@ -195,7 +201,7 @@ internal sealed class EventDelivery(NpgsqlDataSource db, IHttpClientFactory http
         },
     };
 
-    private sealed record DueEvent(Guid Id, long TenantId, string Payload, DateTime CreatedAt, int Attempts, string? Url, string Secret);
+    private sealed record DueEvent(Guid Id, long TenantId, string Payload, DateTime CreatedAt, int Attempts, string? Url, string Secret, string? PreviousSecret);
 }
 
 internal static class DateTimeExtensions

@@ -44,7 +44,7 @@ public sealed class PostgresDatabase : IAsyncLifetime
     public async Task ResetAsync()
     {
         await using var connection = await DataSource.OpenConnectionAsync();
-        await connection.ExecuteAsync("truncate events, messages, opt_outs, phone_flags, appointments, tenants restart identity cascade");
+        await connection.ExecuteAsync("truncate events, messages, opt_outs, phone_flags, appointments, tenants, twilio_deletions restart identity cascade");
     }
 
     public async Task DisposeAsync()

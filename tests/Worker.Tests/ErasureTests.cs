@@ -25,6 +25,25 @@ public sealed class ErasureTests(DispatchHarness harness) : IClassFixture<Dispat
     public Task DisposeAsync() => Task.CompletedTask;
 
     [Fact]
+    public async Task An_erasure_on_request_also_scrubs_the_error_and_lists_the_message_for_deletion_at_twilio()
+    {
+        var (tenantId, settings) = await harness.TenantAsync();
+        var store = harness.BuildServices().GetRequiredService<AppointmentStore>();
+        var appointmentId = (await store.UpsertAsync(tenantId, settings, "rdv-rgpd", TestData.Appointment(harness.Clock.GetUtcNow().AddDays(3)), CancellationToken.None)).AppointmentId;
+        await using (var connection = await harness.Database.DataSource.OpenConnectionAsync())
+        {
+            await connection.ExecuteAsync(
+                "update messages set provider_id = @Sms, status = 'failed', error = 'unreachable: 06.12.34.56.78' where id = (select id from messages where appointment_id = @appointmentId limit 1)",
+                new { Sms, appointmentId });
+        }
+
+        Assert.True(await store.ErasePersonalDataAsync(appointmentId, CancellationToken.None));
+
+        Assert.Equal("unreachable: [erased]", await harness.ScalarAsync<string>("select error from messages where provider_id = @Sms", new { Sms }));
+        Assert.Equal(1, await harness.ScalarAsync<int>("select count(*) from twilio_deletions where sid = @Sms and done_at is null", new { Sms }));
+    }
+
+    [Fact]
     public async Task Retention_clears_the_hash_scrubs_numbers_and_deletes_messages_and_call_recordings_at_twilio_retrying_what_failed()
     {
         var (tenantId, settings) = await harness.TenantAsync(TestData.Settings(webhookUrl: "https://agenda.example.org/events") with { RetentionDays = 30 });

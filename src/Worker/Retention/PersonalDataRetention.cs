@@ -1,6 +1,7 @@
 using Dapper;
 using Hangfire;
 using Npgsql;
+using RappelRdv.Reminders.Security;
 
 namespace RappelRdv.Worker.Retention;
 
@@ -29,12 +30,6 @@ internal sealed class PersonalDataRetention(NpgsqlDataSource db, TimeProvider cl
     public const string JobId = "erase-expired-personal-data";
 
     public const int DefaultBatchSize = 500;
-
-    /// <summary>
-    /// A phone number in a free text (PostgreSQL regex): 9 to 15 digits, with spaces, dots or dashes
-    /// between them, an optional '+'. Nothing else in an error text or an event is that long a number.
-    /// </summary>
-    internal const string PhoneNumbersPattern = @"\+?\d([ .-]?\d){8,14}";
 
     [AutomaticRetry(Attempts = 3)]
     public Task RunAsync(CancellationToken cancellationToken) => EraseExpiredAsync(cancellationToken);
@@ -111,7 +106,7 @@ internal sealed class PersonalDataRetention(NpgsqlDataSource db, TimeProvider cl
             ),
             bodies as (
                 -- 'old' is the row as it was: how many texts were there to erase.
-                update messages m set body = null, error = regexp_replace(m.error, @numbers, '[erased]', 'g')
+                update messages m set body = null, error = regexp_replace(m.error, @numbers, @erased, 'g')
                 from due, messages old
                 where m.appointment_id = due.id and old.id = m.id and (m.body is not null or m.error ~ @numbers)
                 returning old.body is not null as had_body
@@ -125,7 +120,7 @@ internal sealed class PersonalDataRetention(NpgsqlDataSource db, TimeProvider cl
             ),
             payloads as (
                 -- Events still kept about these appointments: Twilio's error texts quote the number.
-                update events e set payload = regexp_replace(e.payload::text, @numbers, '[erased]', 'g')::jsonb
+                update events e set payload = regexp_replace(e.payload::text, @numbers, @erased, 'g')::jsonb
                 from due
                 where e.tenant_id = @tenantId and e.payload->'data'->>'externalId' = due.external_id and e.payload::text ~ @numbers
             ),
@@ -139,7 +134,7 @@ internal sealed class PersonalDataRetention(NpgsqlDataSource db, TimeProvider cl
             )
             select (select count(*) from erased) as appointments, (select count(*) from bodies where had_body) as bodies
             """,
-            new { tenantId, before, now, batchSize, numbers = PhoneNumbersPattern });
+            new { tenantId, before, now, batchSize, numbers = ErasedText.PhoneNumbersPattern, erased = ErasedText.Replacement });
     }
 
     private async Task<long> DeleteInBatchesAsync(string sql, object parameters, int batchSize, CancellationToken cancellationToken)

@@ -33,15 +33,22 @@ if [[ -z "${ConnectionStrings__Postgres:-}" ]]; then
 fi
 
 if [[ -z "${Admin__ApiKey:-}" ]]; then
-  [[ -f .data/admin-key ]] || head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 40 > .data/admin-key
+  [[ -f .data/admin-key ]] || head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 40 > .data/admin-key
   Admin__ApiKey=$(cat .data/admin-key)
   export Admin__ApiKey
+fi
+
+# Prometheus's own token for /metrics (the admin key is refused there).
+if [[ -z "${Metrics__Token:-}" ]]; then
+  [[ -f .data/metrics-token ]] || head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 40 > .data/metrics-token
+  Metrics__Token=$(cat .data/metrics-token)
+  export Metrics__Token
 fi
 
 # Without a Twilio account the simulated provider sends nothing; this local token still signs and
 # checks the requests that tools/citizen-reply.sh makes as Twilio would.
 if [[ -z "${Twilio__AuthToken:-}" ]]; then
-  [[ -f .data/twilio-token ]] || head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 32 > .data/twilio-token
+  [[ -f .data/twilio-token ]] || head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 32 > .data/twilio-token
   Twilio__AuthToken=$(cat .data/twilio-token)
   export Twilio__AuthToken
 fi
@@ -91,7 +98,7 @@ RappelRdv is running.
   Health         $api_url/health/ready
   Hangfire       $api_url/hangfire  (admin key)
   Dashboard      $api_url/dashboard  (managerKey)
-  Metrics        $api_url/metrics  (admin key)
+  Metrics        $api_url/metrics  (Metrics token: $Metrics__Token)
   Logs           .data/logs/api.log, .data/logs/worker.log
 
   Admin key      $Admin__ApiKey

@@ -20,7 +20,7 @@ bench_start() {
   pg_start "$bench_data"
   echo "Building (Release)..." >&2
   dotnet build RappelRdv.sln -c Release -nologo -v quiet -clp:ErrorsOnly >&2
-  export Admin__ApiKey=bench-admin-key-0123456789
+  export Admin__ApiKey=bench-admin-key-0123456789abcdef0123456789
   mkdir -p .data/logs
 }
 

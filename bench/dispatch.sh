@@ -39,7 +39,7 @@ bench_tool fake-twilio --port "$twilio_port" --latency-ms 50 --seconds 1800 &
 pids+=($!)
 
 worker() { # worker <max requests per second>
-  Twilio__AccountSid=ACbench00000000000000000000000000 Twilio__AuthToken=bench Twilio__FromNumber=+33700000000 \
+  Twilio__AccountSid=ACbench00000000000000000000000000 Twilio__AuthToken=bench-auth-token-0123456789abcdef0123 Twilio__FromNumber=+33700000000 \
   Twilio__ApiBaseUrl="http://127.0.0.1:$twilio_port" Twilio__MaxRequestsPerSecond="$1" Serilog__MinimumLevel=Warning \
     dotnet src/Worker/bin/Release/net10.0/RappelRdv.Worker.dll > .data/logs/bench-worker.log 2>&1 &
   worker_pid=$!

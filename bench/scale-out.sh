@@ -50,7 +50,7 @@ api2_port=$(pg_free_port $((api1_port + 1)))
 [[ $api2_port == "$twilio_port" ]] && api2_port=$(pg_free_port $((twilio_port + 1)))
 
 export ASPNETCORE_ENVIRONMENT=Production
-export Admin__ApiKey=$(head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 32)
+export Admin__ApiKey=$(head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 32)
 export PublicBaseUrl=http://127.0.0.1:$api1_port
 bin() { echo "$1/bin/Release/net10.0/$2.dll"; }
 
@@ -63,7 +63,7 @@ for port in "$api1_port" "$api2_port"; do
 done
 
 for n in 1 2 3; do
-  ConnectionStrings__Postgres=$(cs "worker-$n" "$WORKER_POOL") Twilio__AccountSid=ACbench0000000000000000000000000 Twilio__AuthToken=bench-auth-token \
+  ConnectionStrings__Postgres=$(cs "worker-$n" "$WORKER_POOL") Twilio__AccountSid=ACbench0000000000000000000000000 Twilio__AuthToken=bench-auth-token-0123456789abcdef0123 \
   Twilio__ApiBaseUrl=http://127.0.0.1:$twilio_port Twilio__FromNumber=+33700000000 \
     dotnet "$(bin src/Worker RappelRdv.Worker)" >"$logs/worker-$n.log" 2>&1 &
   pids+=($!)

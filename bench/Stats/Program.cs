@@ -31,7 +31,7 @@ internal static class StatsBench
         var server = Environment.GetEnvironmentVariable("ConnectionStrings__Postgres")
             ?? throw new InvalidOperationException("Set ConnectionStrings__Postgres to a PostgreSQL server (the bench creates its own database there).");
         const string database = "rappel_bench_stats";
-        const string adminKey = "bench-admin-key-0123456789";
+        const string adminKey = "bench-admin-key-0123456789abcdef0123456789";
         var connectionString = await BenchTools.FreshDatabaseAsync(server, database);
 
         await using var host = new BenchHost(connectionString, adminKey);

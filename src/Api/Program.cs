@@ -12,8 +12,14 @@ using RappelRdv.Api.Tenants;
 using RappelRdv.Api.Twilio;
 using RappelRdv.Api.Usage;
 using RappelRdv.Reminders.Logging;
+using RappelRdv.Reminders.Security;
 
 var builder = WebApplication.CreateBuilder(args);
+
+if (builder.RefuseWeakSecrets())
+{
+    return 1;
+}
 
 builder.UseRappelLogging();
 if (MigrateOnly.IsRequested(args))

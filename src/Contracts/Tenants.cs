@@ -59,6 +59,16 @@ public sealed record ExperimentRequest(
 [Description("The tenant's keys, shown in this answer only (only their hashes are stored).")]
 public sealed record TenantKeys(string Slug, string ApiKey, string ManagerKey, string WebhookSecret);
 
+/// <summary><c>POST /v1/admin/tenants/{slug}/keys</c>: which keys to replace (<c>apiKey</c>, <c>managerKey</c>, <c>webhookSecret</c>); no body: all three.</summary>
+public sealed record KeyRotationRequest(IReadOnlyList<string>? Rotate);
+
+/// <summary>The keys a rotation made, and only those: a key that was not rotated is absent.</summary>
+public sealed record RotatedKeys(
+    string Slug,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? ApiKey,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? ManagerKey,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? WebhookSecret);
+
 /// <summary>A tenant's settings as <c>GET /v1/admin/tenants/{slug}</c> returns them: no secrets.</summary>
 [Description("A tenant's settings with their defaults applied; never a key or a secret.")]
 public sealed record TenantView(

@@ -36,6 +36,7 @@ internal static class WorkerSetup
         services.AddHostedService<RecurringJobsRegistration>();
         services.AddHostedService<Billing.BillingJobsRegistration>();
         services.AddTransient<PersonalDataRetention>();
+        services.AddTransient<TwilioErasure>();
         services.AddHostedService<WorkerHeartbeat>();
         services.AddSingleton<StatsCompactor>();
         services.AddHostedService(sp => sp.GetRequiredService<StatsCompactor>());
@@ -98,6 +99,7 @@ internal sealed class RecurringJobsRegistration(IRecurringJobManager recurring) 
         // Dispatch loops also reconcile claims a crash left behind; this older job is no more.
         recurring.RemoveIfExists("recover-stuck-sends");
         recurring.AddOrUpdate<PersonalDataRetention>(PersonalDataRetention.JobId, j => j.RunAsync(CancellationToken.None), Cron.Daily(2, 30));
+        recurring.AddOrUpdate<TwilioErasure>(TwilioErasure.JobId, j => j.RunAsync(CancellationToken.None), "*/5 * * * *");
         recurring.Trigger(DispatchJobs.TickJobId);
         return Task.CompletedTask;
     }

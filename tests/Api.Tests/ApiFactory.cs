@@ -15,6 +15,9 @@ public sealed class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
 {
     public const string AdminKey = "test-admin-key-0123456789";
 
+    /// <summary>Prometheus's token for <c>/metrics</c> (never the admin key).</summary>
+    public const string MetricsToken = "test-metrics-token-0123456789abcdef";
+
     public PostgresDatabase Database { get; } = new();
 
     public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 11, 27, 9, 0, 0, TimeSpan.Zero));
@@ -30,6 +33,7 @@ public sealed class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseEnvironment("Development");
         builder.UseSetting("ConnectionStrings:Postgres", Database.ConnectionString);
         builder.UseSetting("Admin:ApiKey", AdminKey);
+        builder.UseSetting("Metrics:Token", MetricsToken);
         builder.UseSetting("Logging:FilePath", LogFile);
         builder.UseSetting("PublicBaseUrl", "http://rappel.test");
         foreach (var (key, value) in Settings)
@@ -50,6 +54,8 @@ public sealed class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
         return client;
     }
+
+    public HttpClient Metrics() => WithKey(MetricsToken);
 
     public HttpClient WithKey(string key)
     {

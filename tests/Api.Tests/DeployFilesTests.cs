@@ -3,9 +3,11 @@ extern alias worker;
 using System.Reflection;
 using System.Text.RegularExpressions;
 using RappelRdv.Api.Infrastructure;
+using RappelRdv.Api.Metrics;
 using RappelRdv.Api.Operator;
 using RappelRdv.Reminders.Hosting;
 using RappelRdv.Reminders.Budgets;
+using RappelRdv.Reminders.Security;
 using RappelRdv.Reminders.Twilio;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
@@ -25,12 +27,12 @@ public sealed partial class DeployFilesTests
 
     /// <summary>Keys read by name in src/ (besides the options classes, whose properties are read by reflection below).</summary>
     private static readonly string[] RawKeys =
-        ["ConnectionStrings:Postgres", "Webhooks:AllowPrivateNetworks", "Demo:HistoryEndpoint", "Logging:FilePath", "Hangfire:WorkerCount", WorkerHeartbeat.FileKey, "urls"];
+        ["ConnectionStrings:Postgres", "Webhooks:AllowPrivateNetworks", "Demo:HistoryEndpoint", "ForwardedHeaders:KnownProxies", "Logging:FilePath", "Hangfire:WorkerCount", WorkerHeartbeat.FileKey, "urls"];
 
     /// <summary>Read by ASP.NET Core and .NET themselves.</summary>
     private static readonly string[] HostingKeys = ["ASPNETCORE_URLS", "ASPNETCORE_ENVIRONMENT", "DOTNET_ENVIRONMENT"];
 
-    private static readonly string[] RequiredKeys = ["ConnectionStrings__Postgres", "Admin__ApiKey", "PublicBaseUrl"];
+    private static readonly string[] RequiredKeys = ["ConnectionStrings__Postgres", "Admin__ApiKey", "Metrics__Token", "PublicBaseUrl"];
 
     /// <summary>The configuration table of the contract: each settings file names each of them, set or commented.</summary>
     private static readonly string[] ContractKeys =
@@ -52,6 +54,7 @@ public sealed partial class DeployFilesTests
         }
 
         Section(AdminOptions.Section, typeof(AdminOptions));
+        Section(MetricsOptions.Section, typeof(MetricsOptions));
         Section("", typeof(PublicOptions));
         Section(WebhookOptions.Section, typeof(WebhookOptions));
         Section(TwilioOptions.Section, typeof(TwilioOptions));
@@ -133,25 +136,36 @@ public sealed partial class DeployFilesTests
     public void The_kubernetes_configmap_and_secret_give_known_keys_and_every_required_one()
     {
         var configMap = Map(Load("deploy/kubernetes/configmap.yaml"));
-        var secret = Map(Load("deploy/kubernetes/secret.yaml"));
+        var secret = ReadEnvFile(Path.Combine(Root, "deploy", "kubernetes", "secrets.env.example"));
         var set = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (key, value) in Map(configMap["data"]).Concat(Map(secret["stringData"])))
+        foreach (var (key, value) in Map(configMap["data"]).Select(e => KeyValuePair.Create((string)e.Key, e.Value?.ToString() ?? "")).Concat(secret.Set))
         {
-            Assert.True(set.TryAdd((string)key, value?.ToString() ?? ""), $"{key} is given twice");
+            Assert.True(set.TryAdd(key, value), $"{key} is given twice");
         }
 
-        var mentioned = new HashSet<string>(set.Keys, StringComparer.Ordinal);
-        foreach (var file in new[] { "configmap.yaml", "secret.yaml" })
+        var mentioned = new HashSet<string>(set.Keys.Concat(secret.Mentioned), StringComparer.Ordinal);
+        foreach (Match match in CommentedYamlKey().Matches(File.ReadAllText(Path.Combine(Root, "deploy", "kubernetes", "configmap.yaml"))))
         {
-            foreach (Match match in CommentedYamlKey().Matches(File.ReadAllText(Path.Combine(Root, "deploy", "kubernetes", file))))
-            {
-                mentioned.Add(match.Groups["key"].Value);
-            }
+            mentioned.Add(match.Groups["key"].Value);
         }
 
-        AssertSettings("deploy/kubernetes (ConfigMap + Secret)", set, mentioned, extra: []);
+        AssertSettings("deploy/kubernetes (ConfigMap + secrets.env.example)", set, mentioned, extra: []);
         // Secrets stay out of the ConfigMap.
-        Assert.DoesNotContain(Map(configMap["data"]).Keys.Cast<string>(), k => k is "ConnectionStrings__Postgres" or "Admin__ApiKey" or "Twilio__AuthToken");
+        Assert.DoesNotContain(Map(configMap["data"]).Keys.Cast<string>(), k => k is "ConnectionStrings__Postgres" or "Admin__ApiKey" or "Metrics__Token" or "Twilio__AuthToken");
+    }
+
+    [Fact]
+    public void The_kubernetes_base_ships_no_secret_value_and_generates_the_secret_from_an_uncommitted_file()
+    {
+        var kustomization = Map(Load("deploy/kubernetes/kustomization.yaml"));
+        var generator = Map(List(kustomization["secretGenerator"]).Single());
+
+        Assert.Equal("rappelrdv-secrets", generator["name"]);
+        Assert.Equal(["secrets.env"], List(generator["envs"]).Cast<string>());
+        Assert.Contains("deploy/kubernetes/secrets.env", File.ReadAllLines(Path.Combine(Root, ".gitignore")));
+        // No resource of the base is a Secret with values in it.
+        var documents = List(kustomization["resources"]).Cast<string>().SelectMany(r => LoadAll(Path.Combine(Root, "deploy", "kubernetes", r))).Select(Map);
+        Assert.DoesNotContain(documents, d => (string)d["kind"] == "Secret");
     }
 
     private static void AssertSettings(string where, IReadOnlyDictionary<string, string> set, IReadOnlySet<string> mentioned, string[] extra)
@@ -163,7 +177,11 @@ public sealed partial class DeployFilesTests
         Assert.True(ContractKeys.All(mentioned.Contains), $"{where} does not mention {string.Join(", ", ContractKeys.Where(k => !mentioned.Contains(k)))}");
         // An empty value is not a default: "" binds as a value (and an int from "" stops the process).
         Assert.True(set.All(s => s.Value.Length > 0), $"{where} sets keys to empty: {string.Join(", ", set.Where(s => s.Value.Length == 0).Select(s => s.Key))}");
-        Assert.True(set["Admin__ApiKey"].Length >= 16, $"{where}: Admin__ApiKey must be 16 characters or more");
+        // A template copied as it is must fail closed: its secrets are placeholders the hosts refuse to start with.
+        foreach (var key in new[] { "Admin__ApiKey", "Metrics__Token" })
+        {
+            Assert.True(StartupSecrets.Weakness(set[key]) is not null, $"{where}: {key} should be a placeholder that start-up refuses, not a usable value");
+        }
         Assert.True(Uri.TryCreate(set["PublicBaseUrl"], UriKind.Absolute, out var url) && url.Scheme == "https", $"{where}: PublicBaseUrl should be https");
     }
 
@@ -257,7 +275,7 @@ public sealed partial class DeployFilesTests
             documents.Single(d => (string)d["kind"] == kind && Get(d, "metadata", "name") == name);
 
         Assert.Equal(
-            new[] { "ConfigMap", "Deployment", "Ingress", "Job", "Namespace", "PodDisruptionBudget", "Secret", "Service" },
+            new[] { "ConfigMap", "Deployment", "Ingress", "Job", "Namespace", "PodDisruptionBudget", "Service" },
             documents.Select(d => (string)d["kind"]).Distinct().Order(StringComparer.Ordinal));
         var api = Find("Deployment", "rappelrdv-api");
         var worker = Find("Deployment", "rappelrdv-worker");
@@ -288,7 +306,6 @@ public sealed partial class DeployFilesTests
         }
 
         Find("ConfigMap", "rappelrdv-config");
-        Find("Secret", "rappelrdv-secrets");
 
         // Selectors find the pods they mean.
         var apiLabels = Labels(Map(Map(Map(api["spec"])["template"])["metadata"]));

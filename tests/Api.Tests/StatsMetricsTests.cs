@@ -47,7 +47,7 @@ public sealed class StatsMetricsTests(ApiFactory api) : IClassFixture<ApiFactory
 
     private async Task<(HttpResponseMessage Response, string Text, Dictionary<string, double> Series)> ScrapeAsync()
     {
-        var response = await api.Admin().GetAsync("/metrics");
+        var response = await api.Metrics().GetAsync("/metrics");
         var text = await response.Content.ReadAsStringAsync();
         var series = text.Split('\n')
             .Where(line => line.StartsWith("rappel_", StringComparison.Ordinal))
@@ -144,11 +144,12 @@ public sealed class StatsMetricsTests(ApiFactory api) : IClassFixture<ApiFactory
     }
 
     [Fact]
-    public async Task Metrics_need_the_operators_key()
+    public async Task Metrics_need_the_metrics_token_and_refuse_the_operators_key()
     {
         Assert.Equal(HttpStatusCode.Unauthorized, (await api.CreateClient().GetAsync("/metrics")).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await api.WithKey(keys.ManagerKey).GetAsync("/metrics")).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await api.Admin().GetAsync("/metrics")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await api.Admin().GetAsync("/metrics")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await api.Metrics().GetAsync("/metrics")).StatusCode);
     }
 
     [Theory]

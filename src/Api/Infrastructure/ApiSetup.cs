@@ -25,6 +25,8 @@ internal static class ApiSetup
 
         // What the Worker runs too (options, database, migration, tenants, appointments), then the Api's own part.
         builder.AddRappelCore();
+        builder.AddRequestLimits();
+        services.AddSingleton<AuthFailureLimiter>();
         services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddProblemDetails();
         services.AddExceptionHandler<DatabaseUnavailable>();
@@ -58,10 +60,16 @@ internal static class ApiSetup
     {
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
-            // Bad input is never a 5xx: a body that cannot be read is the caller's problem.
-            StatusCodeSelector = exception => exception is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+            // Bad input is never a 5xx: a body that cannot be read (too large, a form over its limits) is the caller's problem.
+            StatusCodeSelector = exception => exception switch
+            {
+                BadHttpRequestException bad => bad.StatusCode,
+                InvalidDataException => StatusCodes.Status400BadRequest,
+                _ => StatusCodes.Status500InternalServerError,
+            },
         });
         app.UseStatusCodePages();
+        app.UseRequestLimits();
         app.UseSerilogRequestLogging(options =>
         {
             // Path only: query strings could carry anything a caller chose to put there.
@@ -69,6 +77,7 @@ internal static class ApiSetup
             // This host's logger, not the static one: several hosts can live in one process (tests).
             options.Logger = app.Services.GetRequiredService<Serilog.ILogger>();
         });
+        app.UseAuthFailureLimits();
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapRappelOpenApi();

@@ -47,7 +47,7 @@ internal sealed class TenantKeyAuthentication(
         }
 
         var known = await tenants.FindAsync(
-            slug, t => TenantSecrets.Matches(key, role == KeyRole.Api ? t.ApiKeyHash : t.ManagerKeyHash), Context.RequestAborted);
+            slug, key, t => TenantSecrets.Matches(key, role == KeyRole.Api ? t.ApiKeyHash : t.ManagerKeyHash), Context.RequestAborted);
         if (known is null)
         {
             return AuthenticateResult.Fail("Unknown key");

@@ -65,9 +65,14 @@ internal sealed class JsonBody<T> : IEndpointParameterMetadataProvider
         var options = context.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
         try
         {
-            return JsonSerializer.Deserialize<T>(raw, options) is { } value
-                ? new JsonBody<T>(value, raw, null)
-                : Failed(JsonBodies.Invalid("body", "A JSON object is required."));
+            if (JsonSerializer.Deserialize<T>(raw, options) is not { } value)
+            {
+                return Failed(JsonBodies.Invalid("body", "A JSON object is required."));
+            }
+
+            var errors = new FieldErrors();
+            ControlCharacters.CheckJson(raw, errors);
+            return errors.Any ? Failed(errors.ToResult()) : new JsonBody<T>(value, raw, null);
         }
         catch (JsonException e)
         {

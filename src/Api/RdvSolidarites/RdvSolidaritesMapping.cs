@@ -60,6 +60,12 @@ internal static partial class RdvSolidaritesMapping
             errors.Add("data.starts_at", "Required: an ISO 8601 date and time with its offset.");
         }
 
+        // What is kept of the RDV (the service, the place) and of each participant (names) is checked as the agenda API checks it.
+        ControlCharacters.Check(errors, "data.motif.name", rdv.Motif?.Name);
+        ControlCharacters.Check(errors, "data.lieu.name", rdv.Lieu?.Name);
+        ControlCharacters.Check(errors, "data.lieu.address", rdv.Lieu?.Address);
+        ControlCharacters.Check(errors, "data.lieu.phone_number", rdv.Lieu?.PhoneNumber);
+
         var participants = new List<RdvsParticipant>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (participation, userIdPath) in Participations(rdv))
@@ -70,6 +76,9 @@ internal static partial class RdvSolidaritesMapping
                 continue;
             }
 
+            var userPath = userIdPath[..^".id".Length];
+            ControlCharacters.Check(errors, userPath + ".first_name", participation.User.FirstName);
+            ControlCharacters.Check(errors, userPath + ".last_name", participation.User.LastName);
             var externalId = ExternalId(rdvId, userId);
             if (!seen.Add(externalId))
             {

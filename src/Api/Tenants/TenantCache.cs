@@ -17,7 +17,17 @@ internal sealed class TenantCache(NpgsqlDataSource db, TimeProvider clock)
     /// <summary>A safety net: even a change that was somehow not heard stops counting after this.</summary>
     public static readonly TimeSpan TimeToLive = TimeSpan.FromSeconds(60);
 
+    /// <summary>How long a key that matched nothing is answered from memory: a flood of wrong keys costs no query each.</summary>
+    public static readonly TimeSpan UnknownKeyTimeToLive = TimeSpan.FromSeconds(10);
+
+    /// <summary>Bounds the memory a caller can fill with made-up keys; past it, the list starts again.</summary>
+    public const int MaxUnknownKeys = 10_000;
+
     private readonly ConcurrentDictionary<string, Entry> entries = new(StringComparer.Ordinal);
+
+    // By the hash of the whole key: keys are 256-bit random values, so a key that was wrong a moment
+    // ago cannot have become right (a rotation makes new keys, it never revives a tried one).
+    private readonly ConcurrentDictionary<string, DateTimeOffset> unknownKeys = new(StringComparer.Ordinal);
     private long generation;
     private volatile bool listening;
 
@@ -32,11 +42,18 @@ internal sealed class TenantCache(NpgsqlDataSource db, TimeProvider clock)
     /// The tenant whose key this is, or null. A key that does not match what is cached is checked
     /// again against the database: it may be a key just rotated by another Api.
     /// </summary>
-    public async Task<KnownTenant?> FindAsync(string slug, Func<KnownTenant, bool> keyMatches, CancellationToken cancellationToken)
+    public async Task<KnownTenant?> FindAsync(string slug, string key, Func<KnownTenant, bool> keyMatches, CancellationToken cancellationToken)
     {
-        if (listening && entries.TryGetValue(slug, out var entry) && entry.Expires > clock.GetUtcNow() && keyMatches(entry.Known))
+        var now = clock.GetUtcNow();
+        if (listening && entries.TryGetValue(slug, out var entry) && entry.Expires > now && keyMatches(entry.Known))
         {
             return entry.Known;
+        }
+
+        var keyHash = Convert.ToBase64String(TenantSecrets.Hash(key));
+        if (unknownKeys.TryGetValue(keyHash, out var unknownUntil) && unknownUntil > now)
+        {
+            return null;
         }
 
         // A change heard while we read makes what we read suspect: then it is used once, not kept.
@@ -49,7 +66,13 @@ internal sealed class TenantCache(NpgsqlDataSource db, TimeProvider clock)
             new Tenant(row.Id, slug, row.Name, TenantSettings.FromJson(row.Settings), row.WebhookSecret), row.ApiKeyHash, row.ManagerKeyHash);
         if (known is null || !keyMatches(known))
         {
-            // Wrong keys and unknown slugs are not remembered: a caller could otherwise fill the memory with them.
+            // Remembered briefly, and only so many: a caller cannot fill the memory with them.
+            if (unknownKeys.Count >= MaxUnknownKeys)
+            {
+                unknownKeys.Clear();
+            }
+
+            unknownKeys[keyHash] = now + UnknownKeyTimeToLive;
             return null;
         }
 

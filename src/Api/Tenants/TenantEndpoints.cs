@@ -36,7 +36,12 @@ internal static class TenantEndpoints
         group.MapPost("/{slug}/keys", RotateKeys)
             .WithName("RotateTenantKeys")
             .WithSummary("Rotate a tenant's keys")
-            .WithDescription("New keys, shown in this answer only; the old ones stop working at once.")
+            .WithDescription("Replaces the keys named in the optional body `{ \"rotate\": [\"apiKey\"] }` (any of apiKey, managerKey, "
+                + "webhookSecret; all three without a body) and shows only the new ones, in this answer only. The old apiKey and managerKey "
+                + "stop at once; the old webhookSecret still signs events, beside the new one, for 24 hours.")
+            .Accepts<KeyRotationRequest>(isOptional: true, "application/json")
+            .Produces<RotatedKeys>()
+            .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound);
     }
 
@@ -110,27 +115,62 @@ internal static class TenantEndpoints
             : TypedResults.Ok(ToView(slug, row.Name, TenantSettings.FromJson(row.Settings)));
     }
 
-    private static async Task<Results<Ok<TenantKeys>, ProblemHttpResult>> RotateKeys(string slug, NpgsqlDataSource db, TenantCache cache, TimeProvider clock, CancellationToken cancellationToken)
+    /// <summary>
+    /// Replaces the keys named in <c>{ "rotate": [...] }</c> (all three without a body) and shows
+    /// only the new ones. The old apiKey and managerKey stop at once (on the other Apis within the
+    /// notification's delay); the old webhookSecret still signs events, beside the new one, for
+    /// 24 hours.
+    /// </summary>
+    private static async Task<IResult> RotateKeys(
+        string slug, HttpRequest request, NpgsqlDataSource db, TenantCache cache, TimeProvider clock, CancellationToken cancellationToken)
     {
-        var keys = new TenantKeys(slug, TenantSecrets.NewKey(KeyRole.Api, slug),
-            TenantSecrets.NewKey(KeyRole.Manager, slug), TenantSecrets.NewWebhookSecret());
+        var rotate = TenantSecrets.Rotatable;
+        if (request.ContentLength > 0 || (request.ContentLength is null && request.Headers.TransferEncoding.Count > 0))
+        {
+            // The body is optional here, so it is read by hand with the same reader as every other body.
+            var bound = await JsonBody<KeyRotationRequest>.BindAsync(request.HttpContext, null!);
+            if (bound.Problem is { } problem)
+            {
+                return problem;
+            }
+
+            var errors = new FieldErrors();
+            if (bound.Value.Rotate is not { Count: > 0 } names || names.Any(n => !TenantSecrets.Rotatable.Contains(n)))
+            {
+                errors.Add("rotate", $"A list of one or more of: {string.Join(", ", TenantSecrets.Rotatable)}.");
+                return errors.ToResult();
+            }
+
+            rotate = [.. names.Distinct()];
+        }
+
+        var apiKey = rotate.Contains("apiKey") ? TenantSecrets.NewKey(KeyRole.Api, slug) : null;
+        var managerKey = rotate.Contains("managerKey") ? TenantSecrets.NewKey(KeyRole.Manager, slug) : null;
+        var webhookSecret = rotate.Contains("webhookSecret") ? TenantSecrets.NewWebhookSecret() : null;
+        var now = clock.GetUtcNow();
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var updated = await connection.ExecuteAsync(
             """
-            update tenants set api_key_hash = @apiKeyHash, manager_key_hash = @managerKeyHash,
-                               webhook_secret = @webhookSecret, updated_at = @now
+            update tenants set
+                api_key_hash = coalesce(@apiKeyHash, api_key_hash),
+                manager_key_hash = coalesce(@managerKeyHash, manager_key_hash),
+                previous_webhook_secret = case when @webhookSecret::text is null then previous_webhook_secret else webhook_secret end,
+                previous_webhook_secret_until = case when @webhookSecret::text is null then previous_webhook_secret_until else @previousUntil end,
+                webhook_secret = coalesce(@webhookSecret, webhook_secret),
+                updated_at = @now
             where slug = @slug
             """,
             new
             {
                 slug,
-                apiKeyHash = TenantSecrets.Hash(keys.ApiKey),
-                managerKeyHash = TenantSecrets.Hash(keys.ManagerKey),
-                webhookSecret = keys.WebhookSecret,
-                now = clock.GetUtcNow(),
+                apiKeyHash = apiKey is null ? null : TenantSecrets.Hash(apiKey),
+                managerKeyHash = managerKey is null ? null : TenantSecrets.Hash(managerKey),
+                webhookSecret,
+                previousUntil = now + TenantSecrets.PreviousWebhookSecretLifetime,
+                now,
             });
         cache.Forget(slug);
-        return updated == 0 ? Problems.NotFound($"No tenant '{slug}'.") : TypedResults.Ok(keys);
+        return updated == 0 ? Problems.NotFound($"No tenant '{slug}'.") : TypedResults.Ok(new RotatedKeys(slug, apiKey, managerKey, webhookSecret));
     }
 
     private sealed record SettingsRow(string Name, string Settings);

@@ -33,6 +33,19 @@ internal sealed class TwilioSignatureFilter(IOptions<TwilioOptions> twilio, IOpt
             return Forbidden();
         }
 
+        // Genuine, but what is stored of it (a reply's text, SIDs, statuses) is held to the same rule as any input.
+        var errors = new Infrastructure.FieldErrors();
+        foreach (var (name, value) in parameters)
+        {
+            // An SMS may have lines: in its text, line breaks and tabs are words' separators, nothing worse.
+            Infrastructure.ControlCharacters.Check(errors, name, name == "Body" ? value.Replace('\n', ' ').Replace('\r', ' ').Replace('\t', ' ') : value);
+        }
+
+        if (errors.Any)
+        {
+            return errors.ToResult();
+        }
+
         return await next(context);
     }
 

@@ -35,9 +35,21 @@ public sealed partial class AppointmentStore
 
         // With no number left, nothing pending could be sent anyway: say why rather than let it fail.
         await CancelPendingAsync(connection, transaction, appointmentId, "personal data erased", now);
+        // Twilio's error texts quote the number; Twilio itself keeps each message and call until the
+        // Worker's TwilioErasure deletes them there.
         await connection.ExecuteAsync(
-            "update messages set body = null where appointment_id = @appointmentId and body is not null",
-            new { appointmentId }, transaction);
+            """
+            update messages set body = null, error = regexp_replace(error, @numbers, @erased, 'g')
+            where appointment_id = @appointmentId and (body is not null or error ~ @numbers)
+            """,
+            new { appointmentId, numbers = Security.ErasedText.PhoneNumbersPattern, erased = Security.ErasedText.Replacement }, transaction);
+        await connection.ExecuteAsync(
+            """
+            insert into twilio_deletions (sid, created_at, next_attempt_at)
+            select provider_id, @now, @now from messages where appointment_id = @appointmentId and provider_id is not null
+            on conflict (sid) do nothing
+            """,
+            new { appointmentId, now }, transaction);
         // content_hash goes too: a SHA-256 over a French phone number and a name can be reversed by trying them all.
         await connection.ExecuteAsync(
             """

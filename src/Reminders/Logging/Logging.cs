@@ -23,11 +23,11 @@ public static class Logging
                 .ReadFrom.Configuration(builder.Configuration)
                 .Enrich.FromLogContext()
                 .Enrich.With<PhoneMaskingEnricher>()
-                .WriteTo.Console(new CompactJsonFormatter());
+                .WriteTo.Console(new PhoneMaskingFormatter());
             // Logging:FilePath adds a JSON file of the same lines (used by the tests that read real log output).
             if (builder.Configuration["Logging:FilePath"] is { Length: > 0 } path)
             {
-                configuration.WriteTo.File(new CompactJsonFormatter(), path, buffered: false);
+                configuration.WriteTo.File(new PhoneMaskingFormatter(), path, buffered: false);
             }
         }, preserveStaticLogger: true);
     }
@@ -35,17 +35,27 @@ public static class Logging
 
 /// <summary>
 /// The last line of defence for personal data in logs: any property value that looks like a
-/// phone number (French or E.164, whatever the spacing) is masked before any sink sees it.
-/// Code never logs a number in clear on purpose; this catches what slips through (a bad
-/// input echoed in an exception, a query string).
+/// phone number (French or E.164, whatever the spacing, or glued inside an identifier such as
+/// <c>rdv_0612345678</c>), of any type (a number logged as a <c>long</c> too), is masked before
+/// any sink sees it. Code never logs a number in clear on purpose; this catches what slips
+/// through (a bad input echoed in an exception, a query string, an external id).
 /// </summary>
 public sealed partial class PhoneMaskingEnricher : ILogEventEnricher
 {
     [GeneratedRegex(@"(?<![\w])(?:\+|00)?\d(?:[\s.\-]?\(?\d\)?){8,14}(?![\w])")]
     private static partial Regex PhoneLike();
 
-    public static string MaskText(string text) =>
-        PhoneLike().Replace(text, m => Phones.FrenchPhone.Mask(new string([.. m.Value.Where(char.IsDigit)])));
+    /// <summary>A French number with nothing but letters or <c>_</c> around it: 0612345678, 33612345678, +33612345678, 0033612345678.</summary>
+    [GeneratedRegex(@"(?<![\d+])(?:\+33|0033|33|0)[1-9]\d{8}(?!\d)")]
+    private static partial Regex FrenchNumberInWord();
+
+    public static bool LooksLikePhone(string text) => PhoneLike().IsMatch(text) || FrenchNumberInWord().IsMatch(text);
+
+    public static string MaskText(string text)
+    {
+        var masked = PhoneLike().Replace(text, m => Phones.FrenchPhone.Mask(new string([.. m.Value.Where(char.IsDigit)])));
+        return FrenchNumberInWord().Replace(masked, m => Phones.FrenchPhone.Mask(new string([.. m.Value.Where(char.IsDigit)])));
+    }
 
     public void Enrich(LogEvent logEvent, ILogEventPropertyFactory propertyFactory)
     {
@@ -59,15 +69,62 @@ public sealed partial class PhoneMaskingEnricher : ILogEventEnricher
         }
     }
 
-    private static LogEventPropertyValue Mask(LogEventPropertyValue value) => value switch
+    internal static LogEventPropertyValue Mask(LogEventPropertyValue value) => value switch
     {
-        ScalarValue { Value: string text } when PhoneLike().IsMatch(text) => new ScalarValue(MaskText(text)),
+        ScalarValue { Value: null } => value,
+        // Whatever the type: a number is a long, a Guid or a Uri formatted as text by the sinks.
+        ScalarValue scalar when Convert.ToString(scalar.Value, System.Globalization.CultureInfo.InvariantCulture) is { } text && LooksLikePhone(text) =>
+            new ScalarValue(MaskText(text)),
         SequenceValue sequence => sequence.Elements.Select(Mask).ToArray() is var items && items.Where((v, i) => !ReferenceEquals(v, sequence.Elements[i])).Any()
             ? new SequenceValue(items)
             : value,
         StructureValue structure => structure.Properties.Any(p => !ReferenceEquals(Mask(p.Value), p.Value))
             ? new StructureValue(structure.Properties.Select(p => new LogEventProperty(p.Name, Mask(p.Value))), structure.TypeTag)
             : value,
+        DictionaryValue dictionary => dictionary.Elements.Any(e => !ReferenceEquals(Mask(e.Key), e.Key) || !ReferenceEquals(Mask(e.Value), e.Value))
+            ? new DictionaryValue(dictionary.Elements.Select(e => KeyValuePair.Create((ScalarValue)Mask(e.Key), Mask(e.Value))))
+            : value,
         _ => value,
     };
+}
+
+/// <summary>
+/// The JSON lines of every sink, with what an enricher cannot reach masked as well: the message
+/// template's own text (a number interpolated into it) and the exception as it is printed:
+/// message, inner exceptions and stack trace alike (<c>LogError(e, …)</c> with an exception that
+/// quotes a number).
+/// </summary>
+public sealed class PhoneMaskingFormatter : Serilog.Formatting.ITextFormatter
+{
+    private readonly CompactJsonFormatter inner = new();
+
+    private static readonly Serilog.Parsing.MessageTemplateParser Parser = new();
+
+    public void Format(LogEvent logEvent, TextWriter output)
+    {
+        var template = PhoneMaskingEnricher.LooksLikePhone(logEvent.MessageTemplate.Text)
+            ? Parser.Parse(PhoneMaskingEnricher.MaskText(logEvent.MessageTemplate.Text))
+            : logEvent.MessageTemplate;
+        var exception = logEvent.Exception is { } e ? MaskedException.Of(e) : null;
+        if (ReferenceEquals(template, logEvent.MessageTemplate) && ReferenceEquals(exception, logEvent.Exception))
+        {
+            inner.Format(logEvent, output);
+            return;
+        }
+
+        inner.Format(new LogEvent(logEvent.Timestamp, logEvent.Level, exception, template,
+            logEvent.Properties.Select(p => new LogEventProperty(p.Key, p.Value)), logEvent.TraceId ?? default, logEvent.SpanId ?? default), output);
+    }
+
+    /// <summary>Stands for the original when it is written: its text (what the sinks print) masked, its type's name kept.</summary>
+    private sealed class MaskedException(string text) : Exception(text)
+    {
+        public static Exception Of(Exception exception)
+        {
+            var text = exception.ToString();
+            return PhoneMaskingEnricher.LooksLikePhone(text) ? new MaskedException(PhoneMaskingEnricher.MaskText(text)) : exception;
+        }
+
+        public override string ToString() => Message;
+    }
 }

@@ -21,6 +21,17 @@ public static class TenantSecrets
 
     public static string NewWebhookSecret() => "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
+    /// <summary>The names a rotation takes, as the wire spells them.</summary>
+    public static readonly string[] Rotatable = ["apiKey", "managerKey", "webhookSecret"];
+
+    /// <summary>How long the replaced webhook secret still signs events, beside the new one.</summary>
+    public static readonly TimeSpan PreviousWebhookSecretLifetime = TimeSpan.FromHours(24);
+
+    /// <summary>
+    /// <c>webhook-signature</c> of the Standard Webhooks: <c>v1,…</c> with the tenant's secret and,
+    /// for a day after a rotation, a second <c>v1,…</c> with the one it replaced, space-separated.
+    /// An agenda still checking with the old secret, or already with the new one, accepts it.
+    /// </summary>
     public static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
 
     public static bool TryReadSlug(string key, out KeyRole role, out string slug)

@@ -21,6 +21,9 @@ internal sealed class EventDelivery(NpgsqlDataSource db, IHttpClientFactory http
 
     public static readonly TimeSpan GiveUpAfter = TimeSpan.FromDays(3);
 
+    /// <summary>What is read of an agenda's answer at most: only its status matters, and a hostile endpoint could stream without end.</summary>
+    public const int MaxAnswerBytes = 64 * 1024;
+
     private static readonly TimeSpan Lease = TimeSpan.FromMinutes(1);
 
     public async Task<int> DeliverDueAsync(CancellationToken cancellationToken)
@@ -50,7 +53,8 @@ internal sealed class EventDelivery(NpgsqlDataSource db, IHttpClientFactory http
                 from claimed, tenants t
                 where e.id = claimed.id and t.id = e.tenant_id
                 returning e.id, e.tenant_id, e.payload::text as payload, e.created_at, e.attempts,
-                          t.settings->>'webhookUrl' as url, t.webhook_secret as secret
+                          t.settings->>'webhookUrl' as url, t.webhook_secret as secret,
+                          case when t.previous_webhook_secret_until > @now then t.previous_webhook_secret end as previous_secret
                 """,
                 new { now, leaseUntil = now + Lease })).AsList();
         }
@@ -79,16 +83,21 @@ internal sealed class EventDelivery(NpgsqlDataSource db, IHttpClientFactory http
                 var id = e.Id.ToString();
                 request.Headers.Add("webhook-id", id);
                 request.Headers.Add("webhook-timestamp", WebhookSignature.Timestamp(sentAt));
-                request.Headers.Add("webhook-signature", WebhookSignature.Sign(e.Secret, id, sentAt, e.Payload));
-                using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
-                if (!response.IsSuccessStatusCode)
+                request.Headers.Add("webhook-signature", WebhookSignature.Header(e.Secret, e.PreviousSecret, id, sentAt, e.Payload));
+                var status = await PostAsync(httpClients.CreateClient(HttpClientName), request, cancellationToken);
+                if (status is < 200 or > 299)
                 {
-                    error = $"the agenda answered {(int)response.StatusCode}";
+                    error = $"the agenda answered {status}";
                 }
             }
             catch (HttpRequestException ex)
             {
                 error = $"no answer: {ex.HttpRequestError}";
+            }
+            catch (IOException)
+            {
+                // The answer's body was cut while we read its first 64 KiB.
+                error = "the answer was cut short";
             }
             catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
@@ -123,6 +132,26 @@ internal sealed class EventDelivery(NpgsqlDataSource db, IHttpClientFactory http
         logger.LogWarning("Event {EventId} not delivered (attempt {Attempts}): {Error}; next try at {Next}", e.Id, e.Attempts, error, next);
     }
 
+    /// <summary>
+    /// Sends and reads the answer's headers, then at most <see cref="MaxAnswerBytes"/> of its body
+    /// (so that a short answer leaves the connection reusable); the rest is never read, whatever
+    /// the endpoint sends.
+    /// </summary>
+    internal static async Task<int> PostAsync(HttpClient client, HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+        var buffer = new byte[8192];
+        var total = 0;
+        int read;
+        while (total < MaxAnswerBytes && (read = await body.ReadAsync(buffer.AsMemory(0, Math.Min(buffer.Length, MaxAnswerBytes - total)), cancellationToken)) > 0)
+        {
+            total += read;
+        }
+
+        return (int)response.StatusCode;
+    }
+
     /// <summary>30 s, 1 min, 2 min, … up to 6 h, with up to 20 % jitter.</summary>
     internal static TimeSpan Backoff(int attempts)
     {
@@ -131,15 +160,25 @@ internal sealed class EventDelivery(NpgsqlDataSource db, IHttpClientFactory http
     }
 
     /// <summary>
-    /// No redirects, a 10 s timeout, and (unless private networks are allowed) connections only to
-    /// public addresses, checked after DNS resolution so that a name cannot point us inwards.
+    /// No redirects, no proxy, a 10 s timeout, and (unless private networks are allowed) connections
+    /// only to ports 443 and 80 of public addresses, checked after DNS resolution so that a name
+    /// cannot point us inwards. A proxy (<c>HTTPS_PROXY</c>, <c>ALL_PROXY</c>) is never used: the
+    /// address checked would then be the proxy's, and the proxy would resolve the tenant's name.
     /// </summary>
     public static SocketsHttpHandler CreateHandler(bool allowPrivateNetworks) => new()
     {
         AllowAutoRedirect = false,
+        UseProxy = false,
+        Proxy = null,
+        MaxResponseHeadersLength = 16,   // KiB
         PooledConnectionLifetime = TimeSpan.FromMinutes(5),
         ConnectCallback = async (context, cancellationToken) =>
         {
+            if (!allowPrivateNetworks && !WebhookUrls.AllowedPorts.Contains(context.DnsEndPoint.Port))
+            {
+                throw new HttpRequestException(HttpRequestError.ConnectionError, $"port {context.DnsEndPoint.Port} is not one a webhook may use (443, 80)");
+            }
+
             var addresses = await Dns.GetHostAddressesAsync(context.DnsEndPoint.Host, cancellationToken);
             var allowed = addresses.Where(a => allowPrivateNetworks || WebhookUrls.IsPublic(a)).ToArray();
             if (allowed.Length == 0)
@@ -161,7 +200,7 @@ internal sealed class EventDelivery(NpgsqlDataSource db, IHttpClientFactory http
         },
     };
 
-    private sealed record DueEvent(Guid Id, long TenantId, string Payload, DateTime CreatedAt, int Attempts, string? Url, string Secret);
+    private sealed record DueEvent(Guid Id, long TenantId, string Payload, DateTime CreatedAt, int Attempts, string? Url, string Secret, string? PreviousSecret);
 }
 
 internal static class DateTimeExtensions

@@ -22,4 +22,13 @@ internal static class WebhookSignature
         var signed = HMACSHA256.HashData(key, Encoding.UTF8.GetBytes($"{id}.{Timestamp(sentAt)}.{payload}"));
         return "v1," + Convert.ToBase64String(signed);
     }
+
+    /// <summary>
+    /// The header's value: the new secret's signature, then for 24 hours after a rotation the old
+    /// secret's, space-separated, so that an agenda still on the old secret keeps verifying.
+    /// </summary>
+    public static string Header(string secret, string? previousSecret, string id, DateTimeOffset sentAt, string payload) =>
+        previousSecret is { Length: > 0 } previous
+            ? Sign(secret, id, sentAt, payload) + " " + Sign(previous, id, sentAt, payload)
+            : Sign(secret, id, sentAt, payload);
 }

@@ -1,6 +1,7 @@
 using Dapper;
 using Hangfire;
 using Npgsql;
+using RappelRdv.Reminders.Security;
 
 namespace RappelRdv.Worker.Retention;
 
@@ -99,7 +100,7 @@ internal sealed class PersonalDataRetention(NpgsqlDataSource db, TimeProvider cl
         return await connection.QuerySingleAsync<BatchResult>(
             """
             with due as (
-                select a.id from appointments a
+                select a.id, a.external_id from appointments a
                 where a.tenant_id = @tenantId and a.starts_at < @before
                   and (a.erased_at is null or a.phone is not null or a.first_name is not null or a.last_name is not null)
                 order by a.starts_at
@@ -107,18 +108,36 @@ internal sealed class PersonalDataRetention(NpgsqlDataSource db, TimeProvider cl
                 for update skip locked
             ),
             bodies as (
-                update messages m set body = null
-                from due where m.appointment_id = due.id and m.body is not null
-                returning m.id
+                -- 'old' is the row as it was: how many texts were there to erase.
+                update messages m set body = null, error = regexp_replace(m.error, @numbers, @erased, 'g')
+                from due, messages old
+                where m.appointment_id = due.id and old.id = m.id and (m.body is not null or m.error ~ @numbers)
+                returning old.body is not null as had_body
+            ),
+            at_twilio as (
+                -- Twilio keeps each message and call too: TwilioErasure deletes them there.
+                insert into twilio_deletions (sid, created_at, next_attempt_at)
+                select m.provider_id, @now, @now from messages m join due on m.appointment_id = due.id
+                where m.provider_id is not null
+                on conflict (sid) do nothing
+            ),
+            payloads as (
+                -- Events still kept about these appointments: Twilio's error texts quote the number.
+                update events e set payload = regexp_replace(e.payload::text, @numbers, @erased, 'g')::jsonb
+                from due
+                where e.tenant_id = @tenantId and e.payload->'data'->>'externalId' = due.external_id and e.payload::text ~ @numbers
             ),
             erased as (
-                update appointments a set phone = null, first_name = null, last_name = null, erased_at = coalesce(a.erased_at, @now)
+                -- content_hash goes too: a SHA-256 over all fields gives the phone back to whoever
+                -- hashes every French mobile number with the fields that remain.
+                update appointments a set phone = null, first_name = null, last_name = null, content_hash = '\x'::bytea,
+                                          erased_at = coalesce(a.erased_at, @now)
                 from due where a.id = due.id
                 returning a.id
             )
-            select (select count(*) from erased) as appointments, (select count(*) from bodies) as bodies
+            select (select count(*) from erased) as appointments, (select count(*) from bodies where had_body) as bodies
             """,
-            new { tenantId, before, now, batchSize });
+            new { tenantId, before, now, batchSize, numbers = ErasedText.PhoneNumbersPattern, erased = ErasedText.Replacement });
     }
 
     private async Task<long> DeleteInBatchesAsync(string sql, object parameters, int batchSize, CancellationToken cancellationToken)

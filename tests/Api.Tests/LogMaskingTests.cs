@@ -1,0 +1,61 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace RappelRdv.Api.Tests;
+
+/// <summary>What the real log file of the Api holds when an exception carries a phone number, and numbers hide in identifiers and non-string values.</summary>
+public sealed class LogMaskingTests(ApiFactory api) : IClassFixture<ApiFactory>
+{
+    [Fact]
+    public async Task An_exception_quoting_a_phone_and_numbers_of_every_shape_reach_the_log_file_masked()
+    {
+        var logger = api.Services.GetRequiredService<ILoggerFactory>().CreateLogger("RappelRdv.Tests.Masking");
+        Exception thrown;
+        try
+        {
+            try
+            {
+                throw new FormatException("Twilio refused +33 6 98 76 54 32: not a mobile");
+            }
+            catch (FormatException inner)
+            {
+                throw new InvalidOperationException("Sending to 0698765432 failed", inner);
+            }
+        }
+        catch (InvalidOperationException e)
+        {
+            thrown = e;
+        }
+
+        var marker = Guid.NewGuid().ToString("N");
+        logger.LogError(thrown, "Send failed for {ExternalId} ({Number}, {Numbers}) " + marker + " retry 0033698765432", "rdv_0698765432", 33698765432L,
+            new Dictionary<string, object> { ["to"] = 698765432L, ["id"] = "appt-33698765432x" });
+
+        var log = await ReadLogAsync(marker);
+
+        Assert.Contains(marker, log, StringComparison.Ordinal);
+        Assert.Contains("InvalidOperationException", log, StringComparison.Ordinal);   // the exception is there, its type and stack with it
+        Assert.Contains("FormatException", log, StringComparison.Ordinal);
+        Assert.Contains(nameof(An_exception_quoting_a_phone_and_numbers_of_every_shape_reach_the_log_file_masked), log, StringComparison.Ordinal);
+        foreach (var needle in new[] { "98765432", "98 76 54 32", "8765432" })
+        {
+            Assert.DoesNotContain(needle, log, StringComparison.Ordinal);
+        }
+    }
+
+    private async Task<string> ReadLogAsync(string until)
+    {
+        var log = "";
+        for (var attempt = 0; attempt < 50 && !log.Contains(until, StringComparison.Ordinal); attempt++)
+        {
+            await Task.Delay(100);
+            if (File.Exists(api.LogFile))
+            {
+                await using var stream = new FileStream(api.LogFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+                log = await new StreamReader(stream).ReadToEndAsync();
+            }
+        }
+
+        return log;
+    }
+}

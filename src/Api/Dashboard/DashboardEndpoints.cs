@@ -169,7 +169,7 @@ internal static class DashboardEndpoints
         var role = KeyRole.Manager;
         var known = key.Length is 0 or > 256 || !TenantSecrets.TryReadSlug(key, out role, out var slug)
             ? null
-            : await tenants.FindAsync(slug, t => TenantSecrets.Matches(key, role == KeyRole.Api ? t.ApiKeyHash : t.ManagerKeyHash), cancellationToken);
+            : await tenants.FindAsync(slug, key, t => TenantSecrets.Matches(key, role == KeyRole.Api ? t.ApiKeyHash : t.ManagerKeyHash), cancellationToken);
         if (known is null)
         {
             FailedLogins.Record(http, "dashboard");

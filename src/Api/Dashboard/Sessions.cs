@@ -312,7 +312,11 @@ internal static class OidcSignIn
 /// </summary>
 internal static class FailedLogins
 {
-    public static void Record(HttpContext http, string where) =>
+    /// <summary>Logged, and counted by the limiter of failed authentications (429 past 20 a minute from one address).</summary>
+    public static void Record(HttpContext http, string where)
+    {
+        http.RequestServices.GetRequiredService<AuthFailureLimiter>().RecordFailure(http);
         http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(FailedLogins))
             .LogWarning("Refused a sign-in ({Where}) from {RemoteIp}", where, http.Connection.RemoteIpAddress);
+    }
 }

@@ -5,7 +5,7 @@ namespace RappelRdv.Api.Dashboard;
 /// <summary>One variant of a wording trial against the reference variant.</summary>
 /// <param name="PValue">Null for the reference itself, or while a sample is too small to compute.</param>
 /// <param name="Significant">The difference is beyond chance at <see cref="VariantComparison.Level"/>, with enough observations on both sides.</param>
-internal sealed record VariantResult(
+public sealed record VariantResult(
     string Variant, int Appointments, int Decided, int NoShow, double? NoShowRate, bool EnoughSample, double? PValue, bool Significant);
 
 /// <summary>
@@ -18,7 +18,7 @@ internal sealed record VariantResult(
 /// number of comparisons (Bonferroni), so that a trial of many variants does not find a
 /// "winner" by chance more often than one of two.
 /// </param>
-internal sealed record VariantComparison(string Reference, IReadOnlyList<VariantResult> Variants, double Level, string? Warning)
+public sealed record VariantComparison(string Reference, IReadOnlyList<VariantResult> Variants, double Level, string? Warning)
 {
     /// <summary>Null when fewer than two variants have appointments in the period: nothing to compare.</summary>
     public static VariantComparison? From(NoShowStats byVariant)

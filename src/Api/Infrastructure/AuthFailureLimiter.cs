@@ -43,10 +43,16 @@ internal sealed class AuthFailureLimiter : IDisposable
         return !lease.IsAcquired;
     }
 
+    /// <summary>Counts one failure of this request's address (once per request, whoever reports it).</summary>
     public void RecordFailure(HttpContext http)
     {
-        using var lease = failures.AttemptAcquire(ClientAddress(http));
+        if (http.Items.TryAdd(RecordedKey, true))
+        {
+            using var lease = failures.AttemptAcquire(ClientAddress(http));
+        }
     }
+
+    private static readonly object RecordedKey = new();
 
     /// <summary>The connection's address, already replaced by the forwarded one when the proxy is a known one (ApiSetup).</summary>
     private static IPAddress ClientAddress(HttpContext http)

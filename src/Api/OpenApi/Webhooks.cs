@@ -36,7 +36,17 @@ internal static class WebhookCatalogue
         Appointment(AgendaEventTypes.OptedOut, "The citizen opted out",
             "STOP (or the carrier's opt-out): no message of any kind goes to that number from this tenant until the citizen sends START.",
             new AgendaEventData("rdv-42", "scheduled", Channel: "sms", Reply: "STOP")),
+        Budget(BudgetEventTypes.ThresholdReached, "The month's budget is 80 % used",
+            "Once a month per measure (`segments` or `minutes`), when the message about to leave reaches 80 % of the tenant's `budget`.",
+            new BudgetEventData("2026-12", "segments", 16000, 20000, 80.0)),
+        Budget(BudgetEventTypes.Exhausted, "The month's budget is used up",
+            "Once a month per measure. From now on reminders and confirmations are `skipped` with `budget_exhausted` until the next month "
+                + "or a higher budget; cancellations, change notices and answers to citizens still go.",
+            new BudgetEventData("2026-12", "segments", 20000, 20000, 100.0)),
     ];
+
+    private static WebhookEvent Budget(string type, string summary, string description, BudgetEventData data) =>
+        new(type, summary, description, typeof(BudgetEvent), new BudgetEvent(type, At, data));
 
     private static WebhookEvent Appointment(string type, string summary, string description, AgendaEventData data) =>
         new(type, summary, description, typeof(AgendaEvent), new AgendaEvent(type, At, data));

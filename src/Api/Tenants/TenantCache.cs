@@ -42,7 +42,14 @@ internal sealed class TenantCache(NpgsqlDataSource db, TimeProvider clock)
     /// The tenant whose key this is, or null. A key that does not match what is cached is checked
     /// again against the database: it may be a key just rotated by another Api.
     /// </summary>
-    public async Task<KnownTenant?> FindAsync(string slug, string key, Func<KnownTenant, bool> keyMatches, CancellationToken cancellationToken)
+    public Task<KnownTenant?> FindAsync(string slug, Func<KnownTenant, bool> matches, CancellationToken cancellationToken) =>
+        FindAsync(slug, key: null, matches, cancellationToken);
+
+    /// <summary>
+    /// The same, for a presented key: a key that matched nothing is remembered briefly, so that a flood
+    /// of bad keys costs no query each. A check without a key (a session's e-mail or stamp) is not.
+    /// </summary>
+    public async Task<KnownTenant?> FindAsync(string slug, string? key, Func<KnownTenant, bool> keyMatches, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         if (listening && entries.TryGetValue(slug, out var entry) && entry.Expires > now && keyMatches(entry.Known))
@@ -50,8 +57,8 @@ internal sealed class TenantCache(NpgsqlDataSource db, TimeProvider clock)
             return entry.Known;
         }
 
-        var keyHash = Convert.ToBase64String(TenantSecrets.Hash(key));
-        if (unknownKeys.TryGetValue(keyHash, out var unknownUntil) && unknownUntil > now)
+        var keyHash = key is null ? null : Convert.ToBase64String(TenantSecrets.Hash(key));
+        if (keyHash is not null && unknownKeys.TryGetValue(keyHash, out var unknownUntil) && unknownUntil > now)
         {
             return null;
         }
@@ -66,6 +73,11 @@ internal sealed class TenantCache(NpgsqlDataSource db, TimeProvider clock)
             new Tenant(row.Id, slug, row.Name, TenantSettings.FromJson(row.Settings), row.WebhookSecret), row.ApiKeyHash, row.ManagerKeyHash);
         if (known is null || !keyMatches(known))
         {
+            if (keyHash is null)
+            {
+                return null;
+            }
+
             // Remembered briefly, and only so many: a caller cannot fill the memory with them.
             if (unknownKeys.Count >= MaxUnknownKeys)
             {

@@ -63,11 +63,12 @@ public sealed record TenantKeys(string Slug, string ApiKey, string ManagerKey, s
 public sealed record KeyRotationRequest(IReadOnlyList<string>? Rotate);
 
 /// <summary>The keys a rotation made, and only those: a key that was not rotated is absent.</summary>
+[Description("The keys a rotation made, shown in this answer only; a key that was not rotated is absent.")]
 public sealed record RotatedKeys(
-    string Slug,
-    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? ApiKey,
-    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? ManagerKey,
-    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? WebhookSecret);
+    [property: Required] string Slug,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? ApiKey = null,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? ManagerKey = null,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? WebhookSecret = null);
 
 /// <summary>A tenant's settings as <c>GET /v1/admin/tenants/{slug}</c> returns them: no secrets.</summary>
 [Description("A tenant's settings with their defaults applied; never a key or a secret.")]

@@ -13,7 +13,7 @@ namespace RappelRdv.Api.Tests;
 /// <summary>The real Api host on a database of its own, with a clock the tests move.</summary>
 public sealed class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
 {
-    public const string AdminKey = "test-admin-key-0123456789";
+    public const string AdminKey = "test-admin-key-0123456789abcdef01234";
 
     /// <summary>Prometheus's token for <c>/metrics</c> (never the admin key).</summary>
     public const string MetricsToken = "test-metrics-token-0123456789abcdef";

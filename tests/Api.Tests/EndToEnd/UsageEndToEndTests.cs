@@ -257,7 +257,7 @@ public sealed class UsageEndToEndTests : IClassFixture<EndToEndHarness>, IAsyncL
         Assert.StartsWith("Basic ", balanceRequest.RequestMessage.Headers!["Authorization"].ToString(), StringComparison.Ordinal);
         var account = (await e2e.Api.Admin().GetFromJsonAsync<AdminUsageReport>("/v1/admin/usage"))!.Account;
         Assert.Equal((12.5m, "EUR", 20m, true), (account.Balance, account.Currency, account.BalanceFloor, account.BelowFloor));
-        var metrics = await e2e.Api.Admin().GetStringAsync("/metrics");
+        var metrics = await e2e.Api.Metrics().GetStringAsync("/metrics");
         Assert.Contains("rappel_twilio_balance{currency=\"EUR\"} 12.5", metrics, StringComparison.Ordinal);
         Assert.Contains("rappel_sending_paused 0", metrics, StringComparison.Ordinal);
     }
@@ -275,7 +275,7 @@ public sealed class UsageEndToEndTests : IClassFixture<EndToEndHarness>, IAsyncL
         Assert.Equal(1, e2e.Twilio.Received);
         Assert.Equal(2, await ScalarAsync<long>("select count(*) from messages where status = 'pending' and error like 'sending paused:%'"));
         Assert.Equal(0, await ScalarAsync<long>("select count(*) from events where type = 'message.failed'"));
-        Assert.Contains("rappel_sending_paused 1", await e2e.Api.Admin().GetStringAsync("/metrics"), StringComparison.Ordinal);
+        Assert.Contains("rappel_sending_paused 1", await e2e.Api.Metrics().GetStringAsync("/metrics"), StringComparison.Ordinal);
         Assert.NotNull((await e2e.Api.Admin().GetFromJsonAsync<AdminUsageReport>("/v1/admin/usage"))!.Account.SendingPausedUntil);
 
         await e2e.Billing.ReadBalanceAsync(CancellationToken.None);

@@ -82,6 +82,8 @@ public sealed class DashboardSessionTests(ApiFactory api) : IClassFixture<ApiFac
         var session = await SignInAsync(api, keys.ManagerKey);
         await using var other = new ApiFactory();
         other.Settings["ConnectionStrings:Postgres"] = api.Database.ConnectionString;
+        // Two processes share the wall clock: the other Api's starts where this class's is (other tests advance it).
+        other.Clock.SetUtcNow(api.Clock.GetUtcNow());
 
         var response = await GetAsync(other, "/dashboard", session);
 

@@ -56,7 +56,9 @@ public sealed class PostgresDatabase : IAsyncLifetime
         {
             DbAdapter = DbAdapter.Postgres,
             SchemasToInclude = ["public"],
-            TablesToIgnore = ["schema_versions"],
+            // The schema journal, and the Data Protection keys a running Api keeps in memory: emptying them under
+            // it would leave a second Api unable to read the first one's sessions.
+            TablesToIgnore = ["schema_versions", "data_protection_keys"],
             WithReseed = true,
         });
         await respawner.ResetAsync(connection);

@@ -36,7 +36,7 @@ public static class Logging
 /// <summary>
 /// The last line of defence for personal data in logs: any property value that looks like a
 /// phone number (French or E.164, whatever the spacing, or glued inside an identifier such as
-/// <c>rdv_0612345678</c>), of any type (a number logged as a <c>long</c> too), is masked before
+/// <c>rdv_06</c> followed by eight digits), of any type (a number logged as a <c>long</c> too), is masked before
 /// any sink sees it. Code never logs a number in clear on purpose; this catches what slips
 /// through (a bad input echoed in an exception, a query string, an external id).
 /// </summary>
@@ -45,7 +45,7 @@ public sealed partial class PhoneMaskingEnricher : ILogEventEnricher
     [GeneratedRegex(@"(?<![\w])(?:\+|00)?\d(?:[\s.\-]?\(?\d\)?){8,14}(?![\w])")]
     private static partial Regex PhoneLike();
 
-    /// <summary>A French number with nothing but letters or <c>_</c> around it: 0612345678, 33612345678, +33612345678, 0033612345678.</summary>
+    /// <summary>A French number with nothing but letters or <c>_</c> around it, in any of its four forms: 0, 33, +33 or 0033 then nine digits.</summary>
     [GeneratedRegex(@"(?<![\d+])(?:\+33|0033|33|0)[1-9]\d{8}(?!\d)")]
     private static partial Regex FrenchNumberInWord();
 

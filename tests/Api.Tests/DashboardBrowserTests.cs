@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text;
+using Dapper;
 using Deque.AxeCore.Playwright;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -66,10 +67,34 @@ public sealed class DashboardBrowserTests(DashboardBrowserFixture fixture) : ICl
         using var admin = new HttpClient { BaseAddress = new Uri(fixture.BaseUrl) };
         admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ApiFactory.AdminKey);
         var created = await admin.PostAsync("/v1/admin/tenants", JsonContent(
-            """{"slug":"demo","name":"Département de démonstration","timeZone":"Europe/Paris","holdoutPercent":10}"""));
+            """
+            {"slug":"demo","name":"Département de démonstration","timeZone":"Europe/Paris","holdoutPercent":10,
+             "texts":{"experiment":{"name":"cout-absence","variants":{"A":{},"C":{},
+               "B":{"fr":{"reminder":"{service} le {day} à {time}, {place}. Une absence non prévenue retarde votre dossier. OUI pour confirmer, NON pour annuler, 3 pour reporter."}}}}}}
+            """));
         created.EnsureSuccessStatusCode();
         keys = (await System.Net.Http.Json.HttpContentJsonExtensions.ReadFromJsonAsync<TenantKeys>(created.Content))!;
         (await admin.PostAsync("/v1/admin/tenants/demo/demo-history", null)).EnsureSuccessStatusCode();
+        await DrawTrialAsync();
+    }
+
+    /// <summary>
+    /// The demo history has no trial: these appointments are drawn as if one had run since 28
+    /// September with A and B, C added on 25 November (too few yet to judge), and B's wording made
+    /// to work (half its no-shows came), so that the page shows each verdict.
+    /// </summary>
+    private async Task DrawTrialAsync()
+    {
+        await using var connection = await fixture.Api.Database.DataSource.OpenConnectionAsync();
+        await connection.ExecuteAsync(
+            """
+            update appointments set variant = case
+                when starts_at >= '2026-11-25' then (array['A', 'B', 'C'])[1 + ('x' || substr(md5(external_id || ':v'), 1, 8))::bit(32)::bigint % 3]
+                else (array['A', 'B'])[1 + ('x' || substr(md5(external_id || ':v'), 1, 8))::bit(32)::bigint % 2] end
+            where source = 'demo' and starts_at >= '2026-09-28';
+            update appointments set outcome = 'honoured'
+            where source = 'demo' and variant = 'B' and outcome = 'no_show' and not holdout and md5(external_id || ':w') < '8';
+            """);
     }
 
     public Task DisposeAsync() => Task.CompletedTask;
@@ -115,6 +140,14 @@ public sealed class DashboardBrowserTests(DashboardBrowserFixture fixture) : ICl
         await Assertions.Expect(weeks.Locator("tbody tr")).ToHaveCountAsync(13); // this week and the 12 before
         await Assertions.Expect(page.GetByText("La différence est statistiquement significative")).ToBeVisibleAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Échecs d'envoi récents" })).ToBeVisibleAsync();
+
+        // The wording trial, each variant against the reference.
+        var trial = page.GetByRole(AriaRole.Table, new() { Name = "Détail : essai de formulation des rappels" });
+        await Assertions.Expect(page.GetByRole(AriaRole.Img, new() { Name = "Taux d'absence par variante de formulation" })).ToBeVisibleAsync();
+        await Assertions.Expect(trial.Locator("tbody tr")).ToHaveCountAsync(3);
+        await Assertions.Expect(trial.GetByRole(AriaRole.Row, new() { Name = "Variante B" })).ToContainTextAsync("Significativement plus bas que la variante de référence");
+        await Assertions.Expect(trial.GetByRole(AriaRole.Row, new() { Name = "Variante C" })).ToContainTextAsync("Échantillon trop petit pour conclure");
+        await Assertions.Expect(page.GetByRole(AriaRole.Status).Filter(new() { HasText = "dans chaque variante (pas encore : C)" })).ToBeVisibleAsync();
 
         var cookie = Assert.Single(await context.CookiesAsync(), c => c.Name == "rappel_manager");
         Assert.True(cookie.HttpOnly);

@@ -211,11 +211,110 @@ public sealed class DashboardTests(ApiFactory api) : IClassFixture<ApiFactory>, 
         Assert.Contains("RSA &lt;script&gt;", raw);
         Assert.DoesNotContain("<script", raw);
         Assert.Contains("Échantillon trop petit pour conclure", html);
+        Assert.DoesNotContain("Essai de formulation", html); // no trial, none in the period
+        Assert.DoesNotContain("id=\"essai\"", raw);
         Assert.Contains("<dt>Passés sans issue renseignée</dt><dd>1</dd>", html);
         Assert.Contains("<dd>66,7\u00A0%</dd>", html); // 2 no-shows out of 3
         var csp = response.Headers.GetValues("Content-Security-Policy").Single();
         Assert.Contains("default-src 'none'", csp);
         Assert.Contains("style-src 'self';", csp); // the style sheet is a file: no inline style allowed
+    }
+
+    [Fact]
+    public async Task A_wording_trial_compares_each_variant_with_the_reference_and_warns_while_a_sample_is_small()
+    {
+        var trial = await api.CreateTenantAsync("trial", new
+        {
+            slug = "trial", name = "Département de l'essai",
+            texts = new
+            {
+                experiment = new
+                {
+                    name = "cout-absence",
+                    variants = new Dictionary<string, object> { ["A"] = new { }, ["B"] = new { }, ["C"] = new { }, ["D"] = new { } },
+                },
+            },
+        });
+        var trialId = await StatsFixtures.TenantIdAsync(api.Database, "trial");
+        var cookie = await SessionCookieAsync(trial.ManagerKey);
+        var before = Decoded(await (await GetWithCookieAsync("/dashboard", cookie: cookie)).Content.ReadAsStringAsync());
+        Task Add(string variant, string outcome, int count) =>
+            StatsFixtures.AddAsync(api.Database, trialId, "2026-11-02T08:00:00Z", outcome: outcome, variant: variant, count: count);
+        await Add("A", "honoured", 320);
+        await Add("A", "no_show", 80);      // 20 %, the reference
+        await Add("B", "honoured", 368);
+        await Add("B", "no_show", 32);      // 8 %: p < 0,001
+        await Add("C", "honoured", 324);
+        await Add("C", "no_show", 76);      // 19 %: chance
+        await Add("D", "honoured", 8);
+        await Add("D", "no_show", 2);       // 10 decided: too few
+        await StatsFixtures.AddAsync(api.Database, trialId, "2026-11-03T08:00:00Z", variant: "D"); // not decided yet
+        await StatsFixtures.AddAsync(api.Database, trialId, "2026-11-03T09:00:00Z", outcome: "no_show"); // before the trial
+
+        var response = await GetWithCookieAsync("/dashboard", cookie: cookie);
+        var html = Decoded(await response.Content.ReadAsStringAsync());
+        var section = html[html.IndexOf("<section aria-labelledby=\"essai\">", StringComparison.Ordinal)..];
+        section = section[..(section.IndexOf("</section>", StringComparison.Ordinal) + "</section>".Length)];
+
+        Assert.Contains(">Essai de formulation des rappels</h2>", before);
+        Assert.Contains("Pas encore deux variantes avec des rendez-vous sur la période", before);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("Essai en cours : « cout-absence », variantes A, B, C, D.", section);
+        Assert.Contains("<caption>Détail : essai de formulation des rappels</caption>", section);
+        Assert.Contains("role=\"img\"", section);
+        Assert.Contains(
+            "<tr><th scope=\"row\">Variante A</th><td class=\"n\">400</td><td class=\"n\">400</td><td class=\"n\">80</td><td class=\"n\">20,0\u00A0%</td>"
+            + "<td class=\"n\">—</td><td class=\"n\">—</td><td>Variante de référence</td></tr>", section);
+        Assert.Contains(
+            "<tr><th scope=\"row\">Variante B</th><td class=\"n\">400</td><td class=\"n\">400</td><td class=\"n\">32</td><td class=\"n\">8,0\u00A0%</td>"
+            + "<td class=\"n\">−12,0 points</td><td class=\"n\">< 0,001</td><td>Significativement plus bas que la variante de référence</td></tr>", section);
+        Assert.Contains(
+            "<tr><th scope=\"row\">Variante C</th><td class=\"n\">400</td><td class=\"n\">400</td><td class=\"n\">76</td><td class=\"n\">19,0\u00A0%</td>"
+            + "<td class=\"n\">−1,0 points</td><td class=\"n\">0,721</td>"
+            + "<td>Pas de différence démontrée : l'écart peut être dû au hasard</td></tr>", section);
+        Assert.Contains(
+            "<tr><th scope=\"row\">Variante D</th><td class=\"n\">11</td><td class=\"n\">10</td><td class=\"n\">2</td><td class=\"n\">20,0\u00A0%</td>"
+            + "<td class=\"n\">0 point</td><td class=\"n\">—</td><td>Échantillon trop petit pour conclure</td></tr>", section);
+        Assert.DoesNotContain("Hors essai", section); // appointments outside the trial are compared with nothing
+        Assert.Contains("Avec 3 comparaisons, une différence n'est retenue que si p < 0,017", section);
+        Assert.Contains("<p class=\"notice\" role=\"status\">Échantillon trop petit pour conclure : il faut au moins 30 rendez-vous honorés ou manqués "
+            + "dans chaque variante (pas encore : D).", section);
+        Assert.Contains("href=\"/dashboard/export.csv?from=2026-08-31&to=2026-11-27&by=variant\"", section);
+    }
+
+    [Fact]
+    public async Task A_trial_that_ended_is_still_shown_for_a_period_that_has_its_appointments()
+    {
+        await StatsFixtures.AddAsync(api.Database, tenantId, "2026-11-02T08:00:00Z", outcome: "honoured", variant: "A", count: 40);
+        await StatsFixtures.AddAsync(api.Database, tenantId, "2026-11-02T09:00:00Z", outcome: "honoured", variant: "B", count: 40);
+
+        var cookie = await SessionCookieAsync();
+        var html = Decoded(await (await GetWithCookieAsync("/dashboard", cookie: cookie)).Content.ReadAsStringAsync());
+        var before = Decoded(await (await GetWithCookieAsync("/dashboard?from=2026-10-01&to=2026-10-31", cookie: cookie)).Content.ReadAsStringAsync());
+
+        Assert.Contains(">Essai de formulation des rappels</h2>", html);
+        Assert.Contains("Aucun essai en cours : la période compte des rendez-vous d'un essai passé.", html);
+        Assert.Contains("<td>Pas de différence démontrée : l'écart peut être dû au hasard</td>", html);
+        Assert.DoesNotContain("role=\"status\">Échantillon trop petit pour conclure : il faut au moins 30 rendez-vous honorés ou manqués dans chaque variante", html);
+        Assert.DoesNotContain("Essai de formulation", before);
+    }
+
+    [Fact]
+    public async Task The_CSV_of_a_trial_names_its_variants()
+    {
+        await StatsFixtures.AddAsync(api.Database, tenantId, "2026-02-03T09:00:00Z", outcome: "no_show", variant: "A");
+        await StatsFixtures.AddAsync(api.Database, tenantId, "2026-02-03T10:00:00Z", outcome: "honoured", variant: "B");
+        await StatsFixtures.AddAsync(api.Database, tenantId, "2026-02-03T11:00:00Z", outcome: "honoured");
+
+        var response = await GetWithCookieAsync("/dashboard/export.csv?from=2026-02-01&to=2026-02-28&by=variant");
+        var bytes = await response.Content.ReadAsByteArrayAsync();
+        var lines = Encoding.UTF8.GetString(bytes, 3, bytes.Length - 3).Split("\r\n");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("Clé;Variante;Rendez-vous;Honorés;Absents;Excusés;Annulés;Sans issue;Taux d'absence", lines[0]);
+        Assert.Contains(";Hors essai;1;1;0;0;0;0;0,0000", lines);
+        Assert.Contains("A;Variante A;1;0;1;0;0;0;1,0000", lines);
+        Assert.Contains("B;Variante B;1;1;0;0;0;0;0,0000", lines);
     }
 
     [Fact]

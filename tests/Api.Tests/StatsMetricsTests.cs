@@ -117,6 +117,35 @@ public sealed class StatsMetricsTests(ApiFactory api) : IClassFixture<ApiFactory
     }
 
     [Fact]
+    public async Task Replies_in_the_citizens_language_are_counted_as_the_reply_handler_read_them()
+    {
+        async Task<long> CitizenAsync(string startsAt, string language)
+        {
+            await StatsFixtures.AddAsync(api.Database, tenantId, startsAt, language: language);
+            return await AppointmentIdAsync();
+        }
+
+        var turkish = await CitizenAsync("2026-12-01T09:00:00Z", "tr");
+        var spanish = await CitizenAsync("2026-12-01T10:00:00Z", "es");
+        var french = await CitizenAsync("2026-12-01T11:00:00Z", "fr");
+        async Task ReplyAsync(long appointmentId, string body) =>
+            await MessageAsync(appointmentId, "reply", "sms", "delivered", now.AddHours(-1), now.AddHours(-1), body, "in");
+        await ReplyAsync(turkish, "EVET");
+        await ReplyAsync(turkish, "Hayır");
+        await ReplyAsync(spanish, "Sí, gracias");
+        await ReplyAsync(spanish, "cambiar");
+        await ReplyAsync(french, "si"); // "if" in French: no answer for a French citizen
+        await ReplyAsync(french, "Oui");
+
+        var (_, _, series) = await ScrapeAsync();
+
+        Assert.Equal(3, series["rappel_replies{tenant=\"var\",channel=\"sms\",intent=\"confirm\"}"]);
+        Assert.Equal(1, series["rappel_replies{tenant=\"var\",channel=\"sms\",intent=\"cancel\"}"]);
+        Assert.Equal(1, series["rappel_replies{tenant=\"var\",channel=\"sms\",intent=\"reschedule\"}"]);
+        Assert.Equal(1, series["rappel_replies{tenant=\"var\",channel=\"sms\",intent=\"other\"}"]);
+    }
+
+    [Fact]
     public async Task A_tenant_without_honoured_or_no_show_has_no_ratio_rather_than_a_made_up_one()
     {
         await StatsFixtures.AddAsync(api.Database, tenantId, "2026-11-20T09:00:00Z", outcome: "excused");
@@ -153,15 +182,21 @@ public sealed class StatsMetricsTests(ApiFactory api) : IClassFixture<ApiFactory
     }
 
     [Theory]
-    [InlineData("sms", "Oui merci", "confirm")]
-    [InlineData("sms", "NON", "cancel")]
-    [InlineData("sms", "je voudrais reporter", "reschedule")]
-    [InlineData("sms", "STOP", "opt_out")]
-    [InlineData("sms", "START", "opt_in")]
-    [InlineData("sms", "à quelle heure ?", "other")]
-    [InlineData("voice", "touche 1", "confirm")]
-    [InlineData("voice", "touche 3", "reschedule")]
-    [InlineData("voice", null, "unknown")]
-    public void A_reply_is_read_by_the_parser_that_acted_on_it(string channel, string? body, string intent) =>
-        Assert.Equal(intent, RappelMetrics.Intent(channel, body));
+    [InlineData("sms", "Oui merci", "fr", "confirm")]
+    [InlineData("sms", "NON", "fr", "cancel")]
+    [InlineData("sms", "je voudrais reporter", "fr", "reschedule")]
+    [InlineData("sms", "STOP", "fr", "opt_out")]
+    [InlineData("sms", "START", "fr", "opt_in")]
+    [InlineData("sms", "à quelle heure ?", "fr", "other")]
+    [InlineData("sms", "EVET", "tr", "confirm")]
+    [InlineData("sms", "EVET", "fr", "other")]
+    [InlineData("sms", "Değiştir", "tr", "reschedule")]
+    [InlineData("sms", "Não", "pt", "cancel")]
+    [InlineData("sms", "oui", "ar", "confirm")]
+    [InlineData("sms", "نعم", "ar", "confirm")]
+    [InlineData("voice", "touche 1", "tr", "confirm")]
+    [InlineData("voice", "touche 3", "fr", "reschedule")]
+    [InlineData("voice", null, "fr", "unknown")]
+    public void A_reply_is_read_by_the_parser_that_acted_on_it(string channel, string? body, string language, string intent) =>
+        Assert.Equal(intent, RappelMetrics.Intent(channel, body, language));
 }

@@ -108,4 +108,36 @@ internal static class Copy
     public const string AdminKeyLabel = "Clé d'administration";
     public const string KeyRefused = "Clé refusée.";
     public const string OperatorRefused = "Votre adresse n'est pas dans la liste des opérateurs (Oidc__Operators).";
+
+    // Wording trial
+    public const string TrialTitle = "Essai de formulation des rappels";
+    public const string TrialChart = "Taux d'absence par variante de formulation";
+    public const string TrialNoComparison = "Pas encore deux variantes avec des rendez-vous sur la période : rien à comparer. Élargissez la période " +
+        "ou attendez les rendez-vous créés depuis le début de l'essai.";
+    public const string TrialEnded = "Aucun essai en cours : la période compte des rendez-vous d'un essai passé.";
+    public const string TrialReference = "Variante de référence";
+    public const string TrialTooSmall = "Échantillon trop petit pour conclure";
+    public const string TrialLower = "Significativement plus bas que la variante de référence";
+    public const string TrialHigher = "Significativement plus haut que la variante de référence";
+    public const string TrialNoDifference = "Pas de différence démontrée : l'écart peut être dû au hasard";
+    public static readonly string[] TrialHeadings = ["Rendez-vous", "Honorés ou absents", "Absents", "Taux d'absence", "Écart avec la référence", "p"];
+    public const string TrialVerdictHeading = "Conclusion";
+    public const string TrialVariantHeading = "Variante";
+
+    public static string TrialRunning(string name, IEnumerable<string> variants) =>
+        $"Essai en cours : « {name} », variantes {string.Join(", ", variants)}. Chaque nouveau rendez-vous est tiré au sort dans l'une d'elles.";
+
+    public static string TrialMethod(string reference, int comparisons, double level) =>
+        $"Chaque variante est comparée à la variante de référence {reference} par le même test que le groupe témoin (comparaison de deux proportions). " +
+        (comparisons > 1
+            ? $"Avec {comparisons} comparaisons, une différence n'est retenue que si p < {French.Decimal(level, 3)} (le seuil de 5 % partagé entre elles)."
+            : "Une différence n'est retenue que si p < 0,05.");
+
+    public static string TrialSampleTooSmall(int minimum, IEnumerable<string> variants) =>
+        $"Échantillon trop petit pour conclure : il faut au moins {minimum} rendez-vous honorés ou manqués dans chaque variante " +
+        $"(pas encore : {string.Join(", ", variants)}). Élargissez la période ou poursuivez l'essai.";
+
+    /// <summary>A variant's rate against the reference's, in points: "−3,2 points".</summary>
+    public static string TrialGap(double points) =>
+        points == 0 ? "0 point" : $"{(points < 0 ? "−" : "+")}{French.Decimal(Math.Abs(points), 1)} points";
 }

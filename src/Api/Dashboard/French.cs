@@ -28,6 +28,12 @@ internal static class French
     public static string Decimal(double value, int decimals) =>
         value.ToString("F" + decimals.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture).Replace('.', ',');
 
+    /// <summary>"p = 0,042", or "p < 0,001" below what three decimals show.</summary>
+    public static string PValue(double p) => p < 0.001 ? "p < 0,001" : "p = " + Probability(p);
+
+    /// <summary>A p-value alone, as a table shows it: "0,042", "< 0,001".</summary>
+    public static string Probability(double p) => p < 0.001 ? "< 0,001" : Decimal(p, 3);
+
     /// <summary>05/01/2026.</summary>
     public static string Date(DateOnly date) => date.ToString("dd/MM/yyyy", CultureInfo.InvariantCulture);
 
@@ -91,6 +97,8 @@ internal static class French
         ("confirmation", "unconfirmed") => "Non confirmés",
         ("cohort", "reminded") => "Avec rappel",
         ("cohort", "holdout") => "Sans rappel (groupe témoin)",
+        ("variant", "") => "Hors essai",
+        ("variant", _) => "Variante " + key,
         (_, "") => "Non renseigné",
         _ => key,
     };
@@ -104,6 +112,8 @@ internal static class French
         "channel" => "Canal",
         "confirmation" => "Confirmation",
         "cohort" => "Groupe",
+        "language" => "Langue",
+        "variant" => "Variante",
         _ => by,
     };
 

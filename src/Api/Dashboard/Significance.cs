@@ -43,8 +43,7 @@ public sealed record VariantComparison(string Reference, IReadOnlyList<VariantRe
         var small = results.Where(r => !r.EnoughSample).Select(r => r.Variant).ToList();
         var warning = small.Count == 0
             ? null
-            : $"Échantillon trop petit pour conclure : il faut au moins {Significance.MinimumSample} rendez-vous honorés ou manqués "
-              + $"dans chaque variante (pas encore : {string.Join(", ", small)}).";
+            : Copy.TrialSampleTooSmall(Significance.MinimumSample, small);
         return new VariantComparison(reference.Key, results, level, warning);
     }
 }

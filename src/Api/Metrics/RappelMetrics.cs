@@ -61,6 +61,7 @@ internal sealed class RappelMetrics
             "tenant", "channel", "kind", "status"));
         replies = new(factory.CreateGauge("rappel_replies",
             "Citizens' replies received in the last 30 days, by tenant, channel and intent as the reply parser reads them " +
+            "in the citizen's language and in French " +
             "(confirm, cancel, reschedule, opt_out, opt_in, other; unknown once the text is erased).",
             "tenant", "channel", "intent"));
         outcomes = new(factory.CreateGauge("rappel_appointments",
@@ -149,23 +150,27 @@ internal sealed class RappelMetrics
 
     private async Task ReadRepliesAsync(NpgsqlConnection connection, DateTimeOffset now)
     {
-        // Replies are few distinct texts ("OUI", "Oui merci", "touche 1"...): grouped by text in the
-        // database, each text read once here by the parser that acted on it.
+        // Replies are few distinct texts ("OUI", "Oui merci", "touche 1"...): grouped by text and by the
+        // language the citizen was written to in the database, each read once here by the parser that
+        // acted on it, in that language ("EVET" confirms for a Turkish citizen, means nothing in French).
         var rows = await connection.QueryAsync<ReplyCount>(
             """
-            select t.slug as tenant, m.channel, left(m.body, 200) as body, count(*) as count
-            from messages m join tenants t on t.id = m.tenant_id
+            select t.slug as tenant, m.channel, a.language, left(m.body, 200) as body, count(*) as count
+            from messages m join tenants t on t.id = m.tenant_id join appointments a on a.id = m.appointment_id
             where m.due_at >= @since and m.kind = 'reply' and m.direction = 'in'
-            group by t.slug, m.channel, left(m.body, 200)
+            group by t.slug, m.channel, a.language, left(m.body, 200)
             """,
             new { since = now - Window });
         replies.Publish(rows
-            .GroupBy(r => (r.Tenant, r.Channel, Intent: Intent(r.Channel, r.Body)))
+            .GroupBy(r => (r.Tenant, r.Channel, Intent: Intent(r.Channel, r.Body, r.Language)))
             .Select(g => ((string[])[g.Key.Tenant, g.Key.Channel, g.Key.Intent], (double)g.Sum(r => r.Count))));
     }
 
-    /// <summary>The reply's intent as the contract defines it; a key pressed on a call is stored as "touche 1".</summary>
-    internal static string Intent(string channel, string? body)
+    /// <summary>
+    /// The reply's intent as the contract defines it, read in the citizen's language and in French as
+    /// the reply handler read it; a key pressed on a call is stored as "touche 1".
+    /// </summary>
+    internal static string Intent(string channel, string? body, string? language)
     {
         if (body is null)
         {
@@ -177,7 +182,7 @@ internal sealed class RappelMetrics
             body = body["touche ".Length..];
         }
 
-        return ReplyParser.Parse(body) switch
+        return ReplyParser.Parse(body, language) switch
         {
             ReplyIntent.Confirm => "confirm",
             ReplyIntent.Cancel => "cancel",
@@ -270,6 +275,7 @@ internal sealed class RappelMetrics
     {
         public string Tenant { get; set; } = "";
         public string Channel { get; set; } = "";
+        public string? Language { get; set; }
         public string? Body { get; set; }
         public long Count { get; set; }
     }

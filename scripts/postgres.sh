@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Brings up a project-local PostgreSQL cluster: data under .data/, loopback only, a free port,
 # run as an unprivileged user (PostgreSQL refuses root). Sourced by run.sh and test.sh.
-#   pg_start <data-dir> [fast]   exports ConnectionStrings__Postgres
+#   pg_start <data-dir> [fast]   exports ConnectionStrings__Postgres (starting the cluster, or reusing it if it runs)
 #   pg_stop <data-dir>
 
 pg_bindir() {
@@ -64,6 +64,14 @@ pg_start() {
       || { cat "$data/initdb.log" >&2; return 1; }
   fi
   password=$(cat "$data/password")
+
+  # Already running (an earlier pg_start in another shell): use it as it is.
+  if [[ -f "$data/cluster/postmaster.pid" ]] && pg_as_owner "$bin/pg_ctl" -D "$data/cluster" status >/dev/null 2>&1; then
+    port=$(sed -n 4p "$data/cluster/postmaster.pid")
+    export ConnectionStrings__Postgres="Host=127.0.0.1;Port=$port;Database=rappel;Username=postgres;Password=$password;Maximum Pool Size=100"
+    echo "PostgreSQL already running on 127.0.0.1:$port (data in $data)" >&2
+    return 0
+  fi
 
   port=$(pg_free_port "${PGPORT_START:-55432}")
   local options="-c listen_addresses=127.0.0.1 -p $port -k $data -c max_connections=300"

@@ -8,7 +8,7 @@ using RappelRdv.Reminders.Tenants;
 
 namespace RappelRdv.Reminders.Budgets;
 
-public enum BudgetMeasure
+internal enum BudgetMeasure
 {
     Segments,
     Minutes,

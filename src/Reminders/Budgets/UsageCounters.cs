@@ -52,7 +52,7 @@ public static class UsageCounters
     }
 
     /// <summary>What a budget measures so far this month: SMS segments, or call minutes.</summary>
-    public static Task<long> UsedAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, long tenantId, DateOnly month, BudgetMeasure measure) =>
+    internal static Task<long> UsedAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, long tenantId, DateOnly month, BudgetMeasure measure) =>
         connection.ExecuteScalarAsync<long>(
             measure == BudgetMeasure.Segments
                 ? "select coalesce(sum(segments), 0)::bigint from usage_counters where tenant_id = @tenantId and month = @month::date and channel = 'sms'"

@@ -94,7 +94,7 @@ public sealed partial class PhoneMaskingEnricher : ILogEventEnricher
 /// message, inner exceptions and stack trace alike (<c>LogError(e, …)</c> with an exception that
 /// quotes a number).
 /// </summary>
-public sealed class PhoneMaskingFormatter : Serilog.Formatting.ITextFormatter
+internal sealed class PhoneMaskingFormatter : Serilog.Formatting.ITextFormatter
 {
     private readonly CompactJsonFormatter inner = new();
 

@@ -11,7 +11,7 @@ namespace RappelRdv.Reminders.Texts;
 /// enough for one GSM-7 segment in Latin-script languages once the place is abbreviated, and
 /// within three UCS-2 segments in Arabic. Reply words in the texts are the ones ReplyParser reads.
 /// </remarks>
-public sealed record LanguageTexts
+internal sealed record LanguageTexts
 {
     public required Language Language { get; init; }
 
@@ -84,7 +84,7 @@ public sealed record LanguageTexts
     public required string UnknownCall { get; init; }
 }
 
-public static class BuiltInTexts
+internal static class BuiltInTexts
 {
     public static readonly LanguageTexts French = new()
     {

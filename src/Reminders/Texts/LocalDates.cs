@@ -6,7 +6,7 @@ namespace RappelRdv.Reminders.Texts;
 /// Days and times as each language writes and says them, in the tenant's time zone. Written
 /// out by hand: the build runs with InvariantGlobalization, so there are no cultures to format with.
 /// </summary>
-public static class LocalDates
+internal static class LocalDates
 {
     private sealed record Names(string[] Days, string[] Months);
 

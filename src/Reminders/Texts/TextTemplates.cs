@@ -6,7 +6,7 @@ using RappelRdv.Reminders.Appointments;
 namespace RappelRdv.Reminders.Texts;
 
 /// <summary>The values of a template's placeholders; each Add returns a new set, so a base can be shared.</summary>
-public sealed class TemplateValues
+internal sealed class TemplateValues
 {
     private readonly ImmutableDictionary<string, string?> values;
 
@@ -66,7 +66,7 @@ public static partial class TextTemplates
     /// The template with its placeholders replaced (an unknown or empty one by nothing), the
     /// punctuation an empty value leaves behind tidied, and, in a Latin-script language, GSM-7.
     /// </summary>
-    public static string Fill(string template, TemplateValues values, bool latin, bool tidy = true)
+    internal static string Fill(string template, TemplateValues values, bool latin, bool tidy = true)
     {
         var text = Placeholder().Replace(template, m => values[m.Groups[1].Value] ?? "");
         if (tidy)

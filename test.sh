@@ -24,5 +24,6 @@ fi
 echo "Building..." >&2
 dotnet build RappelRdv.sln -c Release -nologo -v quiet -clp:ErrorsOnly
 echo "Testing..." >&2
-# One test project at a time: the race, crash and browser tests measure time, and 2 cores are few.
-dotnet test RappelRdv.sln -c Release --no-build -nologo -m:1 --logger "console;verbosity=minimal" "$@"
+# The three test projects at once, each running several test classes at once (TestParallelism.cs):
+# the tests mostly wait on PostgreSQL and child processes, and none measures time on a stopwatch.
+dotnet test RappelRdv.sln -c Release --no-build -nologo -m:3 --logger "console;verbosity=minimal" "$@"

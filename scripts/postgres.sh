@@ -73,12 +73,23 @@ pg_start() {
     return 0
   fi
 
-  port=$(pg_free_port "${PGPORT_START:-55432}")
-  local options="-c listen_addresses=127.0.0.1 -p $port -k $data -c max_connections=300"
-  # A throwaway test cluster need not survive a power cut.
-  [[ "$mode" == "fast" ]] && options="$options -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-  pg_as_owner "$bin/pg_ctl" -D "$data/cluster" -l "$data/postgres.log" -o "$options" -w -t 60 start >/dev/null \
-    || { tail -n 20 "$data/postgres.log" >&2; return 1; }
+  # A port free when looked at may be taken before the server binds it (the range is also the
+  # kernel's range for outgoing connections): then the next one is tried.
+  local attempt options
+  port=${PGPORT_START:-55432}
+  for attempt in 1 2 3 4 5; do
+    port=$(pg_free_port "$port")
+    options="-c listen_addresses=127.0.0.1 -p $port -k $data -c max_connections=300"
+    # A throwaway test cluster need not survive a power cut.
+    [[ "$mode" == "fast" ]] && options="$options -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    rm -f "$data/postgres.log"
+    pg_as_owner "$bin/pg_ctl" -D "$data/cluster" -l "$data/postgres.log" -o "$options" -w -t 60 start >/dev/null && break
+    if [[ $attempt -eq 5 ]] || ! grep -q "Address already in use" "$data/postgres.log"; then
+      tail -n 20 "$data/postgres.log" >&2
+      return 1
+    fi
+    port=$((port + 1))
+  done
 
   PGPASSWORD="$password" "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres -tAc \
     "select 1 from pg_database where datname = 'rappel'" | grep -q 1 \

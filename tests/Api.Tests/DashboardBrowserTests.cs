@@ -70,6 +70,14 @@ public sealed class DashboardBrowserTests(DashboardBrowserFixture fixture) : ICl
         created.EnsureSuccessStatusCode();
         keys = (await System.Net.Http.Json.HttpContentJsonExtensions.ReadFromJsonAsync<TenantKeys>(created.Content))!;
         (await admin.PostAsync("/v1/admin/tenants/demo/demo-history", null)).EnsureSuccessStatusCode();
+
+        // A budget the demo's November has used nine tenths of: the usage section is shown with its warning, and checked by axe-core.
+        using var manager = new HttpClient { BaseAddress = new Uri(fixture.BaseUrl) };
+        manager.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", keys.ManagerKey);
+        var usage = (await System.Net.Http.Json.HttpClientJsonExtensions.GetFromJsonAsync<UsageReport>(manager, "/v1/usage?month=2026-11"))!;
+        Assert.True(usage.Sms.Segments > 0);
+        (await admin.PutAsync("/v1/admin/tenants/demo", JsonContent(
+            $$$"""{"slug":"demo","name":"Département de démonstration","timeZone":"Europe/Paris","holdoutPercent":10,"budget":{"monthlySegments":{{{usage.Sms.Segments * 10 / 9}}},"monthlyCallMinutes":500}}"""))).EnsureSuccessStatusCode();
     }
 
     public Task DisposeAsync() => Task.CompletedTask;
@@ -115,6 +123,10 @@ public sealed class DashboardBrowserTests(DashboardBrowserFixture fixture) : ICl
         await Assertions.Expect(weeks.Locator("tbody tr")).ToHaveCountAsync(13); // this week and the 12 before
         await Assertions.Expect(page.GetByText("La différence est statistiquement significative")).ToBeVisibleAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Échecs d'envoi récents" })).ToBeVisibleAsync();
+        var usage = page.Locator("section[aria-labelledby=consommation]");
+        await Assertions.Expect(usage.GetByRole(AriaRole.Heading, new() { Name = "Consommation et budget – novembre 2026" })).ToBeVisibleAsync();
+        await Assertions.Expect(usage.Locator(".gauge.warning")).ToContainTextAsync("Alerte : 80\u00A0% atteints.");
+        await Assertions.Expect(usage.GetByRole(AriaRole.Table, new() { Name = "Messages envoyés par type, novembre 2026" })).ToBeVisibleAsync();
 
         var cookie = Assert.Single(await context.CookiesAsync(), c => c.Name == "rappel_manager");
         Assert.True(cookie.HttpOnly);
@@ -148,6 +160,13 @@ public sealed class DashboardBrowserTests(DashboardBrowserFixture fixture) : ICl
         Assert.StartsWith("2026-W41;semaine du 5 oct. 2026;225;", lines[1]);
         Assert.Matches(@";0,\d{4}$", lines[1]);
         Assert.StartsWith("Total;du 05/10/2026 au 18/10/2026;450;", lines[3]);
+
+        // An earlier month, chosen with the usage section's own form: the period stays.
+        await page.Locator("#mois").SelectOptionAsync("2026-10");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Voir ce mois" }).ClickAsync();
+        await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex(@"/dashboard\?from=2026-10-05&to=2026-10-18&mois=2026-10#consommation$"));
+        await Assertions.Expect(usage.GetByRole(AriaRole.Heading, new() { Name = "Consommation et budget – octobre 2026" })).ToBeVisibleAsync();
+        await Assertions.Expect(weeks.Locator("tbody tr")).ToHaveCountAsync(2);
 
         // Logging out: the cookie is gone, and so is the data.
         await page.GetByRole(AriaRole.Button, new() { Name = "Se déconnecter" }).ClickAsync();

@@ -157,7 +157,7 @@ public sealed class DashboardUsageTests : IClassFixture<ApiFactory>, IAsyncLifet
         }
 
         // The call minutes have no cap: their usage alone.
-        Assert.Contains("<div class=\"gauge\"><h3>Minutes d'appel</h3><p class=\"use\">0 minutes, sans budget fixé</p></div>", section);
+        Assert.Contains("<div class=\"gauge\"><h3>Minutes d'appel</h3><p class=\"use\">0 minute, sans budget fixé</p></div>", section);
     }
 
     [Fact]

@@ -120,17 +120,19 @@ internal static class Copy
         "comme le budget et la facture Twilio.";
     public const string SegmentsMeasure = "Segments SMS";
     public const string MinutesMeasure = "Minutes d'appel";
-    public const string SegmentsUnit = "segments";
-    public const string MinutesUnit = "minutes";
     public const string WarningLabel = "Alerte : 80\u00A0% atteints.";
     public const string ExhaustedLabel = "Budget épuisé.";
     public const string NoBudget = "Aucun budget mensuel n'est fixé pour votre structure : les envois ne sont pas plafonnés, seule la " +
         "consommation est affichée. L'opérateur peut en fixer un, en segments SMS et en minutes d'appel.";
 
-    public static string BudgetUse(long used, int cap, double? percent, string unit) =>
-        $"{French.Number(used)} {unit} sur {French.Number(cap)} ({French.Percent(percent / 100)})";
+    /// <summary>"1 segment", "0 minute", "1 142 segments": the singular below two, as French has it.</summary>
+    public static string Quantity(long count, bool sms) =>
+        $"{French.Number(count)} {(sms ? "segment" : "minute")}{(count >= 2 ? "s" : "")}";
 
-    public static string NoCap(long used, string unit) => $"{French.Number(used)} {unit}, sans budget fixé";
+    public static string BudgetUse(long used, int cap, double? percent, bool sms) =>
+        $"{Quantity(used, sms)} sur {French.Number(cap)} ({French.Percent(percent / 100)})";
+
+    public static string NoCap(long used, bool sms) => $"{Quantity(used, sms)}, sans budget fixé";
 
     /// <summary>"par SMS" or "par appel": which reminders a spent budget stops.</summary>
     public static string ByChannel(bool sms) => sms ? "par SMS" : "par appel";

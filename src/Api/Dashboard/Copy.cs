@@ -167,6 +167,6 @@ internal static class Copy
     public static string Prices(string? segment, string? minute)
     {
         string?[] parts = [segment is null ? null : $"{segment} le segment SMS", minute is null ? null : $"{minute} la minute d'appel"];
-        return $"Aux tarifs fixés par l'opérateur du service : {string.Join(", ", parts.OfType<string>())} (et non la facture de Twilio).";
+        return $"Montant calculé aux tarifs fixés par l'opérateur du service : {string.Join(", ", parts.OfType<string>())} ; ce ne sont pas les prix facturés par Twilio.";
     }
 }

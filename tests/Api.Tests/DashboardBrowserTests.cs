@@ -59,6 +59,13 @@ public sealed class DashboardBrowserTests(DashboardBrowserFixture fixture) : ICl
 {
     private TenantKeys keys = null!;
 
+    /// <summary>The demo tenant's wording trial: B names what an absence costs.</summary>
+    private const string TrialTexts =
+        """
+        {"experiment":{"name":"cout-absence","variants":{"A":{},"C":{},
+          "B":{"fr":{"reminder":"{service} le {day} à {time}, {place}. Une absence non prévenue retarde votre dossier. OUI pour confirmer, NON pour annuler, 3 pour reporter."}}}}}
+        """;
+
     public async Task InitializeAsync()
     {
         var api = fixture.Api;
@@ -69,12 +76,22 @@ public sealed class DashboardBrowserTests(DashboardBrowserFixture fixture) : ICl
         var created = await admin.PostAsync("/v1/admin/tenants", JsonContent(
             """
             {"slug":"demo","name":"Département de démonstration","timeZone":"Europe/Paris","holdoutPercent":10,
-             "texts":{"experiment":{"name":"cout-absence","variants":{"A":{},"C":{},
-               "B":{"fr":{"reminder":"{service} le {day} à {time}, {place}. Une absence non prévenue retarde votre dossier. OUI pour confirmer, NON pour annuler, 3 pour reporter."}}}}}}
-            """));
+             "texts":
+            """ + TrialTexts + "}"));
         created.EnsureSuccessStatusCode();
         keys = (await System.Net.Http.Json.HttpContentJsonExtensions.ReadFromJsonAsync<TenantKeys>(created.Content))!;
         (await admin.PostAsync("/v1/admin/tenants/demo/demo-history", null)).EnsureSuccessStatusCode();
+
+        // A budget the demo's November has used nine tenths of: the usage section is shown with its warning, and checked by axe-core.
+        using var manager = new HttpClient { BaseAddress = new Uri(fixture.BaseUrl) };
+        manager.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", keys.ManagerKey);
+        var usage = (await System.Net.Http.Json.HttpClientJsonExtensions.GetFromJsonAsync<UsageReport>(manager, "/v1/usage?month=2026-11"))!;
+        Assert.True(usage.Sms.Segments > 0);
+        (await admin.PutAsync("/v1/admin/tenants/demo", JsonContent(
+            $$$"""
+            {"slug":"demo","name":"Département de démonstration","timeZone":"Europe/Paris","holdoutPercent":10,
+             "texts":{{{TrialTexts}}},"budget":{"monthlySegments":{{{usage.Sms.Segments * 10 / 9}}},"monthlyCallMinutes":500}}
+            """))).EnsureSuccessStatusCode();
         await DrawTrialAsync();
     }
 
@@ -140,6 +157,10 @@ public sealed class DashboardBrowserTests(DashboardBrowserFixture fixture) : ICl
         await Assertions.Expect(weeks.Locator("tbody tr")).ToHaveCountAsync(13); // this week and the 12 before
         await Assertions.Expect(page.GetByText("La différence est statistiquement significative")).ToBeVisibleAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Échecs d'envoi récents" })).ToBeVisibleAsync();
+        var usage = page.Locator("section[aria-labelledby=consommation]");
+        await Assertions.Expect(usage.GetByRole(AriaRole.Heading, new() { Name = "Consommation et budget – novembre 2026" })).ToBeVisibleAsync();
+        await Assertions.Expect(usage.Locator(".gauge.warning")).ToContainTextAsync("Alerte : 80\u00A0% atteints.");
+        await Assertions.Expect(usage.GetByRole(AriaRole.Table, new() { Name = "Messages envoyés par type, novembre 2026" })).ToBeVisibleAsync();
 
         // The wording trial, each variant against the reference.
         var trial = page.GetByRole(AriaRole.Table, new() { Name = "Détail : essai de formulation des rappels" });
@@ -181,6 +202,13 @@ public sealed class DashboardBrowserTests(DashboardBrowserFixture fixture) : ICl
         Assert.StartsWith("2026-W41;semaine du 5 oct. 2026;225;", lines[1]);
         Assert.Matches(@";0,\d{4}$", lines[1]);
         Assert.StartsWith("Total;du 05/10/2026 au 18/10/2026;450;", lines[3]);
+
+        // An earlier month, chosen with the usage section's own form: the period stays.
+        await page.Locator("#mois").SelectOptionAsync("2026-10");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Voir ce mois" }).ClickAsync();
+        await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex(@"/dashboard\?from=2026-10-05&to=2026-10-18&mois=2026-10#consommation$"));
+        await Assertions.Expect(usage.GetByRole(AriaRole.Heading, new() { Name = "Consommation et budget – octobre 2026" })).ToBeVisibleAsync();
+        await Assertions.Expect(weeks.Locator("tbody tr")).ToHaveCountAsync(2);
 
         // Logging out: the cookie is gone, and so is the data.
         await page.GetByRole(AriaRole.Button, new() { Name = "Se déconnecter" }).ClickAsync();

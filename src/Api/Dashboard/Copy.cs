@@ -140,4 +140,65 @@ internal static class Copy
     /// <summary>A variant's rate against the reference's, in points: "−3,2 points".</summary>
     public static string TrialGap(double points) =>
         points == 0 ? "0 point" : $"{(points < 0 ? "−" : "+")}{French.Decimal(Math.Abs(points), 1)} points";
+
+    // Usage and budget
+    public static string UsageTitle(string month) => $"Consommation et budget – {French.Period(month)}";
+
+    public const string UsageMonth = "Mois";
+    public const string UsageShowMonth = "Voir ce mois";
+    public const string InvalidMonth = "Mois invalide : choisissez le mois en cours ou un mois passé (AAAA-MM, par exemple 2026-11). Le mois en cours est affiché.";
+    public const string UsageHint = "Compté à l'envoi : chaque SMS avec ses segments (un SMS long en compte plusieurs), chaque appel décroché " +
+        "avec ses minutes, arrondies à la minute supérieure par appel comme Twilio les facture. Mois civils en temps universel (UTC), " +
+        "comme le budget et la facture Twilio.";
+    public const string SegmentsMeasure = "Segments SMS";
+    public const string MinutesMeasure = "Minutes d'appel";
+    public const string WarningLabel = "Alerte : 80\u00A0% atteints.";
+    public const string ExhaustedLabel = "Budget épuisé.";
+    public const string NoBudget = "Aucun budget mensuel n'est fixé pour votre structure : les envois ne sont pas plafonnés, seule la " +
+        "consommation est affichée. L'opérateur peut en fixer un, en segments SMS et en minutes d'appel.";
+
+    /// <summary>"1 segment", "0 minute", "1 142 segments": the singular below two, as French has it.</summary>
+    public static string Quantity(long count, bool sms) =>
+        $"{French.Number(count)} {(sms ? "segment" : "minute")}{(count >= 2 ? "s" : "")}";
+
+    public static string BudgetUse(long used, int cap, double? percent, bool sms) =>
+        $"{Quantity(used, sms)} sur {French.Number(cap)} ({French.Percent(percent / 100)})";
+
+    public static string NoCap(long used, bool sms) => $"{Quantity(used, sms)}, sans budget fixé";
+
+    /// <summary>"par SMS" or "par appel": which reminders a spent budget stops.</summary>
+    public static string ByChannel(bool sms) => sms ? "par SMS" : "par appel";
+
+    public static string BudgetWarning(bool sms, bool current) =>
+        current
+            ? $"Au moins 80\u00A0% du budget du mois est utilisé. À 100\u00A0%, les rappels et les confirmations {ByChannel(sms)} ne partiront plus " +
+              "jusqu'à la fin du mois ; pour l'éviter, demandez à l'opérateur de relever le budget."
+            : "Au moins 80\u00A0% du budget de ce mois-là a été utilisé.";
+
+    public static string BudgetExhausted(bool sms, bool current) =>
+        current
+            ? $"Les rappels et les confirmations {ByChannel(sms)} ne sont plus envoyés ce mois-ci. Les annulations, les avis de changement " +
+              "et les réponses aux personnes partent toujours. Pour reprendre les rappels avant le 1er du mois prochain, demandez à " +
+              "l'opérateur de relever le budget."
+            : $"Une fois le budget atteint, les rappels et les confirmations {ByChannel(sms)} de ce mois-là n'ont pas été envoyés ; " +
+              "les annulations, les avis de changement et les réponses aux personnes sont partis.";
+
+    public static string SendingPaused(DateTime untilLocal) =>
+        $"Envois suspendus jusqu'au {French.DateTime(untilLocal)} au plus tard : le compte Twilio du service a refusé un envoi (crédit " +
+        "épuisé ou compte suspendu). Aucun message ne part en ce moment ; ceux qui attendent partiront à la reprise. L'opérateur est prévenu.";
+
+    public static string UsageCaption(string month) => $"Messages envoyés par type, {French.Period(month)}";
+
+    public static readonly string[] UsageHeadings = ["Message", "SMS", "Segments", "Appels décrochés", "Minutes"];
+
+    public const string SmsAmount = "Montant SMS";
+    public const string CallAmount = "Montant appels";
+    public const string TotalAmount = "Montant total";
+    public const string NoPrices = "Aucun tarif n'est configuré : le montant n'est pas calculé.";
+
+    public static string Prices(string? segment, string? minute)
+    {
+        string?[] parts = [segment is null ? null : $"{segment} le segment SMS", minute is null ? null : $"{minute} la minute d'appel"];
+        return $"Montant calculé aux tarifs fixés par l'opérateur du service : {string.Join(", ", parts.OfType<string>())} ; ce ne sont pas les prix facturés par Twilio.";
+    }
 }

@@ -1,7 +1,10 @@
 using Dapper;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using RappelRdv.Api.Stats;
+using RappelRdv.Api.Usage;
 using RappelRdv.Contracts;
+using RappelRdv.Reminders.Budgets;
 using RappelRdv.Reminders.Database;
 using RappelRdv.Reminders.Logging;
 using RappelRdv.Reminders.Phones;
@@ -21,9 +24,32 @@ public sealed record DashboardView(
     Tenant Tenant, DateOnly From, DateOnly To, NoShowStats ByWeek, NoShowStats ByService, NoShowStats ByChannel,
     NoShowStats ByConfirmation, NoShowStats ByCohort, long UnknownPast, long FailureCount, IReadOnlyList<DeliveryFailure> Failures,
     // The wording trial's variants compared (null without two variants in the period).
-    VariantComparison? Variants = null);
+    VariantComparison? Variants = null,
+    // The month's usage against the budget (null only where a test builds a view without it).
+    UsageSection? Usage = null);
 
-internal sealed class DashboardData(NpgsqlDataSource db, NoShowStatistics statistics, StatsReader reader, TimeProvider clock)
+/// <summary>
+/// One UTC month's usage against the tenant's budget, as <c>GET /v1/usage</c> reports it, with the
+/// prices it was counted at and the sending pause of the Twilio account, if one holds now.
+/// </summary>
+public sealed record UsageSection(
+    DateOnly Month, DateOnly CurrentMonth, UsageReport Report, decimal? SmsSegmentPrice, decimal? CallMinutePrice,
+    DateTime? SendingPausedUntilLocal)
+{
+    /// <summary>Why the month asked for is not the one shown (a French sentence), or null.</summary>
+    public string? Problem { get; init; }
+
+    /// <summary>Whether the page shows a period chosen with its form: the month form carries it along.</summary>
+    public bool PeriodChosen { get; init; }
+
+    public bool IsCurrent => Month == CurrentMonth;
+
+    /// <summary>The <c>mois</c> the period form carries along: none for the current month, the default.</summary>
+    public string? MonthParameter => IsCurrent ? null : UsageCounters.Format(Month);
+}
+
+internal sealed class DashboardData(
+    NpgsqlDataSource db, NoShowStatistics statistics, StatsReader reader, UsageReader usage, IOptions<BillingOptions> billing, TimeProvider clock)
 {
     public static readonly TimeSpan FailuresWindow = TimeSpan.FromDays(30);
 
@@ -39,7 +65,14 @@ internal sealed class DashboardData(NpgsqlDataSource db, NoShowStatistics statis
 
     public DateOnly Today(TimeZoneInfo zone) => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(clock.GetUtcNow(), zone).DateTime);
 
-    public async Task<DashboardView> LoadAsync(Tenant tenant, NoShowQuery period, CancellationToken cancellationToken)
+    /// <summary>
+    /// The month the budget counts now. A UTC month, not the tenant's: usage is counted and the
+    /// budget enforced by UTC month (as Twilio bills), so a local month would show, for the first
+    /// hours of the 1st, a month that the send gate does not count yet.
+    /// </summary>
+    public DateOnly CurrentMonth() => UsageCounters.MonthOf(clock.GetUtcNow());
+
+    public async Task<DashboardView> LoadAsync(Tenant tenant, NoShowQuery period, DateOnly month, CancellationToken cancellationToken)
     {
         Task<NoShowStats> By(string by) => statistics.ComputeAsync(tenant.Id, period with { By = by }, cancellationToken);
 
@@ -48,7 +81,19 @@ internal sealed class DashboardData(NpgsqlDataSource db, NoShowStatistics statis
             tenant, period.From, period.To,
             await By("week"), await By("service"), await By("channel"), await By("confirmation"), await By("cohort"),
             await UnknownPastAsync(tenant, period, cancellationToken), failureCount, failures,
-            VariantComparison.From(await By("variant")));
+            VariantComparison.From(await By("variant")),
+            await UsageAsync(tenant, month, cancellationToken));
+    }
+
+    private async Task<UsageSection> UsageAsync(Tenant tenant, DateOnly month, CancellationToken cancellationToken)
+    {
+        var report = await usage.ForTenantAsync(tenant.Id, month, cancellationToken);
+        var now = clock.GetUtcNow();
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var pausedUntil = await SendingPause.PausedUntilAsync(connection, null, now);
+        var prices = billing.Value;
+        return new UsageSection(month, CurrentMonth(), report, prices.SmsSegmentPrice, prices.CallMinutePrice,
+            pausedUntil is { } until ? TimeZoneInfo.ConvertTime(until.AsUtc(), tenant.Settings.Zone).DateTime : null);
     }
 
     /// <summary>Appointments of the period that have started and have neither an outcome nor a cancellation.</summary>

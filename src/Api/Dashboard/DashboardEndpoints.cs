@@ -7,6 +7,7 @@ using RappelRdv.Api.Infrastructure;
 using RappelRdv.Api.Stats;
 using RappelRdv.Api.Tenants;
 using RappelRdv.Reminders.Audit;
+using RappelRdv.Reminders.Budgets;
 using RappelRdv.Reminders.Tenants;
 
 namespace RappelRdv.Api.Dashboard;
@@ -98,18 +99,21 @@ internal static class DashboardEndpoints
         return http.Items[typeof(Tenant)] is Tenant ? await next(invocation) : TypedResults.Redirect(ChoosePath);
     }
 
+    /// <param name="mois">The month of the usage section, <c>YYYY-MM</c> (UTC); without it, the current one.</param>
     private static async Task<IResult> Page(
-        string? from, string? to, HttpContext http, DashboardData data, AuditTrail audit, CancellationToken cancellationToken)
+        string? from, string? to, string? mois, HttpContext http, DashboardData data, AuditTrail audit, CancellationToken cancellationToken)
     {
         var tenant = http.Tenant();
         string? problem = null;
         var period = data.DefaultPeriod(tenant.Settings.Zone);
+        var periodChosen = false;
         if (from is not null || to is not null)
         {
             var errors = new FieldErrors();
             if (NoShowQuery.Parse(from, to, "week", errors) is { } chosen)
             {
                 period = chosen;
+                periodChosen = true;
             }
             else
             {
@@ -117,7 +121,23 @@ internal static class DashboardEndpoints
             }
         }
 
-        var view = await data.LoadAsync(tenant, period, cancellationToken);
+        var month = data.CurrentMonth();
+        string? monthProblem = null;
+        if (mois is not null)
+        {
+            // A month to come has nothing to show; before 2000 or not YYYY-MM is a mistyped address.
+            if (UsageCounters.TryParseMonth(mois, out var chosen) && chosen <= month)
+            {
+                month = chosen;
+            }
+            else
+            {
+                monthProblem = Copy.InvalidMonth;
+            }
+        }
+
+        var loaded = await data.LoadAsync(tenant, period, month, cancellationToken);
+        var view = loaded with { Usage = loaded.Usage! with { Problem = monthProblem, PeriodChosen = periodChosen } };
         if (view.Failures.Count > 0)
         {
             // The failures list is personal data (masked phones, appointment ids): who saw it is kept.

@@ -34,6 +34,11 @@ internal static class French
     /// <summary>A p-value alone, as a table shows it: "0,042", "< 0,001".</summary>
     public static string Probability(double p) => p < 0.001 ? "< 0,001" : Decimal(p, 3);
 
+    /// <summary>1 386,20 € (cents always; a price's further decimals kept: 0,0798 €); another currency by its code: 12,50 USD.</summary>
+    public static string Money(decimal amount, string currency) =>
+        amount.ToString("#,0.00######", CultureInfo.InvariantCulture).Replace(',', NoBreakSpace).Replace('.', ',')
+        + NoBreakSpace + (currency == "EUR" ? "€" : currency);
+
     /// <summary>05/01/2026.</summary>
     public static string Date(DateOnly date) => date.ToString("dd/MM/yyyy", CultureInfo.InvariantCulture);
 

@@ -104,8 +104,11 @@ public static class BudgetRules
     private static int? Limit(Budget? budget, BudgetMeasure measure) =>
         measure == BudgetMeasure.Segments ? budget?.MonthlySegments : budget?.MonthlyCallMinutes;
 
-    /// <summary>The highest level reached, in whole numbers: 80 % of 20,000 is 16,000 exactly.</summary>
-    private static string? Reached(long used, int limit) =>
+    /// <summary>
+    /// The highest level reached (an event type), in whole numbers: 80 % of 20,000 is 16,000 exactly.
+    /// Public for the dashboard, which highlights a budget at the same levels as the alerts.
+    /// </summary>
+    public static string? Reached(long used, int limit) =>
         used >= limit ? BudgetEventTypes.Exhausted
         : used * 5 >= (long)limit * 4 ? BudgetEventTypes.ThresholdReached
         : null;

@@ -20,7 +20,7 @@ public sealed record BudgetUsage(int? MonthlySegments, double? UsedPercent, int?
 /// <summary>The same figures for one kind of message (<c>reminder</c>, <c>confirmation</c>, <c>change</c>, <c>cancellation</c>).</summary>
 public sealed record KindUsage(string Kind, SmsUsage Sms, VoiceUsage Voice);
 
-/// <summary>The usage at the configured prices (<c>Billing__*</c>, or the tenant's own); absent without prices.</summary>
+/// <summary>The usage at the operator's configured prices (<c>Billing__*</c>, the same for every tenant); absent without prices.</summary>
 public sealed record UsageAmount(string Currency, decimal Sms, decimal Voice, decimal Total);
 
 /// <summary><c>GET /v1/admin/usage?month=YYYY-MM</c>: one row per tenant, and the Twilio account.</summary>

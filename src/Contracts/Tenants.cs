@@ -62,6 +62,14 @@ public sealed record TenantKeys(string Slug, string ApiKey, string ManagerKey, s
 /// <summary><c>POST /v1/admin/tenants/{slug}/keys</c>: which keys to replace (<c>apiKey</c>, <c>managerKey</c>, <c>webhookSecret</c>); no body: all three.</summary>
 public sealed record KeyRotationRequest(IReadOnlyList<string>? Rotate);
 
+/// <summary><c>POST /v1/admin/tenants/{slug}/erasures</c>: a citizen asked that their data be erased.</summary>
+public sealed record ErasureRequest(
+    [property: Description("The citizen's phone number, in any notation the appointments accept (06 12 34 56 78, +33612345678).")] string? Phone);
+
+/// <summary>What an erasure on request did.</summary>
+[Description("How many of the tenant's appointments had this number and were erased (0 when none had it).")]
+public sealed record ErasureResult([property: Required] int Appointments);
+
 /// <summary>The keys a rotation made, and only those: a key that was not rotated is absent.</summary>
 [Description("The keys a rotation made, shown in this answer only; a key that was not rotated is absent.")]
 public sealed record RotatedKeys(

@@ -49,9 +49,21 @@ public sealed class OidcBrowserFixture : IAsyncLifetime
 
         // Once through the sign-in's first hop before any browser: the Api reads the provider's discovery document
         // and keys, both hosts compile their paths; on a loaded machine that first time is slow.
+        // A 503 (the database, shared with the whole suite, slow to give a first connection) is retried after its
+        // Retry-After, as any client of the service would.
         using (var warmUp = new HttpClient())
         {
-            (await warmUp.GetAsync($"{BaseUrl}/dashboard/signin")).EnsureSuccessStatusCode();
+            for (var attempt = 1; ; attempt++)
+            {
+                using var answer = await warmUp.GetAsync($"{BaseUrl}/dashboard/signin");
+                if (answer.StatusCode != System.Net.HttpStatusCode.ServiceUnavailable || attempt == 5)
+                {
+                    answer.EnsureSuccessStatusCode();
+                    break;
+                }
+
+                await Task.Delay(answer.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(5));
+            }
         }
 
         playwright = await Playwright.CreateAsync();

@@ -4,11 +4,14 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using RappelRdv.Api.Infrastructure;
 using RappelRdv.Contracts;
+using RappelRdv.Reminders.Appointments;
+using RappelRdv.Reminders.Audit;
+using RappelRdv.Reminders.Phones;
 using RappelRdv.Reminders.Tenants;
 
 namespace RappelRdv.Api.Tenants;
 
-/// <summary>The operator's API: create, read, change tenants and rotate their keys.</summary>
+/// <summary>The operator's API: create, read, change tenants, rotate their keys, erase a citizen's data on request.</summary>
 internal static class TenantEndpoints
 {
     public static void MapTenants(this IEndpointRouteBuilder app)
@@ -43,6 +46,39 @@ internal static class TenantEndpoints
             .Produces<RotatedKeys>()
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapPost("/{slug}/erasures", ErasePersonalData)
+            .WithName("ErasePersonalData")
+            .WithSummary("Erase a citizen's personal data on request")
+            .WithDescription("For a citizen who asks that their data be erased before `retentionDays`: every appointment of this "
+                + "tenant with this number loses its phone, names and message texts at once (and the messages are deleted at Twilio "
+                + "within minutes); what the statistics need stays, and nothing pending is sent. The number's STOP, if any, stays. "
+                + "Written to the audit trail without the number.")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+    }
+
+    private static async Task<Results<Ok<ErasureResult>, ValidationProblem, ProblemHttpResult>> ErasePersonalData(
+        string slug, JsonBody<ErasureRequest> request, NpgsqlDataSource db, AppointmentStore store, AuditTrail audit, HttpContext http,
+        CancellationToken cancellationToken)
+    {
+        if (!FrenchPhone.TryParse(request.Value.Phone, out var phone))
+        {
+            var errors = new FieldErrors();
+            errors.Add("phone", "A phone number: French (06 12 34 56 78) or international (+33612345678).");
+            return errors.ToResult();
+        }
+
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var tenantId = await connection.QuerySingleOrDefaultAsync<long?>("select id from tenants where slug = @slug", new { slug });
+        if (tenantId is null)
+        {
+            return Problems.NotFound($"No tenant '{slug}'.");
+        }
+
+        var erased = await store.ErasePersonalDataOfPhoneAsync(tenantId.Value, phone.E164, cancellationToken);
+        await audit.WriteAsync(tenantId, AuditTrail.Actions.ErasePersonalData, "operator", Dashboard.DashboardEndpoints.RemoteAddress(http),
+            $"{erased} appointments", cancellationToken);
+        return TypedResults.Ok(new ErasureResult(erased));
     }
 
     private static async Task<Results<Created<TenantKeys>, ValidationProblem, ProblemHttpResult>> Create(

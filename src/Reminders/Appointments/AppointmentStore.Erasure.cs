@@ -21,6 +21,28 @@ public sealed partial class AppointmentStore
         return found;
     }
 
+    /// <summary>
+    /// Erases, on a citizen's request, the personal data of every appointment of one tenant with this
+    /// number (E.164), in one transaction; returns how many. The number's STOP (the citizen's
+    /// objection) stays: erasing it would start the messages again.
+    /// </summary>
+    public async Task<int> ErasePersonalDataOfPhoneAsync(long tenantId, string phone, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var ids = (await connection.QueryAsync<long>(new CommandDefinition(
+            "select id from appointments where tenant_id = @tenantId and phone = @phone order by id",
+            new { tenantId, phone }, transaction, cancellationToken: cancellationToken))).ToList();
+        var now = clock.GetUtcNow();
+        foreach (var id in ids)
+        {
+            await ErasePersonalDataAsync(connection, transaction, id, now);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return ids.Count;
+    }
+
     /// <summary>The same inside a caller's transaction (the retention job erases many appointments in one).</summary>
     internal static async Task<bool> ErasePersonalDataAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, long appointmentId, DateTimeOffset now)

@@ -23,6 +23,7 @@ public sealed class AuditTrail(NpgsqlDataSource db, TimeProvider clock)
         public const string ViewFailures = "view_failures";
         public const string ExportCsv = "export_csv";
         public const string OperatorSignIn = "operator_sign_in";
+        public const string ErasePersonalData = "erase_personal_data";
     }
 
     public async Task WriteAsync(long? tenantId, string action, string actor, string? remoteAddress, string? detail, CancellationToken cancellationToken)

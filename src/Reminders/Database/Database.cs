@@ -63,7 +63,8 @@ public static class Database
         // 57P01-57P03: shutting down or starting up; 53300: too many connections; 08*: connection exceptions.
         PostgresException p => p.SqlState is "57P01" or "57P02" or "57P03" or "53300" || p.SqlState.StartsWith("08", StringComparison.Ordinal),
         NpgsqlException n => n.IsTransient || n.InnerException is TimeoutException or System.Net.Sockets.SocketException or IOException,
-        TimeoutException or System.Net.Sockets.SocketException => true,
+        // A timeout or a socket error is the database's only when Npgsql reports it: an HTTP call that timed
+        // out (the identity provider's discovery document) wraps a TimeoutException too, and is no 503 of ours.
         _ => e.InnerException is { } inner && IsUnreachable(inner),
     };
 

@@ -10,10 +10,12 @@ namespace RappelRdv.Worker.Dispatch;
 /// (FOR UPDATE SKIP LOCKED) every second until the minute is over. Due messages thus leave
 /// within a couple of seconds, however many Workers share the database. The same loop delivers
 /// the events due to agendas, and reconciles in the background the claims a crash left behind.
-/// See docs/ARCHITECTURE.md and docs/RELIABILITY.md.
+/// Once the slices are enqueued, the tick does the <see cref="Housekeeping"/> (budgets, balance,
+/// erasure at Twilio). See docs/ARCHITECTURE.md and docs/RELIABILITY.md.
 /// </summary>
 internal sealed class DispatchJobs(
-    NpgsqlDataSource db, Dispatcher dispatcher, EventDelivery events, IBackgroundJobClient jobs, DispatchOptions options, TimeProvider clock, ILogger<DispatchJobs> logger)
+    NpgsqlDataSource db, Dispatcher dispatcher, EventDelivery events, Housekeeping housekeeping, IBackgroundJobClient jobs, DispatchOptions options,
+    TimeProvider clock, ILogger<DispatchJobs> logger, IHostApplicationLifetime? host = null)
 {
     public const string TickJobId = "dispatch";
 
@@ -23,13 +25,20 @@ internal sealed class DispatchJobs(
     // A tick or a slice that fails is deleted, not kept in Hangfire's Failed list: the next tick starts
     // fresh ones within the minute, and the error is in the Worker's log.
     [AutomaticRetry(Attempts = 0, OnAttemptsExceeded = AttemptsExceededAction.Delete)]
-    public void Tick()
+    // No CancellationToken parameter: Hangfire finds a job by its method's name and parameter types,
+    // and Workers of the previous version, which run beside these during a rolling deploy, know Tick().
+    // The host's stopping token serves instead (none in the tests, which build no host).
+    public async Task Tick()
     {
+        var stopping = host?.ApplicationStopping ?? CancellationToken.None;
         var until = clock.GetUtcNow().Add(SliceLength).UtcDateTime;
         for (var i = 0; i < options.Slices; i++)
         {
             jobs.Enqueue<DispatchJobs>(j => j.RunSlice(until, CancellationToken.None));
         }
+
+        // After the slices: a chore that fails or waits on Twilio never delays dispatch.
+        await housekeeping.RunAsync(stopping);
     }
 
     /// <summary>

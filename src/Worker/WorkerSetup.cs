@@ -29,7 +29,7 @@ internal static class WorkerSetup
             options.SchedulePollingInterval = TimeSpan.FromSeconds(5);
             options.WorkerCount = configuration.GetValue("Hangfire:WorkerCount", 12);
             // On SIGTERM the slices stop claiming at once and wait only for the requests already at
-            // Twilio (Twilio__RequestTimeout, 15 s by default): room for that, within the host's own timeout.
+            // Twilio (Twilio__RequestTimeout, 5 s by default): room for that, within the host's own timeout.
             options.ShutdownTimeout = TimeSpan.FromSeconds(25);
         });
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));

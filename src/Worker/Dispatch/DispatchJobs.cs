@@ -52,6 +52,8 @@ internal sealed class DispatchJobs(
     {
         var nextRecovery = clock.GetUtcNow();
         var recovery = Task.CompletedTask;
+        // Kept across rounds: a send that waits on Twilio holds one slot, never the loop.
+        var sends = dispatcher.NewSends();
         while (clock.GetUtcNow().UtcDateTime < until && !stopping.IsCancellationRequested)
         {
             // In the background: a slow or failing Twilio look-up never holds the sends back.
@@ -66,7 +68,7 @@ internal sealed class DispatchJobs(
             {
                 // Short rounds: the slice's end and the events are looked at every few seconds, and a
                 // slice never runs far past its minute (overlapping slices would hold twice the connections).
-                busy |= await dispatcher.DispatchDueAsync(stopping, maxClaims: 4 * options.Parallelism) > 0;
+                busy |= await dispatcher.DispatchDueAsync(sends, stopping, maxClaims: 4 * options.Parallelism) > 0;
                 busy |= await events.DeliverDueAsync(stopping) > 0;
             }
             catch (Exception e) when (e is NpgsqlException or TimeoutException && !stopping.IsCancellationRequested)
@@ -93,6 +95,8 @@ internal sealed class DispatchJobs(
             }
         }
 
+        // Stopping or not, the sends at Twilio finish and are recorded; those not started give their claims back.
+        await sends.DrainAsync();
         await recovery;
     }
 

@@ -54,7 +54,9 @@ start_stack() {
   export ASPNETCORE_ENVIRONMENT=Production Serilog__MinimumLevel=Warning
   export Admin__ApiKey=$(head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 32)
   export PublicBaseUrl=http://127.0.0.1:$api_port
-  faults twilio --urls "http://127.0.0.1:$twilio_port" >"$logs/twilio.log" 2>&1 &
+  # dotnet itself in the background, not the faults function: $! must be its pid, or cleanup
+  # would kill a subshell and leave the fake Twilio running.
+  dotnet "$(bin bench/Faults RappelRdv.Bench.Faults)" twilio --urls "http://127.0.0.1:$twilio_port" >"$logs/twilio.log" 2>&1 &
   pids+=($!)
   ASPNETCORE_URLS=http://127.0.0.1:$api_port dotnet "$(bin src/Api RappelRdv.Api)" >"$logs/api.log" 2>&1 &
   api_pid=$!; pids+=($api_pid)
@@ -111,7 +113,7 @@ scenario_twilio_errors() {
   start_stack; load --count "$COUNT"
   set_faults -d failPercent=15 -d timeoutPercent=15 -d timeoutSeconds=5 -d listFailSeconds=60
   fault_at=$(now_ms); start_worker 1; start_worker 2
-  report --count "$COUNT" --timeout 600 --rate-seconds 60
+  report --count "$COUNT" --timeout 600 --first-pass 1
   unset LEASE VALIDITY
 }
 
@@ -160,7 +162,7 @@ scenario_pg_pause() {
   start_worker 1; start_worker 2
   (for _ in $(seq 1 40); do awk '/VmRSS/ { print $2 }' "/proc/$api_pid/status"; sleep 1; done) >"$logs/api-rss.log" &
   local sampler=$!
-  faults flood --api "http://127.0.0.1:$api_port" --key "$key" --clients 64 --seconds 40 >"$logs/flood.log" 2>&1 &
+  dotnet "$(bin bench/Faults RappelRdv.Bench.Faults)" flood --api "http://127.0.0.1:$api_port" --key "$key" --clients 64 --seconds 40 >"$logs/flood.log" 2>&1 &
   local flood=$!
   sleep 10
   fault_at=$(now_ms); pg_postmaster_children STOP

@@ -8,7 +8,8 @@ namespace RappelRdv.Bench.Faults;
 /// <c>failPercent</c> of creates answer 500 without taking the message; <c>timeoutPercent</c> take it and
 /// answer only after <c>timeoutSeconds</c> (past the Worker's request timeout); <c>listFailSeconds</c>:
 /// every list answers 500 for that long; <c>listHiddenSeconds</c>: what is taken is not listed for that
-/// long (Twilio holding it queued). <c>GET /records</c> is everything it took. Loopback only.
+/// long (Twilio holding it queued). <c>GET /records</c> is everything it took, <c>GET /attempts</c> the
+/// time of every create it answered or timed out (Unix ms, failures included). Loopback only.
 /// </summary>
 internal static class FaultyTwilio
 {
@@ -29,6 +30,7 @@ internal static class FaultyTwilio
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         var app = builder.Build();
         var received = new ConcurrentQueue<Received>();
+        var attempts = new ConcurrentQueue<long>();
         var clock = Stopwatch.StartNew();
         var sequence = 0L;
         var faults = new Faults();
@@ -57,6 +59,7 @@ internal static class FaultyTwilio
         async Task<IResult> Create(HttpRequest request, string account, string kind)
         {
             var form = await request.ReadFormAsync();
+            attempts.Enqueue(TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds());
             var roll = Random.Shared.Next(100);
             if (roll < faults.FailPercent)
             {
@@ -107,6 +110,7 @@ internal static class FaultyTwilio
         app.MapGet("/2010-04-01/Accounts/{account}/Messages.json", (string? to) => List(to, "sms", "messages"));
         app.MapGet("/2010-04-01/Accounts/{account}/Calls.json", (string? to) => List(to, "call", "calls"));
         app.MapGet("/records", () => Results.Json(received.ToArray()));
+        app.MapGet("/attempts", () => Results.Json(attempts.ToArray()));
         app.MapGet("/count", () => received.Count);
         await app.RunAsync();
         return 0;

@@ -6,7 +6,8 @@ using RappelRdv.Bench.ScaleOut;
 //   tenant --api URL --admin-key KEY    creates the tenant, prints its apiKey
 //   load --api URL --key KEY --count N [--calls-every K]   appointments whose reminder is due at once
 //   wait --sent N [--timeout S]         until N reminders are sent (or S seconds)
-//   report --count N --fault-at UNIX --twilio URL [--timeout S]   "lost L, duplicated D, recovered in T s"
+//   report --count N --fault-at UNIX --twilio URL [--timeout S] [--first-pass 1]   "lost L, duplicated D, recovered in T s"
+//                                       (--first-pass: the rate of the first N requests to Twilio)
 //   flood --api URL --key KEY --clients 64 --seconds S   PUTs while the database is paused, then checks every 2xx
 return args.FirstOrDefault() switch
 {

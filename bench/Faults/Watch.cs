@@ -84,12 +84,19 @@ internal static class Watch
         var records = (await http.GetFromJsonAsync<FaultyTwilio.Received[]>("/records", new JsonSerializerOptions(JsonSerializerDefaults.Web)))!;
         var lost = count - (counts?.Sent ?? 0);
         var duplicated = records.Length - records.Select(r => r.To).Distinct().Count();
-        if (arguments.Int("rate-seconds", 0) is > 0 and var window)
+        if (arguments.Int("first-pass", 0) > 0)
         {
-            // From the first take after the fault (the Workers start with it).
-            var from = records.Where(r => r.AtUnixMs >= faultAt.ToUnixTimeMilliseconds()).Select(r => r.AtUnixMs).DefaultIfEmpty(0).Min();
-            var taken = records.Count(r => r.AtUnixMs >= from && r.AtUnixMs < from + window * 1000L);
-            Console.WriteLine($"  Twilio took {taken / (double)window:F1} messages/s over the first {window} s of sending under the fault");
+            // The first pass: each due message is asked for once before any is sent again (a resend
+            // waits for the lease at least), so the first `count` creates Twilio saw are that pass.
+            // Their pace is the Workers' sending rate under the fault, whatever the start-up took.
+            var attempts = (await http.GetFromJsonAsync<long[]>("/attempts"))!.Order().Take(count).ToArray();
+            if (attempts.Length > 10)
+            {
+                // Whole, then without the Workers' start-up and the pass's last stragglers: from its
+                // 25 % mark to its 90 % mark, the pace the Workers hold under the fault.
+                Console.WriteLine($"  the first {attempts.Length} requests to Twilio: {RateLine(records, attempts, 0, attempts.Length - 1)}; " +
+                    $"from the {attempts.Length / 4}th to the {attempts.Length * 9 / 10}th: {RateLine(records, attempts, attempts.Length / 4, attempts.Length * 9 / 10)}");
+            }
         }
 
         Console.WriteLine($"  messages: sent {counts?.Sent}, sending {counts?.Sending}, pending {counts?.Pending}, failed {counts?.Failed}, " +
@@ -98,5 +105,12 @@ internal static class Watch
             ? $"lost {lost}, duplicated {duplicated}, recovered in {recovered.TotalSeconds:F0} s"
             : $"lost {lost}, duplicated {duplicated}, recovered in - s (not within {timeout.TotalSeconds:F0} s)");
         return lost == 0 && duplicated == 0 ? 0 : 1;
+    }
+
+    private static string RateLine(FaultyTwilio.Received[] records, long[] attempts, int from, int to)
+    {
+        var seconds = (attempts[to] - attempts[from]) / 1000.0;
+        var taken = records.Count(r => r.AtUnixMs >= attempts[from] && r.AtUnixMs <= attempts[to]);
+        return $"{(to - from) / seconds:F1} requests/s ({taken / seconds:F1}/s taken by Twilio) over {seconds:F1} s";
     }
 }

@@ -29,14 +29,12 @@ internal static class WorkerSetup
             options.SchedulePollingInterval = TimeSpan.FromSeconds(5);
             options.WorkerCount = configuration.GetValue("Hangfire:WorkerCount", 12);
             // On SIGTERM the slices stop claiming at once and wait only for the requests already at
-            // Twilio (Twilio__RequestTimeout, 15 s by default): room for that, within the host's own timeout.
+            // Twilio (Twilio__RequestTimeout, 5 s by default): room for that, within the host's own timeout.
             options.ShutdownTimeout = TimeSpan.FromSeconds(25);
         });
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         services.AddHostedService<RecurringJobsRegistration>();
-        services.AddHostedService<Billing.BillingJobsRegistration>();
         services.AddTransient<PersonalDataRetention>();
-        services.AddTransient<TwilioErasure>();
         services.AddHostedService<WorkerHeartbeat>();
         services.AddSingleton<StatsCompactor>();
         services.AddHostedService(sp => sp.GetRequiredService<StatsCompactor>());
@@ -69,6 +67,8 @@ internal static class WorkerSetup
             Database.GetConnectionString(configuration), Math.Max(4, sp.GetRequiredService<DispatchOptions>().Parallelism)));
         services.AddSingleton<Dispatcher>();
         services.AddTransient<DispatchJobs>();
+        services.AddTransient<Housekeeping>();
+        services.AddTransient<TwilioErasure>();
         services.AddHttpClient(EventDelivery.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(10))
             .ConfigurePrimaryHttpMessageHandler(sp => EventDelivery.CreateHandler(sp.GetRequiredService<WebhookPolicy>().AllowPrivateNetworks));
         services.AddSingleton<EventDelivery>();
@@ -90,16 +90,28 @@ internal static class WorkerSetup
     }
 }
 
-/// <summary>Registers the recurring jobs, and starts dispatch at once rather than at the next minute.</summary>
+/// <summary>
+/// Registers the two recurring jobs, the minute's tick (which also does the housekeeping) and the
+/// nightly retention, drops those an older version registered, and starts dispatch at once rather
+/// than at the next minute.
+/// </summary>
 internal sealed class RecurringJobsRegistration(IRecurringJobManager recurring) : IHostedService
 {
+    /// <summary>
+    /// Recurring jobs of older versions: reconciliation now runs in the dispatch slices; the erasure
+    /// at Twilio, the balance and the budgets' watch in the tick (<see cref="Housekeeping"/>).
+    /// </summary>
+    internal static readonly string[] Retired = ["recover-stuck-sends", "erase-at-twilio", "twilio-balance", "budget-watch"];
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
         recurring.AddOrUpdate<DispatchJobs>(DispatchJobs.TickJobId, j => j.Tick(), Cron.Minutely());
-        // Dispatch loops also reconcile claims a crash left behind; this older job is no more.
-        recurring.RemoveIfExists("recover-stuck-sends");
         recurring.AddOrUpdate<PersonalDataRetention>(PersonalDataRetention.JobId, j => j.RunAsync(CancellationToken.None), Cron.Daily(2, 30));
-        recurring.AddOrUpdate<TwilioErasure>(TwilioErasure.JobId, j => j.RunAsync(CancellationToken.None), "*/5 * * * *");
+        foreach (var retired in Retired)
+        {
+            recurring.RemoveIfExists(retired);
+        }
+
         recurring.Trigger(DispatchJobs.TickJobId);
         return Task.CompletedTask;
     }

@@ -68,6 +68,8 @@ public sealed class DispatchHarness : IAsyncLifetime
         services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
         services.AddSingleton<TimeProvider>(Clock);
         services.AddReminderSending(configuration, allowPrivateWebhooks: true);
+        // What the tick enqueues, without a Hangfire server: EnqueuedJobs records it.
+        services.AddSingleton<Hangfire.IBackgroundJobClient, EnqueuedJobs>();
         var provider = services.BuildServiceProvider();
         providers.Add(provider);
         return provider;
@@ -126,4 +128,20 @@ public sealed class DispatchHarness : IAsyncLifetime
         Twilio.Dispose();
         await Database.DisposeAsync();
     }
+}
+
+/// <summary>A Hangfire client that records what would be enqueued (the tick's slices) and runs nothing.</summary>
+internal sealed class EnqueuedJobs : Hangfire.IBackgroundJobClient
+{
+    private readonly System.Collections.Concurrent.ConcurrentQueue<Hangfire.Common.Job> jobs = new();
+
+    public IReadOnlyList<string> MethodNames => [.. jobs.Select(j => j.Method.Name)];
+
+    public string Create(Hangfire.Common.Job job, Hangfire.States.IState state)
+    {
+        jobs.Enqueue(job);
+        return jobs.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    public bool ChangeState(string jobId, Hangfire.States.IState state, string expectedState) => false;
 }

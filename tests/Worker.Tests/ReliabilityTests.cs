@@ -180,6 +180,29 @@ public sealed class ReliabilityTests(DispatchHarness harness) : IClassFixture<Di
     }
 
     [Fact]
+    public async Task A_send_waiting_on_Twilio_holds_its_own_slot_and_the_next_round_sends_the_others_meanwhile()
+    {
+        var (tenantId, settings) = await harness.TenantAsync();
+        await DueNowAsync(tenantId, settings, "slow", "06 11 11 11 11");
+        var dispatcher = harness.BuildServices().GetRequiredService<Dispatcher>();
+        var sends = dispatcher.NewSends();
+        harness.Twilio.HoldAnswers();
+
+        // The round returns with its send still at Twilio (a timeout in the making): no barrier at its end.
+        Assert.Equal(1, await dispatcher.DispatchDueAsync(sends, None));
+        await harness.Twilio.WaitForRequestsAsync(1);
+        Assert.Equal("sending", await StatusOfAsync("slow"));
+        await DueNowAsync(tenantId, settings, "next", "06 22 22 22 22");
+        Assert.Equal(1, await dispatcher.DispatchDueAsync(sends, None));
+        await harness.Twilio.WaitForRequestsAsync(2);
+
+        harness.Twilio.ReleaseAnswers();
+        await sends.DrainAsync();
+        Assert.Equal("sent", await StatusOfAsync("slow"));
+        Assert.Equal("sent", await StatusOfAsync("next"));
+    }
+
+    [Fact]
     public async Task Stopping_gives_back_the_claims_not_started_at_once_and_lets_the_sends_at_Twilio_finish()
     {
         var (tenantId, settings) = await harness.TenantAsync();

@@ -35,15 +35,14 @@ public sealed class TwilioProvider : IMessageProvider, IDisposable
         this.options = options.Value;
         this.httpClients = httpClients;
         this.logger = logger;
-        var rate = this.options.MaxRequestsPerSecond;
         // Refilled in small steps so that a burst is spread over the second rather than sent at its start.
         // (System.Threading.RateLimiting has no TimeProvider: the bucket refills on the real clock.)
-        var stepsPerSecond = Math.Min(rate, 20);
+        var (tokens, period) = BucketStep(this.options.MaxRequestsPerSecond);
         rateLimiter = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
         {
-            TokenLimit = Math.Max(1, rate / stepsPerSecond),
-            TokensPerPeriod = Math.Max(1, rate / stepsPerSecond),
-            ReplenishmentPeriod = TimeSpan.FromSeconds(1.0 / stepsPerSecond),
+            TokenLimit = tokens,
+            TokensPerPeriod = tokens,
+            ReplenishmentPeriod = period,
             QueueLimit = 100_000,
             QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
             AutoReplenishment = true,
@@ -52,11 +51,22 @@ public sealed class TwilioProvider : IMessageProvider, IDisposable
         // Sends and look-ups share the limiter: a look-up is a request to the same Twilio, and during an
         // incident it must not hammer it. Each has its own breaker: Messages-list calls failing (a
         // common Twilio incident of its own) must not open the circuit of the sends, and the reverse.
-        sends = Build(clock);
-        lookUps = Build(clock);
+        sends = Build(clock, "sends");
+        lookUps = Build(clock, "look-ups");
     }
 
-    private ResiliencePipeline<ProviderResult> Build(TimeProvider clock) =>
+    /// <summary>
+    /// The token bucket's refill: 10 to 20 steps a second (fewer under 20/s), each of whole tokens, the period chosen so
+    /// that they add up to exactly <paramref name="rate"/> a second. (Dividing the rate by 20 steps in
+    /// whole numbers gave 50/s as 2 tokens every 50 ms: 40/s.)
+    /// </summary>
+    internal static (int Tokens, TimeSpan Period) BucketStep(int rate)
+    {
+        var tokens = Math.Max(1, (int)Math.Ceiling(rate / 20.0));
+        return (tokens, TimeSpan.FromTicks(TimeSpan.TicksPerSecond * tokens / rate));
+    }
+
+    private ResiliencePipeline<ProviderResult> Build(TimeProvider clock, string name) =>
         new ResiliencePipelineBuilder<ProviderResult> { TimeProvider = clock }
             .AddRetry(new RetryStrategyOptions<ProviderResult>
             {
@@ -73,6 +83,17 @@ public sealed class TwilioProvider : IMessageProvider, IDisposable
                 MinimumThroughput = options.BreakerMinimumThroughput,
                 SamplingDuration = TimeSpan.FromSeconds(30),
                 BreakDuration = options.BreakDuration,
+                // While open, every request of its kind waits: an operator must see it.
+                OnOpened = args =>
+                {
+                    logger.LogWarning("Twilio circuit of the {Requests} opened for {BreakDuration}: half of them ended without a known outcome", name, args.BreakDuration);
+                    return ValueTask.CompletedTask;
+                },
+                OnClosed = _ =>
+                {
+                    logger.LogWarning("Twilio circuit of the {Requests} closed again", name);
+                    return ValueTask.CompletedTask;
+                },
             })
             .AddRateLimiter(new RateLimiterStrategyOptions { RateLimiter = args => rateLimiter.AcquireAsync(1, args.Context.CancellationToken) })
             .Build();

@@ -3,7 +3,6 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Dapper;
-using Hangfire;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using RappelRdv.Reminders.Budgets;
@@ -12,16 +11,43 @@ using RappelRdv.Reminders.Twilio;
 namespace RappelRdv.Worker.Billing;
 
 /// <summary>
-/// The Worker's part of what sending costs: the Twilio balance read every few minutes (a real
-/// account only), and the budgets' alerts for call minutes, which are known only once a call ends.
-/// Both are safe to run twice and on several Workers at once.
+/// The Worker's part of what sending costs: the Twilio balance read every
+/// <c>Billing__BalanceIntervalMinutes</c> (a real account only), and the budgets' alerts for call
+/// minutes, which are known only once a call ends. The dispatch tick runs both
+/// (<see cref="Dispatch.Housekeeping"/>); both are safe to run twice and on several Workers at once.
 /// </summary>
 internal sealed class BillingJobs(
     NpgsqlDataSource db, IHttpClientFactory httpClients, IOptions<TwilioOptions> twilio, IOptions<BillingOptions> billing, TimeProvider clock,
     ILogger<BillingJobs> logger)
 {
-    public const string BalanceJobId = "twilio-balance";
-    public const string BudgetJobId = "budget-watch";
+    /// <summary>
+    /// Reads the balance when the last reading is older than <c>Billing__BalanceIntervalMinutes</c>;
+    /// returns it, or null when not due or not read. The last reading is the shared "last run": with
+    /// any number of Workers and ticks, one reading per interval. Half a minute of slack, since the
+    /// ticks come each minute and a reading is stored a moment into its tick: without it a 5-minute
+    /// interval would read every 6 minutes. A reading that failed stores nothing, so the next tick tries again.
+    /// </summary>
+    public async Task<decimal?> ReadBalanceIfDueAsync(CancellationToken cancellationToken)
+    {
+        if (twilio.Value.IsSimulated)
+        {
+            return null;
+        }
+
+        DateTime? checkedAt;
+        await using (var connection = await db.OpenConnectionAsync(cancellationToken))
+        {
+            checkedAt = await connection.ExecuteScalarAsync<DateTime?>("select checked_at from twilio_account");
+        }
+
+        var dueAfter = TimeSpan.FromMinutes(billing.Value.BalanceIntervalMinutes) - TimeSpan.FromSeconds(30);
+        if (checkedAt is { } last && clock.GetUtcNow() - new DateTimeOffset(DateTime.SpecifyKind(last, DateTimeKind.Utc)) < dueAfter)
+        {
+            return null;
+        }
+
+        return await ReadBalanceAsync(cancellationToken);
+    }
 
     /// <summary>
     /// <c>GET /2010-04-01/Accounts/{sid}/Balance.json</c>, stored in <c>twilio_account</c>. Under
@@ -102,18 +128,4 @@ internal static class BillingSetup
         services.AddTransient<BillingJobs>();
         return services;
     }
-}
-
-/// <summary>Registers the two recurring jobs with Hangfire.</summary>
-internal sealed class BillingJobsRegistration(IRecurringJobManager recurring, IOptions<BillingOptions> billing) : IHostedService
-{
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        recurring.AddOrUpdate<BillingJobs>(BillingJobs.BalanceJobId, j => j.ReadBalanceAsync(CancellationToken.None),
-            $"*/{billing.Value.BalanceIntervalMinutes} * * * *");
-        recurring.AddOrUpdate<BillingJobs>(BillingJobs.BudgetJobId, j => j.WatchBudgetsAsync(CancellationToken.None), Cron.Minutely());
-        return Task.CompletedTask;
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

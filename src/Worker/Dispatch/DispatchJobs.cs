@@ -10,10 +10,12 @@ namespace RappelRdv.Worker.Dispatch;
 /// (FOR UPDATE SKIP LOCKED) every second until the minute is over. Due messages thus leave
 /// within a couple of seconds, however many Workers share the database. The same loop delivers
 /// the events due to agendas, and reconciles in the background the claims a crash left behind.
-/// See docs/ARCHITECTURE.md and docs/RELIABILITY.md.
+/// Once the slices are enqueued, the tick does the <see cref="Housekeeping"/> (budgets, balance,
+/// erasure at Twilio). See docs/ARCHITECTURE.md and docs/RELIABILITY.md.
 /// </summary>
 internal sealed class DispatchJobs(
-    NpgsqlDataSource db, Dispatcher dispatcher, EventDelivery events, IBackgroundJobClient jobs, DispatchOptions options, TimeProvider clock, ILogger<DispatchJobs> logger)
+    NpgsqlDataSource db, Dispatcher dispatcher, EventDelivery events, Housekeeping housekeeping, IBackgroundJobClient jobs, DispatchOptions options,
+    TimeProvider clock, ILogger<DispatchJobs> logger, IHostApplicationLifetime? host = null)
 {
     public const string TickJobId = "dispatch";
 
@@ -23,13 +25,20 @@ internal sealed class DispatchJobs(
     // A tick or a slice that fails is deleted, not kept in Hangfire's Failed list: the next tick starts
     // fresh ones within the minute, and the error is in the Worker's log.
     [AutomaticRetry(Attempts = 0, OnAttemptsExceeded = AttemptsExceededAction.Delete)]
-    public void Tick()
+    // No CancellationToken parameter: Hangfire finds a job by its method's name and parameter types,
+    // and Workers of the previous version, which run beside these during a rolling deploy, know Tick().
+    // The host's stopping token serves instead (none in the tests, which build no host).
+    public async Task Tick()
     {
+        var stopping = host?.ApplicationStopping ?? CancellationToken.None;
         var until = clock.GetUtcNow().Add(SliceLength).UtcDateTime;
         for (var i = 0; i < options.Slices; i++)
         {
             jobs.Enqueue<DispatchJobs>(j => j.RunSlice(until, CancellationToken.None));
         }
+
+        // After the slices: a chore that fails or waits on Twilio never delays dispatch.
+        await housekeeping.RunAsync(stopping);
     }
 
     /// <summary>
@@ -43,6 +52,8 @@ internal sealed class DispatchJobs(
     {
         var nextRecovery = clock.GetUtcNow();
         var recovery = Task.CompletedTask;
+        // Kept across rounds: a send that waits on Twilio holds one slot, never the loop.
+        var sends = dispatcher.NewSends();
         while (clock.GetUtcNow().UtcDateTime < until && !stopping.IsCancellationRequested)
         {
             // In the background: a slow or failing Twilio look-up never holds the sends back.
@@ -57,7 +68,7 @@ internal sealed class DispatchJobs(
             {
                 // Short rounds: the slice's end and the events are looked at every few seconds, and a
                 // slice never runs far past its minute (overlapping slices would hold twice the connections).
-                busy |= await dispatcher.DispatchDueAsync(stopping, maxClaims: 4 * options.Parallelism) > 0;
+                busy |= await dispatcher.DispatchDueAsync(sends, stopping, maxClaims: 4 * options.Parallelism) > 0;
                 busy |= await events.DeliverDueAsync(stopping) > 0;
             }
             catch (Exception e) when (e is NpgsqlException or TimeoutException && !stopping.IsCancellationRequested)
@@ -84,6 +95,8 @@ internal sealed class DispatchJobs(
             }
         }
 
+        // Stopping or not, the sends at Twilio finish and are recorded; those not started give their claims back.
+        await sends.DrainAsync();
         await recovery;
     }
 

@@ -37,17 +37,38 @@ internal sealed class Dispatcher(
 {
     /// <summary>
     /// Claims and sends what is due until nothing is due, <paramref name="maxClaims"/> are claimed or
-    /// <paramref name="stopping"/> fires. Returns how many were claimed.
+    /// <paramref name="stopping"/> fires, and waits for those sends. Returns how many were claimed.
     /// </summary>
     public async Task<int> DispatchDueAsync(CancellationToken stopping, int maxClaims = int.MaxValue)
     {
-        var parallelism = Math.Max(1, options.Parallelism);
+        var sends = NewSends();
+        try
+        {
+            return await DispatchDueAsync(sends, stopping, maxClaims);
+        }
+        finally
+        {
+            await sends.DrainAsync();
+        }
+    }
+
+    /// <summary>The send slots of a dispatch loop, kept from one round to the next.</summary>
+    public SendSlots NewSends() => new(Math.Max(1, options.Parallelism));
+
+    /// <summary>
+    /// One round of a dispatch loop: claims and starts sends in <paramref name="sends"/>' slots until
+    /// nothing is due, <paramref name="maxClaims"/> are claimed or <paramref name="stopping"/> fires,
+    /// and returns how many were claimed <b>without waiting for them</b>: a send that waits on Twilio
+    /// (up to <c>Twilio__RequestTimeout</c>) holds its own slot, not the round, so the next round
+    /// claims for the other slots at once. The loop drains the slots when it ends.
+    /// </summary>
+    public async Task<int> DispatchDueAsync(SendSlots sends, CancellationToken stopping, int maxClaims = int.MaxValue)
+    {
+        var (slots, parallelism) = (sends.Slots, sends.Parallelism);
         // A claim waits until a quarter of the slots are free, then takes as many as are free: what is
         // held but not started stays near zero, and a claim still serves a few sends.
         var claimAtLeast = Math.Max(1, parallelism / 4);
         var claimAtMost = Math.Max(1, Math.Min(options.BatchSize, parallelism));
-        using var slots = new SemaphoreSlim(parallelism, parallelism);
-        var running = new List<Task>();
         var total = 0;
         while (total < maxClaims && !stopping.IsCancellationRequested)
         {
@@ -79,7 +100,6 @@ internal sealed class Dispatcher(
             catch (Exception)
             {
                 ReleaseSlots(slots, free);
-                await Task.WhenAll(running);
                 if (stopping.IsCancellationRequested)
                 {
                     break;
@@ -95,11 +115,9 @@ internal sealed class Dispatcher(
             }
 
             total += drafts.Count;
-            running.RemoveAll(t => t.IsCompleted);
-            running.AddRange(drafts.Select(draft => RunAsync(draft, slots, stopping)));
+            sends.Add(drafts.Select(draft => RunAsync(draft, slots, stopping)));
         }
 
-        await Task.WhenAll(running);
         return total;
     }
 
@@ -453,6 +471,27 @@ internal sealed class Dispatcher(
         join appointments a on a.id = m.appointment_id
         join tenants t on t.id = a.tenant_id
         """;
+}
+
+/// <summary>
+/// A dispatch loop's send slots (<c>Dispatch:Parallelism</c>) and the sends holding them. A send
+/// never throws (RunAsync logs and gives back), so draining only waits.
+/// </summary>
+internal sealed class SendSlots(int parallelism)
+{
+    private readonly List<Task> running = [];
+
+    public int Parallelism { get; } = parallelism;
+
+    public SemaphoreSlim Slots { get; } = new(parallelism, parallelism);
+
+    public void Add(IEnumerable<Task> sends)
+    {
+        running.RemoveAll(t => t.IsCompleted);
+        running.AddRange(sends);
+    }
+
+    public Task DrainAsync() => Task.WhenAll(running);
 }
 
 internal sealed class DispatchOptions

@@ -3,7 +3,6 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Dapper;
-using Hangfire;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using RappelRdv.Reminders.Twilio;
@@ -12,68 +11,81 @@ namespace RappelRdv.Worker.Retention;
 
 /// <summary>
 /// Erasure at Twilio: each message (SM…, MM…) and call (CA…) of an erased appointment, listed in
-/// <c>twilio_deletions</c> by <see cref="PersonalDataRetention"/>, is deleted from Twilio's logs
-/// (<c>DELETE /2010-04-01/Accounts/{sid}/Messages/{sid}.json</c>; a call's recordings first, then
-/// the call). Twilio keeps the number and the text otherwise, for as long as the account lives.
-/// A failure is tried again later, with a backoff, until it succeeds; a 404 is success (already gone).
-/// Every few minutes on any Worker; safe on several at once (rows are leased) and run twice.
+/// <c>twilio_deletions</c> by <see cref="PersonalDataRetention"/> or by an erasure on request, is
+/// deleted from Twilio's logs (<c>DELETE /2010-04-01/Accounts/{sid}/Messages/{sid}.json</c>; a call's
+/// recordings first, then the call). Twilio keeps the number and the text otherwise, for as long as
+/// the account lives. A failure is tried again later, with a backoff, until it succeeds; a 404 is
+/// success (already gone). Run by the dispatch tick each minute (<see cref="Dispatch.Housekeeping"/>),
+/// not by the nightly retention job: an erasure on request must reach Twilio within minutes. Safe on
+/// several Workers at once (each deletion is claimed with SKIP LOCKED and leased) and run twice.
 /// </summary>
 internal sealed class TwilioErasure(
     NpgsqlDataSource db, IHttpClientFactory httpClients, IOptions<TwilioOptions> twilio, TimeProvider clock, ILogger<TwilioErasure> logger)
 {
-    public const string JobId = "erase-at-twilio";
-
+    /// <summary>At most this many deletions per run.</summary>
     public const int BatchSize = 50;
+
+    /// <summary>No new deletion is started after this long in a run: the tick that runs it stays short.</summary>
+    public static readonly TimeSpan RunBudget = TimeSpan.FromSeconds(20);
 
     private static readonly TimeSpan Lease = TimeSpan.FromMinutes(10);
 
-    [AutomaticRetry(Attempts = 0)]
-    public Task RunAsync(CancellationToken cancellationToken) => EraseDueAsync(cancellationToken);
-
-    /// <summary>Takes one batch of due deletions; returns how many were done.</summary>
+    /// <summary>
+    /// Deletes what is due, one deletion at a time (each claimed alone, so a run cut short by its
+    /// budget or a stop leaves the rest due rather than leased); returns how many were done.
+    /// </summary>
     public async Task<int> EraseDueAsync(CancellationToken cancellationToken)
     {
-        var now = clock.GetUtcNow();
-        List<Due> due;
-        await using (var connection = await db.OpenConnectionAsync(cancellationToken))
+        var startedAt = clock.GetUtcNow();
+        int done = 0, tried = 0;
+        while (tried < BatchSize && clock.GetUtcNow() - startedAt < RunBudget && !cancellationToken.IsCancellationRequested)
         {
-            due = (await connection.QueryAsync<Due>(
-                """
-                update twilio_deletions d set next_attempt_at = @leaseUntil, attempts = d.attempts + 1
-                where d.sid in (
-                    select sid from twilio_deletions
-                    where done_at is null and next_attempt_at <= @now
-                    order by next_attempt_at limit @BatchSize
-                    for update skip locked)
-                returning d.sid, d.attempts
-                """,
-                new { now, leaseUntil = now + Lease, BatchSize })).AsList();
-        }
+            var now = clock.GetUtcNow();
+            Due? deletion;
+            await using (var connection = await db.OpenConnectionAsync(cancellationToken))
+            {
+                deletion = await connection.QuerySingleOrDefaultAsync<Due>(
+                    """
+                    update twilio_deletions d set next_attempt_at = @leaseUntil, attempts = d.attempts + 1
+                    where d.sid = (
+                        select sid from twilio_deletions
+                        where done_at is null and next_attempt_at <= @now
+                        order by next_attempt_at limit 1
+                        for update skip locked)
+                    returning d.sid, d.attempts
+                    """,
+                    new { now, leaseUntil = now + Lease });
+            }
 
-        var done = 0;
-        foreach (var deletion in due)
-        {
+            if (deletion is null)
+            {
+                break;
+            }
+
+            tried++;
             // The simulated provider sent nothing: there is nothing at Twilio to delete.
             var error = twilio.Value.IsSimulated ? null : await DeleteAsync(deletion.Sid, cancellationToken);
-            await using var connection = await db.OpenConnectionAsync(cancellationToken);
-            if (error is null)
+            await using (var connection = await db.OpenConnectionAsync(CancellationToken.None))
             {
-                done++;
-                await connection.ExecuteAsync(
-                    "update twilio_deletions set done_at = @at, last_error = null where sid = @Sid", new { deletion.Sid, at = clock.GetUtcNow() });
-            }
-            else
-            {
-                var next = clock.GetUtcNow() + Backoff(deletion.Attempts);
-                await connection.ExecuteAsync(
-                    "update twilio_deletions set next_attempt_at = @next, last_error = @error where sid = @Sid", new { deletion.Sid, next, error });
-                logger.LogWarning("Could not delete {Sid} at Twilio (attempt {Attempts}): {Error}; next try at {Next}", deletion.Sid, deletion.Attempts, error, next);
+                if (error is null)
+                {
+                    done++;
+                    await connection.ExecuteAsync(
+                        "update twilio_deletions set done_at = @at, last_error = null where sid = @Sid", new { deletion.Sid, at = clock.GetUtcNow() });
+                }
+                else
+                {
+                    var next = clock.GetUtcNow() + Backoff(deletion.Attempts);
+                    await connection.ExecuteAsync(
+                        "update twilio_deletions set next_attempt_at = @next, last_error = @error where sid = @Sid", new { deletion.Sid, next, error });
+                    logger.LogWarning("Could not delete {Sid} at Twilio (attempt {Attempts}): {Error}; next try at {Next}", deletion.Sid, deletion.Attempts, error, next);
+                }
             }
         }
 
-        if (due.Count > 0)
+        if (tried > 0)
         {
-            logger.LogInformation("Erasure at Twilio: {Done} of {Due} messages and calls deleted", done, due.Count);
+            logger.LogInformation("Erasure at Twilio: {Done} of {Tried} messages and calls deleted", done, tried);
         }
 
         return done;

@@ -110,7 +110,8 @@ public sealed class ReliabilityTests(DispatchHarness harness) : IClassFixture<Di
     {
         var (tenantId, settings) = await harness.TenantAsync();
         await DueNowAsync(tenantId, settings, "rdv", "06 11 11 11 11");
-        var dispatcher = harness.BuildServices(new() { ["Twilio:RequestTimeout"] = "00:00:01" }).GetRequiredService<Dispatcher>();
+        // Long enough for the request to reach the fake Twilio on a loaded machine (it holds the answer past it anyway).
+        var dispatcher = harness.BuildServices(new() { ["Twilio:RequestTimeout"] = "00:00:05" }).GetRequiredService<Dispatcher>();
         harness.Twilio.HoldAnswers();
         var sending = dispatcher.DispatchDueAsync(None);
         // Twilio has the request and holds its answer until after our timeout.

@@ -31,24 +31,28 @@ public static class HangfireStorage
     public static IServiceCollection AddRappelHangfire(this IServiceCollection services, IConfiguration configuration)
     {
         var connectionString = Database.GetConnectionString(configuration);
-        return services.AddHangfire(hangfire => hangfire
+        // The host's own storage, registered before AddHangfire (which would otherwise take the static
+        // JobStorage.Current): two hosts in one process (the tests) never read or write each other's jobs.
+        services.AddSingleton<JobStorage>(_ => CreateStorage(connectionString));
+        return services.AddHangfire((provider, hangfire) => hangfire
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings()
-            .UseRappelStorage(connectionString));
+            .UseStorage(provider.GetRequiredService<JobStorage>()));
     }
 
-    /// <summary>Installs the schema (once, under the lock), then uses it. Runs when Hangfire first needs its storage.</summary>
-    private static IGlobalConfiguration UseRappelStorage(this IGlobalConfiguration configuration, string connectionString)
+    /// <summary>The storage on the <c>hangfire</c> schema. Creating it needs no database.</summary>
+    private static PostgreSqlStorage CreateStorage(string connectionString)
     {
         // The schema is installed by MigrationService, which waits for the database: configuring
         // Hangfire must not need it, or a host started while PostgreSQL is down would crash here.
-        return configuration.UsePostgreSqlStorage(options => options.UseNpgsqlConnection(connectionString), new PostgreSqlStorageOptions
+        var options = new PostgreSqlStorageOptions
         {
             SchemaName = SchemaName,
             PrepareSchemaIfNecessary = false,
             QueuePollInterval = TimeSpan.FromSeconds(1),
-        });
+        };
+        return new PostgreSqlStorage(new Hangfire.PostgreSql.Factories.NpgsqlConnectionFactory(connectionString, options), options);
     }
 
     public static void Install(string connectionString)

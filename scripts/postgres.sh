@@ -81,7 +81,8 @@ pg_start() {
     port=$(pg_free_port "$port")
     options="-c listen_addresses=127.0.0.1 -p $port -k $data -c max_connections=300"
     # A throwaway test cluster need not survive a power cut.
-    [[ "$mode" == "fast" ]] && options="$options -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    # It also serves the whole test suite at once: three projects, each test class with its own pools.
+    [[ "$mode" == "fast" ]] && options="$options -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=1000"
     rm -f "$data/postgres.log"
     pg_as_owner "$bin/pg_ctl" -D "$data/cluster" -l "$data/postgres.log" -o "$options" -w -t 60 start >/dev/null && break
     if [[ $attempt -eq 5 ]] || ! grep -q "Address already in use" "$data/postgres.log"; then

@@ -67,9 +67,24 @@ public sealed class PostgresDatabase : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await DataSource.DisposeAsync();
-        NpgsqlConnection.ClearAllPools();
-        await using var server = new NpgsqlConnection(serverConnectionString);
-        await server.OpenAsync();
-        await server.ExecuteAsync($"drop database if exists {Name} with (force)");
+        // This database's pools only: clearing every pool of the process would break the connections
+        // of the test classes running beside this one.
+        NpgsqlConnection.ClearPool(new NpgsqlConnection(ConnectionString));
+        // Dropping waits for a checkpoint and for the backends it terminates: on a loaded machine, with
+        // other classes dropping theirs at the same time, it is tried again rather than failing the class.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var server = new NpgsqlConnection(serverConnectionString);
+                await server.OpenAsync();
+                await server.ExecuteAsync(new CommandDefinition($"drop database if exists {Name} with (force)", commandTimeout: 120));
+                return;
+            }
+            catch (NpgsqlException) when (attempt < 3)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(attempt));
+            }
+        }
     }
 }

@@ -64,7 +64,7 @@ public sealed record KeyRotationRequest(IReadOnlyList<string>? Rotate);
 
 /// <summary><c>POST /v1/admin/tenants/{slug}/erasures</c>: a citizen asked that their data be erased.</summary>
 public sealed record ErasureRequest(
-    [property: Description("The citizen's phone number, in any notation the appointments accept (06 12 34 56 78, +33612345678).")] string? Phone);
+    [property: Description("The citizen's phone number, in any notation the appointments accept: French (ten digits from 0) or international (E.164, from +).")] string? Phone);
 
 /// <summary>What an erasure on request did.</summary>
 [Description("How many of the tenant's appointments had this number and were erased (0 when none had it).")]

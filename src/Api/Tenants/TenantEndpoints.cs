@@ -64,7 +64,7 @@ internal static class TenantEndpoints
         if (!FrenchPhone.TryParse(request.Value.Phone, out var phone))
         {
             var errors = new FieldErrors();
-            errors.Add("phone", "A phone number: French (06 12 34 56 78) or international (+33612345678).");
+            errors.Add("phone", "A phone number: French (ten digits from 0) or international (E.164, from +).");
             return errors.ToResult();
         }
 

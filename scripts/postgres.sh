@@ -83,6 +83,8 @@ pg_start() {
     # A throwaway test cluster need not survive a power cut.
     # It also serves the whole test suite at once: three projects, each test class with its own pools.
     [[ "$mode" == "fast" ]] && options="$options -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=1000"
+    # Extra server settings for a diagnosis, e.g. PG_OPTIONS="-c shared_preload_libraries=pg_stat_statements".
+    options="$options ${PG_OPTIONS:-}"
     rm -f "$data/postgres.log"
     pg_as_owner "$bin/pg_ctl" -D "$data/cluster" -l "$data/postgres.log" -o "$options" -w -t 60 start >/dev/null && break
     if [[ $attempt -eq 5 ]] || ! grep -q "Address already in use" "$data/postgres.log"; then

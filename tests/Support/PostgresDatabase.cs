@@ -1,15 +1,14 @@
 using Dapper;
 using Xunit;
-using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
-using RappelRdv.Reminders.Database;
 using Respawn;
 
 namespace RappelRdv.TestSupport;
 
 /// <summary>
 /// A database of its own for one test class, on the PostgreSQL that ./test.sh started
-/// (ConnectionStrings__Postgres), migrated like production and dropped at the end.
+/// (ConnectionStrings__Postgres), migrated like production and dropped at the end. It is copied
+/// from a template the migrations built once for the whole run (<see cref="MigratedTemplate"/>).
 /// </summary>
 public sealed class PostgresDatabase : IAsyncLifetime
 {
@@ -38,10 +37,8 @@ public sealed class PostgresDatabase : IAsyncLifetime
         await using (var server = new NpgsqlConnection(serverConnectionString))
         {
             await server.OpenAsync();
-            await server.ExecuteAsync($"create database {Name}");
+            await server.ExecuteAsync($"create database {Name} template {await MigratedTemplate.EnsureAsync(serverConnectionString)}");
         }
-
-        Database.Migrate(ConnectionString, NullLogger.Instance);
     }
 
     /// <summary>

@@ -1,0 +1,176 @@
+using System.Diagnostics;
+using Dapper;
+using RappelRdv.Reminders.Appointments;
+using RappelRdv.TestSupport;
+using RappelRdv.Worker.Dispatch;
+
+namespace RappelRdv.Worker.Tests;
+
+/// <summary>
+/// Real Worker processes stopped in the middle of a burst: killed (SIGKILL, <see cref="WorkerKillTests"/>),
+/// or stopped as a deploy does (SIGTERM, <see cref="WorkerSigtermTests"/>). Twilio's answers are held
+/// by the test, so that the stop surely finds sends in flight. Two classes, so that the two run at
+/// the same time: each waits mostly on the Worker it started.
+/// </summary>
+public abstract class WorkerStopTests : IAsyncLifetime
+{
+    protected const int Appointments = 300;
+
+    // Enough for sends in flight and claims left at the signal; fewer keep the suite short.
+    protected const int StopAppointments = 120;
+    private protected readonly PostgresDatabase database = new();
+    private protected readonly FakeTwilio twilio = new();
+    private readonly List<Process> processes = [];
+    private protected readonly System.Collections.Concurrent.ConcurrentQueue<string> output = new();
+
+    public Task InitializeAsync() => database.InitializeAsync();
+
+    protected async Task DueNowAsync(int count)
+    {
+        var settings = TestData.Settings();
+        var tenantId = await TestData.CreateTenantAsync(database.DataSource, "crash", settings);
+        var store = new AppointmentStore(database.DataSource, TimeProvider.System);
+        for (var i = 0; i < count; i++)
+        {
+            // 20 hours ahead with a P1D reminder: due at once.
+            await store.UpsertAsync(tenantId, settings, $"rdv-{i}",
+                TestData.Appointment(TimeProvider.System.GetUtcNow().AddHours(20), $"06 12 {i / 10000:D2} {i / 100 % 100:D2} {i % 100:D2}"), CancellationToken.None);
+        }
+    }
+
+    protected Process StartWorker(string lease)
+    {
+        var dll = typeof(DispatchJobs).Assembly.Location;
+        var start = new ProcessStartInfo("dotnet", [dll])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            Environment =
+            {
+                ["ConnectionStrings__Postgres"] = database.ConnectionString,
+                ["Twilio__AccountSid"] = FakeTwilio.AccountSid,
+                ["Twilio__AuthToken"] = FakeTwilio.AuthToken,
+                ["Twilio__ApiBaseUrl"] = twilio.BaseUrl,
+                ["Twilio__FromNumber"] = "+33700000000",
+                ["Dispatch__ClaimLease"] = lease,
+                ["Dispatch__RecoveryInterval"] = "00:00:02",
+                ["Dispatch__BatchSize"] = "20",
+                ["Dispatch__Slices"] = "2",
+                // Longer than any hold of the test: a request in flight at the signal is answered, not timed out.
+                ["Twilio__RequestTimeout"] = "00:01:00",
+                ["Twilio__ValidityPeriod"] = "00:01:00",
+            },
+        };
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, line) => { if (line.Data is { } data) { output.Enqueue(data); } };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        processes.Add(process);
+        return process;
+    }
+
+    protected Task<long> SentAsync() => ScalarAsync("select count(*) from messages where status = 'sent'");
+
+    protected async Task<long> ScalarAsync(string sql)
+    {
+        await using var connection = await database.DataSource.OpenConnectionAsync();
+        return await connection.ExecuteScalarAsync<long>(sql);
+    }
+
+    protected static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout)
+    {
+        var deadline = TimeProvider.System.GetUtcNow() + timeout;
+        while (!await condition())
+        {
+            if (TimeProvider.System.GetUtcNow() > deadline)
+            {
+                throw new TimeoutException($"not reached within {timeout}");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        twilio.ReleaseAnswers();
+        foreach (var process in processes.Where(p => !p.HasExited))
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+
+        twilio.Dispose();
+        await database.DisposeAsync();
+    }
+}
+
+public sealed class WorkerKillTests : WorkerStopTests
+{
+    [Fact]
+    public async Task A_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice()
+    {
+        await DueNowAsync(Appointments);
+        var first = StartWorker(lease: "00:00:03");
+        await WaitUntilAsync(async () => await SentAsync() >= 40, TimeSpan.FromSeconds(60));
+        twilio.HoldAnswers();
+        await twilio.WaitForRequestsAsync(twilio.Received + 4);
+        first.Kill(entireProcessTree: true);
+        await first.WaitForExitAsync();
+        var sendingAtKill = await ScalarAsync("select count(*) from messages where status = 'sending'");
+        // Twilio answers the requests of the dead Worker: it has those messages, nobody recorded them.
+        twilio.ReleaseAnswers();
+
+        StartWorker(lease: "00:00:03");
+        // A send killed after its start was recorded but before its request left is not listed by
+        // Twilio: it is sent again only after Twilio__ValidityPeriod (its shortest, one minute, here)
+        // plus the lease. Under load that window is sometimes hit, hence the wait beyond 60 s.
+        await WaitUntilAsync(async () => await SentAsync() == Appointments, TimeSpan.FromSeconds(150));
+
+        Assert.True(sendingAtKill >= 4, $"the kill should have left messages in flight ({sendingAtKill})");
+        Assert.Equal(Appointments, await SentAsync());
+        var recipients = twilio.Messages.Select(m => m["To"]).ToList();
+        Assert.Equal(Appointments, recipients.Distinct().Count());
+        Assert.Equal(Appointments, recipients.Count);
+    }
+}
+
+public sealed class WorkerSigtermTests : WorkerStopTests
+{
+    [Fact]
+    public async Task A_worker_stopped_with_SIGTERM_finishes_its_sends_and_gives_back_the_rest_at_once()
+    {
+        await DueNowAsync(StopAppointments);
+        // A lease far longer than the test: anything left sending would still be sending at the end.
+        var worker = StartWorker(lease: "01:00:00");
+        await WaitUntilAsync(async () => await SentAsync() >= 20, TimeSpan.FromSeconds(60));
+        twilio.HoldAnswers();
+        await twilio.WaitForRequestsAsync(twilio.Received + 4);
+
+        using (var kill = Process.Start("kill", ["-TERM", worker.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+            Assert.Equal(0, kill.ExitCode);
+        }
+
+        twilio.ReleaseAnswers();
+        using (var exit = new CancellationTokenSource(TimeSpan.FromSeconds(40)))
+        {
+            await worker.WaitForExitAsync(exit.Token);
+        }
+
+        var sent = await SentAsync();
+        var sending = await ScalarAsync("select count(*) from messages where status = 'sending'");
+        Assert.True(sending == 0, $"{sending} left sending; the Worker said: " + string.Join("\n", output.Where(l => !l.Contains("\"Sent {Kind}", StringComparison.Ordinal)).TakeLast(25)));
+        Assert.Equal(StopAppointments - sent, await ScalarAsync("select count(*) from messages where status = 'pending'"));
+        // Every request that reached Twilio was recorded: none is sent again by the next Worker.
+        Assert.Equal(sent, twilio.Messages.Count);
+
+        StartWorker(lease: "01:00:00");
+        await WaitUntilAsync(async () => await SentAsync() == StopAppointments, TimeSpan.FromSeconds(90));
+        var recipients = twilio.Messages.Select(m => m["To"]).ToList();
+        Assert.Equal(StopAppointments, recipients.Count);
+        Assert.Equal(StopAppointments, recipients.Distinct().Count());
+    }
+}

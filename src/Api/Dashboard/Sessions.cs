@@ -12,6 +12,7 @@ using Npgsql;
 using RappelRdv.Api.Hangfire;
 using RappelRdv.Api.Infrastructure;
 using RappelRdv.Api.Tenants;
+using RappelRdv.Reminders.Hosting;
 using RappelRdv.Reminders.Tenants;
 
 namespace RappelRdv.Api.Dashboard;
@@ -74,7 +75,7 @@ internal static class Sessions
         services.AddOptions<KeyManagementOptions>().Configure<NpgsqlDataSource>((o, db) => o.XmlRepository = new PostgresKeyRepository(db));
         services.AddOptions<OidcOptions>().BindConfiguration(OidcOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
-        var publicBaseUrl = (builder.Configuration["PublicBaseUrl"] ?? "http://127.0.0.1:5080").TrimEnd('/');
+        var publicBaseUrl = (builder.Configuration["PublicBaseUrl"] ?? PublicOptions.DefaultBaseUrl).TrimEnd('/');
         // Behind a proxy that ends TLS the request looks like http: the public address says how browsers reach us.
         var secure = publicBaseUrl.StartsWith("https://", StringComparison.OrdinalIgnoreCase) ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
 

@@ -82,6 +82,24 @@ public sealed class SmsStatusCallbackTests : IClassFixture<ApiFactory>, IAsyncLi
         Assert.Equal("message.failed", await connection.ExecuteScalarAsync<string>("select type from events"));
     }
 
+    [Theory]
+    [InlineData("30001")] // Twilio's queue for the sender overflowed
+    [InlineData("30003")] // the phone was off or out of reach
+    public async Task A_passing_failure_is_tried_again_30_minutes_later_without_telling_the_agenda(string code)
+    {
+        await Callback(new() { ["MessageSid"] = "SM123", ["MessageStatus"] = "undelivered", ["ErrorCode"] = code });
+
+        await using var connection = await api.Database.DataSource.OpenConnectionAsync();
+        var reminders = (await connection.QueryAsync<(string Status, DateTime DueAt, string? Error)>(
+            "select status, due_at, error from messages where kind = 'reminder' order by created_at, status")).ToList();
+        Assert.Equal(2, reminders.Count);
+        var failed = Assert.Single(reminders, r => r.Status == "failed");
+        Assert.StartsWith(code, failed.Error, StringComparison.Ordinal);
+        var retry = Assert.Single(reminders, r => r.Status == "pending");
+        Assert.Equal(api.Clock.GetUtcNow().UtcDateTime.AddMinutes(30), retry.DueAt, TimeSpan.FromSeconds(1));
+        Assert.Equal(0, await connection.ExecuteScalarAsync<long>("select count(*) from events where type = 'message.failed'"));
+    }
+
     [Fact]
     public async Task A_landline_30006_turns_the_citizen_to_voice()
     {

@@ -23,7 +23,8 @@ internal static class TwilioErrors
     public const int InvalidNumber = 21211;
     public const int Unsubscribed = 21610;
     public const int NotMobile = 21614;
-    public const int QueueOverflow = 30003;
+    public const int QueueOverflow = 30001;
+    public const int UnreachableHandset = 30003;
     public const int Landline = 30006;
 }
 
@@ -59,8 +60,9 @@ public static class DeliveryFailures
                     new AgendaEventData(m.ExternalId, m.AppointmentStatus, m.Channel), now);
                 return;
 
-            case TwilioErrors.QueueOverflow when m.Attempts < MaxAttempts && now + RetryAfterCarrierError < m.StartsAt:
-                // A carrier queue overflowed: try again later with a new message, this one keeps its history.
+            case TwilioErrors.QueueOverflow or TwilioErrors.UnreachableHandset when m.Attempts < MaxAttempts && now + RetryAfterCarrierError < m.StartsAt:
+                // Passing: Twilio's queue for the sender overflowed (30001), or the phone was off or out of
+                // reach (30003). Try again later with a new message; this one keeps its history.
                 await FailAsync(connection, transaction, m, error, now, tellAgenda: false);
                 await InsertRetryAsync(connection, transaction, m, m.Channel,
                     QuietHoursClock.NextAllowed(now + RetryAfterCarrierError, settings.Zone, settings.QuietHours), m.Attempts, now);

@@ -141,7 +141,7 @@ internal static class DashboardEndpoints
         if (view.Failures.Count > 0)
         {
             // The failures list is personal data (masked phones, appointment ids): who saw it is kept.
-            await audit.WriteAsync(tenant.Id, AuditTrail.Actions.ViewFailures, SessionClaims.Actor(http.User), RemoteAddress(http),
+            await audit.WriteAsync(tenant.Id, AuditTrail.Actions.ViewFailures, SessionClaims.Actor(http.User), http.RemoteAddress(),
                 $"{view.Failures.Count} failures shown", cancellationToken);
         }
 
@@ -169,7 +169,7 @@ internal static class DashboardEndpoints
         }
 
         var stats = await statistics.ComputeAsync(tenant.Id, query, cancellationToken);
-        await audit.WriteAsync(tenant.Id, AuditTrail.Actions.ExportCsv, SessionClaims.Actor(http.User), RemoteAddress(http),
+        await audit.WriteAsync(tenant.Id, AuditTrail.Actions.ExportCsv, SessionClaims.Actor(http.User), http.RemoteAddress(),
             $"by={query.By} from={NoShowQuery.Format(query.From)} to={NoShowQuery.Format(query.To)}", cancellationToken);
         return TypedResults.File(CsvExport.Write(stats), "text/csv; charset=utf-8", CsvExport.FileName(stats));
     }
@@ -198,7 +198,7 @@ internal static class DashboardEndpoints
 
         var claims = Sessions.KeyLoginClaims(known.Tenant.Slug, role, role == KeyRole.Api ? known.ApiKeyHash : known.ManagerKeyHash);
         await Sessions.SignInManagerAsync(http, claims, idToken: null);
-        await audit.WriteAsync(known.Tenant.Id, AuditTrail.Actions.SignIn, role == KeyRole.Api ? "apiKey" : "managerKey", RemoteAddress(http),
+        await audit.WriteAsync(known.Tenant.Id, AuditTrail.Actions.SignIn, role == KeyRole.Api ? "apiKey" : "managerKey", http.RemoteAddress(),
             "key", cancellationToken);
         return TypedResults.Redirect(Path);
     }
@@ -241,11 +241,11 @@ internal static class DashboardEndpoints
         {
             case 0:
                 FailedLogins.Record(http, "dashboard-not-a-manager");
-                await audit.WriteAsync(null, AuditTrail.Actions.SignInRefused, email, RemoteAddress(http), "in no managers list", cancellationToken);
+                await audit.WriteAsync(null, AuditTrail.Actions.SignInRefused, email, http.RemoteAddress(), "in no managers list", cancellationToken);
                 return Refused(email);
             case 1:
                 await Sessions.SignInManagerAsync(http, Sessions.PersonClaims(email, managed[0].Slug), idToken);
-                await audit.WriteAsync(managed[0].Id, AuditTrail.Actions.SignIn, email, RemoteAddress(http), "oidc", cancellationToken);
+                await audit.WriteAsync(managed[0].Id, AuditTrail.Actions.SignIn, email, http.RemoteAddress(), "oidc", cancellationToken);
                 // A page, not a redirect: the browser is still on the provider's redirect, a cross-site navigation that would
                 // not carry the SameSite=Strict session cookie; this page's own navigation does.
                 return Render<MessagePage>(new
@@ -289,7 +289,7 @@ internal static class DashboardEndpoints
         }
 
         await Sessions.SignInManagerAsync(http, Sessions.PersonClaims(email, known.Tenant.Slug), session.Properties?.GetTokenValue("id_token"));
-        await audit.WriteAsync(known.Tenant.Id, AuditTrail.Actions.SignIn, email, RemoteAddress(http), "oidc", cancellationToken);
+        await audit.WriteAsync(known.Tenant.Id, AuditTrail.Actions.SignIn, email, http.RemoteAddress(), "oidc", cancellationToken);
         return TypedResults.Redirect(Path);
     }
 
@@ -305,8 +305,6 @@ internal static class DashboardEndpoints
     public static RazorComponentResult<T> Render<T>(object parameters, int status = StatusCodes.Status200OK)
         where T : Microsoft.AspNetCore.Components.IComponent =>
         new(parameters) { StatusCode = status, ContentType = "text/html; charset=utf-8" };
-
-    public static string? RemoteAddress(HttpContext http) => http.Connection.RemoteIpAddress?.ToString();
 
     private static IResult CrossSite() =>
         Problems.Problem(StatusCodes.Status403Forbidden, "Cross-site form", "This form can only be posted from the dashboard's own pages.");

@@ -4,6 +4,7 @@ using Hangfire;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 using RappelRdv.Api.Dashboard;
+using RappelRdv.Api.Infrastructure;
 using RappelRdv.Reminders.Audit;
 using RappelRdv.Reminders.Database;
 
@@ -108,7 +109,7 @@ internal static class HangfireDashboard
                 new Claim(SessionClaims.Role, "operator"),
                 new Claim(SessionClaims.KeyStamp, SessionClaims.Stamp(Encoding.UTF8.GetBytes(adminKey))),
             ]);
-        await audit.WriteAsync(null, AuditTrail.Actions.OperatorSignIn, "adminKey", DashboardEndpoints.RemoteAddress(http), "key", http.RequestAborted);
+        await audit.WriteAsync(null, AuditTrail.Actions.OperatorSignIn, "adminKey", http.RemoteAddress(), "key", http.RequestAborted);
         return TypedResults.Redirect(returnUrl);
     }
 
@@ -126,7 +127,7 @@ internal static class HangfireDashboard
         }
 
         await SignInOperatorAsync(http, [new Claim(SessionClaims.Kind, SessionClaims.Person), new Claim(SessionClaims.Email, email)]);
-        await audit.WriteAsync(null, AuditTrail.Actions.OperatorSignIn, email, DashboardEndpoints.RemoteAddress(http), "oidc", http.RequestAborted);
+        await audit.WriteAsync(null, AuditTrail.Actions.OperatorSignIn, email, http.RemoteAddress(), "oidc", http.RequestAborted);
         // A page rather than a redirect, so that the SameSite=Strict session cookie rides along (see DashboardEndpoints.SignedIn).
         return DashboardEndpoints.Render<Dashboard.Components.MessagePage>(new
         {

@@ -76,7 +76,7 @@ internal static class TenantEndpoints
         }
 
         var erased = await store.ErasePersonalDataOfPhoneAsync(tenantId.Value, phone.E164, cancellationToken);
-        await audit.WriteAsync(tenantId, AuditTrail.Actions.ErasePersonalData, "operator", Dashboard.DashboardEndpoints.RemoteAddress(http),
+        await audit.WriteAsync(tenantId, AuditTrail.Actions.ErasePersonalData, "operator", http.RemoteAddress(),
             $"{erased} appointments", cancellationToken);
         return TypedResults.Ok(new ErasureResult(erased));
     }

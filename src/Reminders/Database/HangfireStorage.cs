@@ -1,7 +1,10 @@
 using Hangfire;
+using Hangfire.AspNetCore;
+using Hangfire.Logging;
 using Hangfire.PostgreSql;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace RappelRdv.Reminders.Database;
@@ -38,7 +41,41 @@ public static class HangfireStorage
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings()
+            .UseLogProvider(new StoppedHostTolerantLogProvider(provider.GetRequiredService<ILoggerFactory>()))
             .UseStorage(provider.GetRequiredService<JobStorage>()));
+    }
+
+    /// <summary>
+    /// Hangfire's log provider is one static for the whole process, which every starting host sets to
+    /// its own logger factory, and a stopped host disposes that factory. A Hangfire class whose static
+    /// logger is created after that (<c>PostgreSqlObjectsInstaller</c>'s, at its first install) would
+    /// get an <see cref="ObjectDisposedException"/> from its type initializer and be unusable for the
+    /// rest of the process. A process runs one host in production; the tests start and stop hundreds,
+    /// and one run in nine under CPU stress lost the whole Api test project this way. Such a late class
+    /// gets a silent logger instead.
+    /// </summary>
+    private sealed class StoppedHostTolerantLogProvider(ILoggerFactory factory) : ILogProvider
+    {
+        private readonly AspNetCoreLogProvider hostProvider = new(factory);
+
+        public ILog GetLogger(string name)
+        {
+            try
+            {
+                return hostProvider.GetLogger(name);
+            }
+            catch (ObjectDisposedException)
+            {
+                return SilentLog.Instance;
+            }
+        }
+
+        private sealed class SilentLog : ILog
+        {
+            public static readonly SilentLog Instance = new();
+
+            public bool Log(Hangfire.Logging.LogLevel logLevel, Func<string>? messageFunc, Exception? exception = null) => false;
+        }
     }
 
     /// <summary>The storage on the <c>hangfire</c> schema. Creating it needs no database.</summary>

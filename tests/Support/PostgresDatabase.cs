@@ -18,6 +18,9 @@ public sealed class PostgresDatabase : IAsyncLifetime
     {
         serverConnectionString = Environment.GetEnvironmentVariable("ConnectionStrings__Postgres")
             ?? throw new InvalidOperationException("ConnectionStrings__Postgres is not set: run the tests through ./test.sh.");
+        // What a host gets from the product's Database class (Dapper's snake_case mapping), which a test that uses
+        // the stores directly would otherwise get only if some other test, or the migrations, touched that class first.
+        System.Runtime.CompilerServices.RuntimeHelpers.RunClassConstructor(typeof(Reminders.Database.Database).TypeHandle);
         Name = $"rappel_test_{Guid.NewGuid():N}";
         ConnectionString = new NpgsqlConnectionStringBuilder(serverConnectionString) { Database = Name }.ConnectionString;
         DataSource = NpgsqlDataSource.Create(ConnectionString);

@@ -25,7 +25,7 @@ public abstract class WorkerStopTests : IAsyncLifetime
 
     public Task InitializeAsync() => database.InitializeAsync();
 
-    protected async Task DueNowAsync(int count)
+    private async Task DueNowAsync(int count)
     {
         var settings = TestData.Settings();
         var tenantId = await TestData.CreateTenantAsync(database.DataSource, "crash", settings);
@@ -36,6 +36,20 @@ public abstract class WorkerStopTests : IAsyncLifetime
             await store.UpsertAsync(tenantId, settings, $"rdv-{i}",
                 TestData.Appointment(TimeProvider.System.GetUtcNow().AddHours(20), $"06 12 {i / 10000:D2} {i / 100 % 100:D2} {i % 100:D2}"), CancellationToken.None);
         }
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> messages due now and a Worker sending them; once <paramref name="sentFirst"/>
+    /// are sent, Twilio holds its answers until at least four requests wait on it: the Worker has sends in flight.
+    /// </summary>
+    protected async Task<Process> StartBurstAndHoldAsync(int count, string lease, int sentFirst)
+    {
+        await DueNowAsync(count);
+        var worker = StartWorker(lease);
+        await WaitUntilAsync(async () => await SentAsync() >= sentFirst, TimeSpan.FromSeconds(60));
+        twilio.HoldAnswers();
+        await twilio.WaitForRequestsAsync(twilio.Received + 4);
+        return worker;
     }
 
     protected Process StartWorker(string lease)
@@ -111,11 +125,7 @@ public sealed class WorkerKillTests : WorkerStopTests
     [Fact]
     public async Task A_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice()
     {
-        await DueNowAsync(Appointments);
-        var first = StartWorker(lease: "00:00:03");
-        await WaitUntilAsync(async () => await SentAsync() >= 40, TimeSpan.FromSeconds(60));
-        twilio.HoldAnswers();
-        await twilio.WaitForRequestsAsync(twilio.Received + 4);
+        var first = await StartBurstAndHoldAsync(Appointments, lease: "00:00:03", sentFirst: 40);
         first.Kill(entireProcessTree: true);
         await first.WaitForExitAsync();
         var sendingAtKill = await ScalarAsync("select count(*) from messages where status = 'sending'");
@@ -141,12 +151,8 @@ public sealed class WorkerSigtermTests : WorkerStopTests
     [Fact]
     public async Task A_worker_stopped_with_SIGTERM_finishes_its_sends_and_gives_back_the_rest_at_once()
     {
-        await DueNowAsync(StopAppointments);
         // A lease far longer than the test: anything left sending would still be sending at the end.
-        var worker = StartWorker(lease: "01:00:00");
-        await WaitUntilAsync(async () => await SentAsync() >= 20, TimeSpan.FromSeconds(60));
-        twilio.HoldAnswers();
-        await twilio.WaitForRequestsAsync(twilio.Received + 4);
+        var worker = await StartBurstAndHoldAsync(StopAppointments, lease: "01:00:00", sentFirst: 20);
 
         using (var kill = Process.Start("kill", ["-TERM", worker.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
         {

@@ -46,15 +46,15 @@ public sealed class PostgresDatabase : IAsyncLifetime
 
     /// <summary>
     /// Empties every table of the product (schema <c>public</c>, not Hangfire's; not DbUp's journal) and
-    /// restarts their identities, so each test starts clean: one <c>truncate … cascade</c> that Respawn
-    /// derives from the schema the first time.
+    /// restarts their identities, so each test starts clean: Respawn reads the tables and their foreign keys
+    /// from the schema the first time, and <see cref="DeletingPostgresAdapter"/> deletes their rows in that order.
     /// </summary>
     public async Task ResetAsync()
     {
         await using var connection = await DataSource.OpenConnectionAsync();
         respawner ??= await Respawner.CreateAsync(connection, new RespawnerOptions
         {
-            DbAdapter = DbAdapter.Postgres,
+            DbAdapter = new DeletingPostgresAdapter(),
             SchemasToInclude = ["public"],
             // The schema journal, and the Data Protection keys a running Api keeps in memory: emptying them under
             // it would leave a second Api unable to read the first one's sessions.

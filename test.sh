@@ -13,12 +13,13 @@ if [[ -z "${ConnectionStrings__Postgres:-}" ]]; then
   pg_start "$data" fast
 fi
 
-# The dashboard's browser test drives the distribution's Chromium (never a downloaded one).
+# The dashboard's browser tests drive the distribution's Chromium (never a downloaded one). Without its
+# recommended packages (printing, Samba, Avahi, Perl modules...): 19 packages instead of 130, 10 s instead of 33.
 if [[ ! -x /usr/bin/chromium ]]; then
-  echo "Installing chromium for the dashboard's browser test..." >&2
+  echo "Installing chromium for the dashboard's browser tests..." >&2
   sudo=""
   [[ $(id -u) -ne 0 ]] && sudo="sudo"
-  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >&2
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium >&2
 fi
 
 echo "Building..." >&2

@@ -25,7 +25,7 @@ public static class HangfireStorage
     public const string SchemaName = "hangfire";
 
     // Not DbUp's key: the two installs need not wait for each other.
-    private const long InstallLockKey = 0x5261707065_6C48;
+    internal const long InstallLockKey = 0x5261707065_6C48;
 
     /// <summary>
     /// Hangfire with this storage and these serializer settings, for the Worker's server and the Api's
@@ -92,7 +92,36 @@ public static class HangfireStorage
         return new PostgreSqlStorage(new Hangfire.PostgreSql.Factories.NpgsqlConnectionFactory(connectionString, options), options);
     }
 
-    public static void Install(string connectionString)
+    /// <summary>Attempts at Hangfire's install before its deadlock is the caller's (see <see cref="Install(string, Action{NpgsqlConnection, string})"/>).</summary>
+    internal const int MaxInstallAttempts = 5;
+
+    public static void Install(string connectionString) => Install(connectionString, PostgreSqlObjectsInstaller.Install);
+
+    /// <summary>
+    /// Hangfire's scripts, under the install lock. A script that changes tables other processes are writing to
+    /// (an upgrade's <c>alter sequence</c> while the Workers of the previous version enqueue jobs) can deadlock
+    /// with them, and PostgreSQL then cancels one side, often the install. Each script runs in a transaction of
+    /// its own and records its version, so the install is simply run again: it resumes at the script that was
+    /// cancelled, and the writers never wait for more than one script.
+    /// </summary>
+    internal static void Install(string connectionString, Action<NpgsqlConnection, string> installer)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                InstallOnce(connectionString, installer);
+                return;
+            }
+            catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure
+                && attempt < MaxInstallAttempts)
+            {
+                // At once: the other side of the deadlock has gone on, and holds nothing of ours any more.
+            }
+        }
+    }
+
+    private static void InstallOnce(string connectionString, Action<NpgsqlConnection, string> installer)
     {
         using var connection = new NpgsqlConnection(connectionString);
         connection.Open();
@@ -104,7 +133,7 @@ public static class HangfireStorage
 
         try
         {
-            PostgreSqlObjectsInstaller.Install(connection, SchemaName);
+            installer(connection, SchemaName);
         }
         finally
         {

@@ -29,7 +29,7 @@ internal static class UsageBench
         var server = Environment.GetEnvironmentVariable("ConnectionStrings__Postgres")
             ?? throw new InvalidOperationException("Set ConnectionStrings__Postgres to a PostgreSQL server (the bench creates its own database there).");
         const string database = "rappel_bench_usage";
-        const string adminKey = "bench-admin-key-0123456789";
+        const string adminKey = "bench-admin-key-0123456789abcdef0123456789";
         var connectionString = await BenchTools.FreshDatabaseAsync(server, database);
         await using var host = new BenchHost(connectionString, adminKey,
             new Dictionary<string, string> { ["Billing:SmsSegmentPrice"] = "0.0725", ["Billing:CallMinutePrice"] = "0.16" });

@@ -38,7 +38,7 @@ internal sealed class DeletingPostgresAdapter : IDbAdapter
             return "";
         }
 
-        var names = string.Join(", ", tables.Select(t => $"'{t.Replace("'", "''", StringComparison.Ordinal)}'"));
+        var names = string.Join(", ", tables.Select(Literal));
         return $$"""
             do $reset$
             declare
@@ -74,7 +74,7 @@ internal sealed class DeletingPostgresAdapter : IDbAdapter
     /// </summary>
     public string BuildReseedSql(IEnumerable<Table> tablesToDelete)
     {
-        var names = tablesToDelete.Select(t => $"'{t.GetFullName('"').Replace("'", "''", StringComparison.Ordinal)}'").ToList();
+        var names = tablesToDelete.Select(t => Literal(t.GetFullName('"'))).ToList();
         if (names.Count == 0)
         {
             return "";
@@ -88,6 +88,9 @@ internal sealed class DeletingPostgresAdapter : IDbAdapter
             where d.refobjid in ({string.Join(", ", names.Select(n => $"{n}::regclass"))});
             """;
     }
+
+    /// <summary>A table's quoted name as an SQL string literal.</summary>
+    private static string Literal(string name) => $"'{name.Replace("'", "''", StringComparison.Ordinal)}'";
 
     public string BuildTableCommandText(RespawnerOptions options) => postgres.BuildTableCommandText(options);
 

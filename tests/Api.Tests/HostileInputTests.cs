@@ -75,6 +75,27 @@ public sealed class HostileInputTests(ApiFactory api) : IClassFixture<ApiFactory
         Assert.Equal(HttpStatusCode.NotFound, (await agenda.GetAsync($"/v1/appointments/{hook.ExternalId(RdvsPerson.Awa)}")).StatusCode);
     }
 
+    [Theory]
+    [InlineData("08 99 12 34 56")]      // premium rate
+    [InlineData("0810 12 34 56")]       // shared cost
+    [InlineData("+33 800 12 34 56")]    // free, but still not a citizen's line
+    public async Task A_service_number_is_a_400_naming_citizen_phone_from_the_api_and_from_RDV_Solidarites_and_stores_nothing(string number)
+    {
+        var before = await DatabaseSnapshot.TakeAsync(api.Database);
+        var hook = RdvsWebhook.OneToOne(RdvsPerson.Awa with { Phone = number });
+
+        var put = await agenda.PutAsync("/v1/appointments/rdv-08", new StringContent(
+            $$$"""{"startsAt":"2030-12-03T09:30:00+01:00","citizen":{"phone":"{{{number}}}","channel":"voice"}}""", Encoding.UTF8, "application/json"));
+        var webhook = await SendRdvsAsync(hook.ToBytes());
+
+        await AssertProblem(put, HttpStatusCode.BadRequest, "citizen.phone");
+        await AssertProblem(webhook, HttpStatusCode.BadRequest, "citizen.phone");
+        Assert.Equal(before, await DatabaseSnapshot.TakeAsync(api.Database));
+        // Through the responsible adult too: the number the reminders would reach is the one checked.
+        var child = RdvsWebhook.OneToOne(RdvsPerson.Noah with { Responsible = RdvsPerson.Awa with { Phone = number } });
+        await AssertProblem(await SendRdvsAsync(child.ToBytes()), HttpStatusCode.BadRequest, "citizen.phone");
+    }
+
     [Fact]
     public async Task A_control_character_in_a_signed_twilio_form_is_a_400_naming_the_field_but_an_sms_may_have_lines()
     {

@@ -62,4 +62,48 @@ public sealed class FrenchPhoneTests
         Assert.Equal("+590*******56", FrenchPhone.Mask("+590690123456"));
         Assert.Equal("", FrenchPhone.Mask(null));
     }
+
+    [Theory]
+    [InlineData("06 12 34 56 78")]
+    [InlineData("07 81 23 45 67")]
+    [InlineData("01 44 55 66 77")]      // geographic fixed lines, all five zones
+    [InlineData("02 40 12 34 56")]
+    [InlineData("03 20 12 34 56")]
+    [InlineData("04 94 00 00 00")]
+    [InlineData("05 56 12 34 56")]
+    [InlineData("09 72 12 34 56")]      // a 09 line (a box's telephone)
+    [InlineData("0690 12 34 56")]       // Guadeloupe, mobiles
+    [InlineData("0691 28 12 34")]
+    [InlineData("0694 20 12 34")]       // Guyane
+    [InlineData("0696 12 34 56")]       // Martinique
+    [InlineData("0697 12 34 56")]
+    [InlineData("0692 12 34 56")]       // La Réunion
+    [InlineData("0693 12 34 56")]
+    [InlineData("0639 01 23 45")]       // Mayotte
+    [InlineData("0590 81 23 45")]       // overseas fixed lines
+    [InlineData("0594 29 12 34")]
+    [InlineData("0596 61 12 34")]
+    [InlineData("0262 21 34 56")]
+    [InlineData("0269 61 12 34")]
+    public void Takes_the_lines_a_person_answers(string input)
+    {
+        Assert.True(FrenchPhone.TryParseCitizen(input, out var phone), input);
+        Assert.True(phone.IsCitizenLine);
+    }
+
+    [Theory]
+    [InlineData("08 00 12 34 56")]      // free
+    [InlineData("0805 12 34 56")]
+    [InlineData("08 10 12 34 56")]      // shared cost
+    [InlineData("08 20 12 34 56")]
+    [InlineData("08 25 12 34 56")]
+    [InlineData("08 90 12 34 56")]      // premium rate
+    [InlineData("08 99 12 34 56")]
+    [InlineData("+33 8 99 12 34 56")]
+    [InlineData("0033 810 12 34 56")]
+    public void Refuses_service_numbers_though_they_are_French(string input)
+    {
+        Assert.False(FrenchPhone.TryParseCitizen(input, out _), input);
+        Assert.StartsWith("A service number", FrenchPhone.CitizenRefusal(input), StringComparison.Ordinal);
+    }
 }

@@ -49,9 +49,9 @@ internal static partial class AppointmentValidation
             {
                 errors.Add("citizen.phone", "Required: a French phone number, such as '06 12 34 56 78' or '+33 6 12 34 56 78'.");
             }
-            else if (!FrenchPhone.TryParse(request.Citizen.Phone, out var parsed))
+            else if (!FrenchPhone.TryParseCitizen(request.Citizen.Phone, out var parsed))
             {
-                errors.Add("citizen.phone", "Not a phone number of metropolitan France or of an overseas department.");
+                errors.Add("citizen.phone", FrenchPhone.CitizenRefusal(request.Citizen.Phone));
             }
             else
             {

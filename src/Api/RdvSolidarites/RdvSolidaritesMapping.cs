@@ -79,6 +79,12 @@ internal static partial class RdvSolidaritesMapping
             var userPath = userIdPath[..^".id".Length];
             ControlCharacters.Check(errors, userPath + ".first_name", participation.User.FirstName);
             ControlCharacters.Check(errors, userPath + ".last_name", participation.User.LastName);
+            if (ServiceNumber(participation.User) is { } service)
+            {
+                // Named as the agenda API names it: the same rule, whichever door the number came through.
+                errors.Add("citizen.phone", $"{userPath}: {FrenchPhone.CitizenRefusal(service)}");
+            }
+
             var externalId = ExternalId(rdvId, userId);
             if (!seen.Add(externalId))
             {
@@ -150,7 +156,24 @@ internal static partial class RdvSolidaritesMapping
             NotificationsAllowed: participation.SendLifecycleNotifications != false && smsAccepted);
     }
 
-    private static bool TryPhone(string? text, out ParsedPhone phone) => FrenchPhone.TryParse(text, out phone);
+    private static bool TryPhone(string? text, out ParsedPhone phone) => FrenchPhone.TryParseCitizen(text, out phone);
+
+    /// <summary>The number the reminders would reach (as <see cref="Describe"/> picks it), when it is an 08 service number.</summary>
+    private static string? ServiceNumber(RdvsUser user)
+    {
+        foreach (var candidate in new[] { user, user.Responsible })
+        {
+            foreach (var text in new[] { candidate?.PhoneNumberFormatted, candidate?.PhoneNumber })
+            {
+                if (FrenchPhone.TryParse(text, out var phone))
+                {
+                    return phone.IsCitizenLine ? null : text;
+                }
+            }
+        }
+
+        return null;
+    }
 
     private static string Mode(string? locationType) => locationType switch
     {

@@ -3,7 +3,15 @@ using PhoneNumbers;
 namespace RappelRdv.Reminders.Phones;
 
 /// <summary>A phone number in E.164, with whether it can receive SMS.</summary>
-public sealed record ParsedPhone(string E164, bool IsMobile);
+public sealed record ParsedPhone(string E164, bool IsMobile)
+{
+    /// <summary>
+    /// A line a person answers: a mobile, a geographic fixed line or a <c>09</c> line (libphonenumber's
+    /// VOIP), metropolitan or overseas. Not a service number (<c>08</c>: free, shared-cost, premium
+    /// rate): a leaked key must not make us call or text a paying number (contract §9.2).
+    /// </summary>
+    public bool IsCitizenLine { get; init; } = true;
+}
 
 /// <summary>Parses the notations French agendas use, metropolitan and overseas.</summary>
 public static class FrenchPhone
@@ -55,12 +63,27 @@ public static class FrenchPhone
             }
 
             var type = Util.GetNumberType(number);
-            phone = new ParsedPhone(Util.Format(number, PhoneNumberFormat.E164), type is PhoneNumberType.MOBILE);
+            phone = new ParsedPhone(Util.Format(number, PhoneNumberFormat.E164), type is PhoneNumberType.MOBILE)
+            {
+                // By type, and by the national number's first digit as well: whatever the metadata's next
+                // release calls an 08 number, it stays a service number.
+                IsCitizenLine = type is PhoneNumberType.MOBILE or PhoneNumberType.FIXED_LINE or PhoneNumberType.FIXED_LINE_OR_MOBILE or PhoneNumberType.VOIP
+                    && !Util.GetNationalSignificantNumber(number).StartsWith('8'),
+            };
             return true;
         }
 
         return false;
     }
+
+    /// <summary>A number that a citizen's appointment may carry: parsed, and a line a person answers.</summary>
+    public static bool TryParseCitizen(string? input, out ParsedPhone phone) => TryParse(input, out phone) && phone.IsCitizenLine;
+
+    /// <summary>Why <see cref="TryParseCitizen"/> refused this number, in the words of a 400's field error.</summary>
+    public static string CitizenRefusal(string? input) =>
+        TryParse(input, out _)
+            ? "A service number (08: free, shared-cost or premium rate) is not a citizen's line: give a mobile, a fixed line or a 09 number."
+            : "Not a phone number of metropolitan France or of an overseas department.";
 
     /// <summary>Masks a number for logs and screens: <c>+33 6•• •• •• 78</c> becomes <c>+336******78</c>.</summary>
     public static string Mask(string? e164)

@@ -27,7 +27,7 @@ public sealed partial class DeployFilesTests
 
     /// <summary>Keys read by name in src/ (besides the options classes, whose properties are read by reflection below).</summary>
     private static readonly string[] RawKeys =
-        ["ConnectionStrings:Postgres", "Webhooks:AllowPrivateNetworks", "Demo:HistoryEndpoint", "ForwardedHeaders:KnownProxies", "Logging:FilePath", "Hangfire:WorkerCount", WorkerHeartbeat.FileKey, "urls"];
+        ["ConnectionStrings:Postgres", "Webhooks:AllowPrivateNetworks", "Demo:HistoryEndpoint", "ForwardedHeaders:KnownProxies", "ForwardedHeaders:KnownNetworks", "Logging:FilePath", "Hangfire:WorkerCount", WorkerHeartbeat.FileKey, "urls"];
 
     /// <summary>Read by ASP.NET Core and .NET themselves.</summary>
     private static readonly string[] HostingKeys = ["ASPNETCORE_URLS", "ASPNETCORE_ENVIRONMENT", "DOTNET_ENVIRONMENT"];
@@ -340,6 +340,42 @@ public sealed partial class DeployFilesTests
 
         var missing = KeysTheCodeReads().Where(k => k != "urls").Concat(HostingKeys).Where(k => !guide.Contains($"`{k}`", StringComparison.Ordinal)).ToList();
         Assert.True(missing.Count == 0, $"docs/OPERATIONS.md does not describe {string.Join(", ", missing)}");
+    }
+
+    [Fact]
+    public void Compose_and_kubernetes_trust_the_forwarded_address_of_the_proxy_they_ship_and_no_one_else()
+    {
+        // Compose: the host's reverse proxy comes in through the network's gateway, fixed in compose.yaml.
+        var env = ReadEnvFile(Path.Combine(Root, "deploy", ".env.example")).Set;
+        var network = Map(List(Get<object>(Compose(), "networks", "default", "ipam", "config")).Single());
+        Assert.Equal(Get(network, "gateway"), env["ForwardedHeaders__KnownProxies"]);
+        Assert.True(System.Net.IPNetwork.Parse(Get(network, "subnet")).Contains(System.Net.IPAddress.Parse(Get(network, "gateway"))));
+
+        // Kubernetes: the ingress controller's pods, somewhere in the private ranges pod networks use; never the whole internet.
+        var data = Map(Map(Load("deploy/kubernetes/configmap.yaml"))["data"]);
+        var networks = ((string)data["ForwardedHeaders__KnownNetworks"]).Split(',').Select(System.Net.IPNetwork.Parse).ToList();
+        Assert.NotEmpty(networks);
+        Assert.All(networks, n => Assert.True(n.PrefixLength >= 8 && !n.Contains(System.Net.IPAddress.Parse("8.8.8.8")), n.ToString()));
+    }
+
+    [Fact]
+    public void The_ingress_takes_512_KiB_on_the_rdv_solidarites_webhook_and_256_KiB_elsewhere()
+    {
+        var ingresses = LoadAll(Path.Combine(Root, "deploy", "kubernetes", "ingress.yaml")).Select(Map).ToList();
+        string BodySizeFor(string path) => ingresses
+            .Select(i => (Ingress: i, Paths: List(Map(Map(Get<List<object>>(i, "spec", "rules").Single())["http"])["paths"]).Select(p => Get(p, "path"))))
+            .Where(i => i.Paths.Any(p => path.StartsWith(p, StringComparison.Ordinal)))
+            .OrderByDescending(i => i.Paths.Where(p => path.StartsWith(p, StringComparison.Ordinal)).Max(p => p.Length))   // nginx: the longest prefix wins
+            .Select(i => Get(i.Ingress, "metadata", "annotations", "nginx.ingress.kubernetes.io/proxy-body-size"))
+            .First();
+
+        Assert.Equal($"{RequestLimits.MaxWebhookBodyBytes / 1024}k", BodySizeFor("/v1/webhooks/rdv-solidarites/cd83"));
+        Assert.Equal($"{RequestLimits.MaxBodyBytes / 1024}k", BodySizeFor("/v1/appointments/x"));
+        Assert.Equal($"{RequestLimits.MaxBodyBytes / 1024}k", BodySizeFor("/twilio/sms"));
+        // Both serve the same host with the same certificate, to the same Service.
+        Assert.Single(ingresses.Select(i => Get(List(Get<object>(i, "spec", "tls")).Single(), "secretName")).Distinct());
+        Assert.All(ingresses, i => Assert.Equal("rappelrdv-api",
+            Get(List(Map(Map(Get<List<object>>(i, "spec", "rules").Single())["http"])["paths"]).Single(), "backend", "service", "name")));
     }
 
     // ---- helpers ----

@@ -144,6 +144,16 @@ public sealed class OidcSignInBrowserTests(OidcBrowserFixture fixture) : IClassF
     {
         await page.GotoAsync("/dashboard");
         await page.GetByRole(AriaRole.Link, new() { Name = "Se connecter avec ProConnect" }).ClickAsync();
+        await TypeAtProviderAsync(page, email);
+    }
+
+    /// <summary>
+    /// Types the address at the provider's form, whatever it holds: a provider that lets people set
+    /// their own address takes look-alike characters, which Chromium's <c>type="email"</c> would stop.
+    /// </summary>
+    private static async Task TypeAtProviderAsync(IPage page, string email)
+    {
+        await page.Locator("#login_email").EvaluateAsync("e => e.type = 'text'");
         await page.GetByLabel("E-mail").FillAsync(email);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
     }
@@ -277,5 +287,69 @@ public sealed class OidcSignInBrowserTests(OidcBrowserFixture fixture) : IClassF
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
         await Assertions.Expect(page).ToHaveURLAsync(new Regex("/hangfire$"));
         await Assertions.Expect(page.GetByText("RappelRdv — tâches Hangfire").First).ToBeVisibleAsync();
+    }
+
+    [Theory]
+    [InlineData("false", "email_verified is false")]
+    [InlineData("missing", "email_verified is missing")]
+    public async Task An_address_the_provider_does_not_vouch_for_is_refused_politely_audited_and_opens_nothing(string verified, string reason)
+    {
+        await using var context = await NewContextAsync();
+        var page = await context.NewPageAsync();
+        fixture.Provider.NextEmailVerified = verified;
+
+        await SignInAtProviderAsync(page, "agent@var.fr");   // a listed manager's address, typed by anyone
+
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Accès non autorisé" })).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByText("n'a pas confirmé cette adresse")).ToBeVisibleAsync();
+        Assert.DoesNotContain(await context.CookiesAsync(), c => c.Name is "rappel_manager" or "rappel_oidc");
+        using var admin = Admin();
+        var refusal = Assert.Single((await admin.GetFromJsonAsync<AuditTrailView>("/v1/admin/audit"))!.Entries);
+        Assert.Equal(("sign_in_refused", "agent@var.fr", reason), (refusal.Action, refusal.Actor, refusal.Detail));
+        Assert.Empty((await admin.GetFromJsonAsync<AuditTrailView>("/v1/admin/audit?tenant=var"))!.Entries);
+    }
+
+    [Theory]
+    [InlineData("\u212Aevin@var.fr")]   // the Kelvin sign, which ToLowerInvariant turns into k
+    [InlineData("kevin@\uFF56ar.fr")]   // a fullwidth v in the domain, which IDNA would map to v
+    public async Task A_look_alike_of_a_listed_address_is_refused(string escaped)
+    {
+        var lookAlike = escaped;   // (the C# escapes above are the characters themselves)
+        using var admin = Admin();
+        (await admin.PostAsJsonAsync("/v1/admin/tenants", new { slug = "kelvin", name = "Kelvin", managers = new[] { "kevin@var.fr" } })).EnsureSuccessStatusCode();
+        await using var context = await NewContextAsync();
+        var page = await context.NewPageAsync();
+
+        await SignInAtProviderAsync(page, lookAlike);
+
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Accès non autorisé" })).ToBeVisibleAsync();
+        Assert.DoesNotContain(await context.CookiesAsync(), c => c.Name == "rappel_manager");
+        var refusal = Assert.Single((await admin.GetFromJsonAsync<AuditTrailView>("/v1/admin/audit"))!.Entries);
+        Assert.Equal("sign_in_refused", refusal.Action);
+        Assert.NotEqual("kevin@var.fr", refusal.Actor);   // as received (Chromium sends a domain in its xn-- form)
+        // The real address, verified, gets in.
+        await SignInAtProviderAsync(page, "Kevin@var.fr");
+        await Assertions.Expect(page.Locator("header")).ToContainTextAsync("Kelvin");
+    }
+
+    [Fact]
+    public async Task An_operator_address_unverified_or_a_look_alike_does_not_open_Hangfire()
+    {
+        await using var context = await NewContextAsync();
+        var page = await context.NewPageAsync();
+
+        fixture.Provider.NextEmailVerified = "false";
+        await page.GotoAsync("/hangfire/signin");
+        await TypeAtProviderAsync(page, "ops@rappel.test");
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("n'a pas confirmé");
+
+        await page.GotoAsync("/hangfire/signin");
+        await TypeAtProviderAsync(page, "\uFF4Fps@rappel.test");   // a fullwidth o
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("n'a pas confirmé");
+        Assert.DoesNotContain(await context.CookiesAsync(), c => c.Name == "rappel_operator");
+
+        using var admin = Admin();
+        var refusals = (await admin.GetFromJsonAsync<AuditTrailView>("/v1/admin/audit"))!.Entries;
+        Assert.Equal(2, refusals.Count(e => e.Action == "sign_in_refused" && e.Detail!.StartsWith("operator: ", StringComparison.Ordinal)));
     }
 }

@@ -32,6 +32,7 @@ internal static class Copy
     public const string Open = "Ouvrir";
     public const string RefusedTitle = "Accès non autorisé";
     public const string RefusedIntro = "Bonjour, vous êtes bien connecté·e, mais votre adresse n'est inscrite parmi les gestionnaires d'aucune structure de ce service.";
+    public const string UnverifiedIntro = "Bonjour, votre fournisseur d'identité n'a pas confirmé cette adresse électronique (ou elle contient des caractères qui en imitent d'autres) : elle ne peut ouvrir le tableau de bord d'aucune structure.";
     public const string RefusedWhatToDo = "Si vous devez consulter ce tableau de bord, demandez à l'opérateur du service (ou à votre référent) d'ajouter votre adresse à la liste des gestionnaires de votre structure. Merci de votre compréhension.";
     public const string BackToLogin = "Revenir à la page de connexion";
 
@@ -107,6 +108,7 @@ internal static class Copy
     public const string OperatorWithProvider = "Se connecter avec le fournisseur d'identité";
     public const string AdminKeyLabel = "Clé d'administration";
     public const string KeyRefused = "Clé refusée.";
+    public const string OperatorUnverified = "Votre fournisseur d'identité n'a pas confirmé cette adresse (ou elle contient des caractères qui en imitent d'autres).";
     public const string OperatorRefused = "Votre adresse n'est pas dans la liste des opérateurs (Oidc__Operators).";
 
     // Wording trial

@@ -192,8 +192,7 @@ internal static class DashboardEndpoints
             : await tenants.FindAsync(slug, key, t => TenantSecrets.Matches(key, role == KeyRole.Api ? t.ApiKeyHash : t.ManagerKeyHash), cancellationToken);
         if (known is null)
         {
-            FailedLogins.Record(http, "dashboard");
-            return Render<LoginPage>(new { Problem = Copy.UnknownKey, OidcEnabled = oidc.Value.Enabled }, StatusCodes.Status401Unauthorized);
+            return Render<LoginPage>(new { Problem = Copy.UnknownKey, OidcEnabled = oidc.Value.Enabled }, FailedLogins.Record(http, "dashboard"));
         }
 
         var claims = Sessions.KeyLoginClaims(known.Tenant.Slug, role, role == KeyRole.Api ? known.ApiKeyHash : known.ManagerKeyHash);
@@ -231,10 +230,19 @@ internal static class DashboardEndpoints
     /// <summary>Back from the provider: a session for the tenant this person manages, the choice among several, or a polite refusal.</summary>
     private static async Task<IResult> SignedIn(HttpContext http, DashboardData data, AuditTrail audit, CancellationToken cancellationToken)
     {
-        if (await OidcSignIn.TakeIdentityAsync(http) is not var (email, idToken))
+        if (await OidcSignIn.TakeIdentityAsync(http) is not { } identity)
         {
             return TypedResults.Redirect(LoginPath);
         }
+
+        if (identity.Email is not { } email)
+        {
+            FailedLogins.Record(http, "dashboard-unverified");
+            await audit.WriteAsync(null, AuditTrail.Actions.SignInRefused, identity.Received, http.RemoteAddress(), identity.Refusal, cancellationToken);
+            return Refused(identity.Received, Copy.UnverifiedIntro);
+        }
+
+        var idToken = identity.IdToken;
 
         var managed = await data.ManagedByAsync(email, cancellationToken);
         switch (managed.Count)
@@ -293,11 +301,11 @@ internal static class DashboardEndpoints
         return TypedResults.Redirect(Path);
     }
 
-    private static IResult Refused(string email) =>
+    private static IResult Refused(string email, string intro = Copy.RefusedIntro) =>
         Render<MessagePage>(new
         {
             Heading = Copy.RefusedTitle,
-            Paragraphs = (IReadOnlyList<string>)[Copy.RefusedIntro, $"Adresse reçue du fournisseur d'identité : {email}.", Copy.RefusedWhatToDo],
+            Paragraphs = (IReadOnlyList<string>)[intro, $"Adresse reçue du fournisseur d'identité : {email}.", Copy.RefusedWhatToDo],
             Link = LoginPath,
             LinkText = Copy.BackToLogin,
         }, StatusCodes.Status403Forbidden);

@@ -252,6 +252,8 @@ internal static class OidcSignIn
             o.SaveTokens = true;
             o.TokenValidationParameters.NameClaimType = "email";
             o.ClaimActions.MapUniqueJsonKey("usual_name", "usual_name");
+            // Whether the provider checked the address: without it nobody is let in (TakeIdentityAsync).
+            o.ClaimActions.MapUniqueJsonKey("email_verified", "email_verified");
             o.CorrelationCookie.SameSite = SameSiteMode.Lax;
             o.CorrelationCookie.SecurePolicy = secure;
             o.NonceCookie.SameSite = SameSiteMode.Lax;
@@ -287,10 +289,15 @@ internal static class OidcSignIn
         });
     }
 
-    /// <summary>The e-mail the provider vouched for, then forgets the provider's answer; null without one.</summary>
-    public static async Task<(string Email, string? IdToken)?> TakeIdentityAsync(HttpContext http)
+    /// <summary>
+    /// The provider's answer, then forgets it; null without one. <see cref="ProviderIdentity.Email"/> is set only
+    /// for an address the provider vouches for (<c>email_verified</c>), in the form every list is compared in
+    /// (<see cref="EmailAddresses"/>); otherwise <see cref="ProviderIdentity.Refusal"/> says why.
+    /// </summary>
+    public static async Task<ProviderIdentity?> TakeIdentityAsync(HttpContext http)
     {
-        if (!http.RequestServices.GetRequiredService<IOptions<OidcOptions>>().Value.Enabled)
+        var oidc = http.RequestServices.GetRequiredService<IOptions<OidcOptions>>().Value;
+        if (!oidc.Enabled)
         {
             return null;   // no provider configured: its scheme does not even exist
         }
@@ -302,22 +309,54 @@ internal static class OidcSignIn
         }
 
         await http.SignOutAsync(Sessions.External);
-        var email = external.Principal!.FindFirstValue("email")?.Trim().ToLowerInvariant();
-        return string.IsNullOrEmpty(email) ? null : (email, external.Properties?.GetTokenValue("id_token"));
+        var received = external.Principal!.FindFirstValue("email")?.Trim();
+        if (string.IsNullOrEmpty(received))
+        {
+            return null;
+        }
+
+        // Shown and audited as received, within reason: the provider's text, not ours.
+        var shown = new string([.. received.Take(254).Select(c => char.IsControl(c) ? '?' : c)]);
+        var idToken = external.Properties?.GetTokenValue("id_token");
+        // From the id_token and from userinfo (both may say it); any "false" wins.
+        var verified = external.Principal.FindAll("email_verified").Select(c => bool.TryParse(c.Value, out var v) ? v : (bool?)null).ToList();
+        var refusal = verified.Any(v => v != true) ? "email_verified is false"
+            : verified.Count == 0 && !oidc.AllowMissingEmailVerified ? "email_verified is missing"
+            : null;
+        var email = EmailAddresses.Normalize(received);
+        if (refusal is null && email is null)
+        {
+            refusal = "not an e-mail address in a comparable form (non-ASCII local part, or a domain IDNA would fold)";
+        }
+
+        return new ProviderIdentity(refusal is null ? email : null, shown, idToken, refusal);
     }
 }
 
+/// <summary>Who the provider says signed in: <see cref="Email"/> (compared form) when it can be let in, else <see cref="Refusal"/>.</summary>
+internal sealed record ProviderIdentity(string? Email, string Received, string? IdToken, string? Refusal);
+
 /// <summary>
 /// The one place a refused sign-in is recorded (a wrong key on the dashboard or Hangfire login, a
-/// failed OpenID Connect answer): a rate limit per client address plugs in here.
+/// failed or refused OpenID Connect answer): the limit per client plugs in here.
 /// </summary>
 internal static class FailedLogins
 {
-    /// <summary>Logged, and counted by the limiter of failed authentications (429 past 20 a minute from one address).</summary>
-    public static void Record(HttpContext http, string where)
+    /// <summary>
+    /// Logged, and counted by the limiter of failed authentications. Returns the status to answer:
+    /// <paramref name="status"/>, or 429 (with <c>Retry-After</c> set) once the client failed more than 20 times a minute.
+    /// </summary>
+    public static int Record(HttpContext http, string where, int status = StatusCodes.Status401Unauthorized)
     {
-        http.RequestServices.GetRequiredService<AuthFailureLimiter>().RecordFailure(http);
+        var tooMany = http.RequestServices.GetRequiredService<AuthFailureLimiter>().RecordFailure(http);
         http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(FailedLogins))
             .LogWarning("Refused a sign-in ({Where}) from {RemoteIp}", where, http.Connection.RemoteIpAddress);
+        if (tooMany is not { } retryAfter)
+        {
+            return status;
+        }
+
+        AuthFailureLimiter.SetRetryAfter(http, retryAfter);
+        return StatusCodes.Status429TooManyRequests;
     }
 }

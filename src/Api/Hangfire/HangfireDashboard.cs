@@ -63,6 +63,14 @@ internal static class HangfireDashboard
                 && !http.Request.Path.StartsWithSegments(SignedInPath),
             branch => branch.Use(async (http, next) =>
             {
+                if (TenantKeyAuthentication.BearerToken(http.Request) is not null && !OperatorAccess.IsOperator(http))
+                {
+                    // A script with a wrong key (a tenant's included: no tenant look-up on the operator's door), counted
+                    // like any failed key: 401, or 429 past the limit.
+                    await AdminKeyAuthentication.Refuse(http);
+                    return;
+                }
+
                 await OperatorAccess.ReadSessionAsync(http);
                 if (HttpMethods.IsGet(http.Request.Method) && WantsHtml(http.Request) && !OperatorAccess.IsOperator(http))
                 {
@@ -98,8 +106,7 @@ internal static class HangfireDashboard
         var adminKey = OperatorAccess.AdminKey(http);
         if (key.Length == 0 || !Reminders.Tenants.TenantSecrets.AdminKeyMatches(key, adminKey))
         {
-            FailedLogins.Record(http, "hangfire");
-            return LoginPage(StatusCodes.Status401Unauthorized, returnUrl, Copy.KeyRefused, oidc.Value);
+            return LoginPage(FailedLogins.Record(http, "hangfire"), returnUrl, Copy.KeyRefused, oidc.Value);
         }
 
         // The ticket holds a stamp of the admin key, never the key: a changed key ends every session.
@@ -115,15 +122,18 @@ internal static class HangfireDashboard
 
     private static async Task<IResult> SignedInAsync(HttpContext http, AuditTrail audit, IOptions<OidcOptions> oidc)
     {
-        if (await OidcSignIn.TakeIdentityAsync(http) is not var (email, _))
+        if (await OidcSignIn.TakeIdentityAsync(http) is not { } identity)
         {
             return TypedResults.Redirect(LoginPath);
         }
 
-        if (!oidc.Value.IsOperator(email))
+        if (identity.Email is not { } email || !oidc.Value.IsOperator(email))
         {
+            // An unverified or look-alike address, or one not listed: refused, and written where the operator reads refusals.
             FailedLogins.Record(http, "hangfire-not-an-operator");
-            return LoginPage(StatusCodes.Status403Forbidden, Path, Copy.OperatorRefused, oidc.Value);
+            await audit.WriteAsync(null, AuditTrail.Actions.SignInRefused, identity.Received, http.RemoteAddress(),
+                identity.Refusal is { } why ? "operator: " + why : "operator: not in Oidc__Operators", http.RequestAborted);
+            return LoginPage(StatusCodes.Status403Forbidden, Path, identity.Email is null ? Copy.OperatorUnverified : Copy.OperatorRefused, oidc.Value);
         }
 
         await SignInOperatorAsync(http, [new Claim(SessionClaims.Kind, SessionClaims.Person), new Claim(SessionClaims.Email, email)]);

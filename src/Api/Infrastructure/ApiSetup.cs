@@ -33,7 +33,9 @@ internal static class ApiSetup
         services.AddRappelOpenApi();
         services.Configure<JsonOptions>(o => ConfigureJson(o.SerializerOptions));
 
-        services.AddAuthentication(TenantKeyAuthentication.Name)
+        // No default scheme: a handler runs only for an endpoint whose policy names it (Policies below),
+        // never for every request (a key sent to /health or /twilio would cost a look-up, uncounted).
+        services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, TenantKeyAuthentication>(TenantKeyAuthentication.Name, null)
             .AddScheme<AuthenticationSchemeOptions, AdminKeyAuthentication>(AdminKeyAuthentication.Name, null);
         services.AddAuthorizationBuilder()

@@ -25,12 +25,18 @@ internal static class ClaimsPrincipalExtensions
         long.Parse(user.FindFirstValue(TenantClaims.TenantId)!, System.Globalization.CultureInfo.InvariantCulture);
 }
 
-/// <summary><c>Authorization: Bearer rra_…</c> or <c>rrm_…</c>: the tenant's agenda or manager key.</summary>
+/// <summary>
+/// <c>Authorization: Bearer rra_…</c> or <c>rrm_…</c>: the tenant's agenda or manager key. Not the
+/// default scheme: it runs only where a policy names it, so a key sent to <c>/health</c> or
+/// <c>/twilio</c> costs no look-up.
+/// </summary>
 internal sealed class TenantKeyAuthentication(
     IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, TenantCache tenants)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string Name = "TenantKey";
+
+    private AuthFailureLimiter Limiter => Context.RequestServices.GetRequiredService<AuthFailureLimiter>();
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -68,8 +74,8 @@ internal sealed class TenantKeyAuthentication(
     }
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
-        Problems.Write(Context, StatusCodes.Status401Unauthorized, "A valid key is required",
-            "Send the tenant's key as 'Authorization: Bearer <apiKey>'.");
+        Limiter.RefuseAsync(Context, () => Problems.Write(Context, StatusCodes.Status401Unauthorized, "A valid key is required",
+            "Send the tenant's key as 'Authorization: Bearer <apiKey>'."));
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
         Problems.Write(Context, StatusCodes.Status403Forbidden, "This key cannot do that",
@@ -107,6 +113,10 @@ internal sealed class AdminKeyAuthentication(
     }
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
-        Problems.Write(Context, StatusCodes.Status401Unauthorized, "The operator's key is required",
-            "Send Admin__ApiKey as 'Authorization: Bearer <key>'.");
+        Refuse(Context);
+
+    /// <summary>A missing or wrong admin key (here, or on Hangfire's dashboard): 401, or 429 once the client failed too often.</summary>
+    internal static Task Refuse(HttpContext http) =>
+        http.RequestServices.GetRequiredService<AuthFailureLimiter>().RefuseAsync(http, () =>
+            Problems.Write(http, StatusCodes.Status401Unauthorized, "The operator's key is required", "Send Admin__ApiKey as 'Authorization: Bearer <key>'."));
 }

@@ -33,13 +33,15 @@ internal static class RequestLimits
             form.BufferBodyLengthLimit = MaxBodyBytes;
         });
 
-        // Where the forwarded client address is believed: addresses or CIDR networks, comma-separated.
-        var known = builder.Configuration["ForwardedHeaders:KnownProxies"];
+        // Where the forwarded client address is believed: addresses or CIDR networks, comma-separated, under
+        // either name (ASP.NET Core's own two); the deploy templates set the one that fits their proxy.
+        var known = $"{builder.Configuration["ForwardedHeaders:KnownProxies"]},{builder.Configuration["ForwardedHeaders:KnownNetworks"]}";
         builder.Services.Configure<ForwardedHeadersOptions>(forwarded =>
         {
             forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
-            // Loopback stays trusted (the systemd reverse proxy); anything else only when named.
-            foreach (var entry in (known ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            // Loopback stays trusted (the systemd reverse proxy); anything else only when named. ForwardLimit
+            // stays 1: the last address the known proxy appended, never one the client wrote itself.
+            foreach (var entry in known.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
             {
                 if (entry.Contains('/', StringComparison.Ordinal))
                 {

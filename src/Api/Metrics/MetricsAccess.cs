@@ -43,8 +43,9 @@ internal sealed class MetricsTokenAuthentication(
     }
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
-        Problems.Write(Context, StatusCodes.Status401Unauthorized, "The metrics token is required",
-            metrics.Value.Token is { Length: > 0 }
-                ? "Send Metrics__Token as 'Authorization: Bearer <token>'."
-                : "Metrics__Token is not set on this Api: /metrics is closed.");
+        Context.RequestServices.GetRequiredService<AuthFailureLimiter>().RefuseAsync(Context, () =>
+            Problems.Write(Context, StatusCodes.Status401Unauthorized, "The metrics token is required",
+                metrics.Value.Token is { Length: > 0 }
+                    ? "Send Metrics__Token as 'Authorization: Bearer <token>'."
+                    : "Metrics__Token is not set on this Api: /metrics is closed."));
 }

@@ -190,10 +190,11 @@ internal static partial class TenantValidation
         var kept = new List<string>();
         for (var i = 0; i < managers.Count; i++)
         {
-            var email = managers[i]?.Trim().ToLowerInvariant();
-            if (email is null || email.Length > 254 || !EmailPattern().IsMatch(email))
+            // The form sign-ins are compared in (Dashboard/OidcOptions.cs): look-alike characters are refused, not folded.
+            var email = RappelRdv.Api.Dashboard.EmailAddresses.Normalize(managers[i]);
+            if (email is null || !EmailPattern().IsMatch(email))
             {
-                errors.Add($"managers[{i}]", "Must be an e-mail address, such as 'agent@var.fr'.");
+                errors.Add($"managers[{i}]", "Must be an e-mail address in ASCII, such as 'agent@var.fr' (an internationalised domain in its xn-- form).");
             }
             else if (!kept.Contains(email, StringComparer.Ordinal))
             {

@@ -37,7 +37,7 @@ public sealed class FuzzTests(ApiFactory api, ITestOutputHelper output) : IClass
         api.Settings["Twilio:AuthToken"] = FakeTwilio.AuthToken;
         await api.Database.ResetAsync();
         // Each request from its own address: the limit on failed keys would otherwise close /v1 after 20.
-        await using var host = api.WithWebHostBuilder(b => b.ConfigureServices(s => s.AddSingleton<IStartupFilter, AnyClientAddress>()));
+        await using var host = api.WithWebHostBuilder(b => b.ConfigureServices(s => s.AddSingleton<IStartupFilter>(new ClientAddressFilter(AnyClientAddress))));
         var doors = await Doors.SetUpAsync(host, api);
         var before = await DatabaseSnapshot.TakeAsync(api.Database);
 
@@ -72,19 +72,8 @@ public sealed class FuzzTests(ApiFactory api, ITestOutputHelper output) : IClass
 
     private static string Truncate(string text) => text.Length > 300 ? text[..300] : text;
 
-    /// <summary>Gives each request a random client address, as many clients on the internet would.</summary>
-    private sealed class AnyClientAddress : IStartupFilter
-    {
-        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
-        {
-            app.Use(async (HttpContext http, RequestDelegate nextMiddleware) =>
-            {
-                http.Connection.RemoteIpAddress = new IPAddress(RandomNumberGenerator.GetBytes(4));
-                await nextMiddleware(http);
-            });
-            next(app);
-        };
-    }
+    /// <summary>A random client address for each request, as many clients on the internet would have.</summary>
+    private static IPAddress AnyClientAddress() => new(RandomNumberGenerator.GetBytes(4));
 
     /// <summary>What the fuzzer knows of the service: its routes (from the OpenAPI document and the callbacks) and a few valid bodies to break.</summary>
     private sealed class Doors

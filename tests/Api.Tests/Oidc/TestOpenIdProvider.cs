@@ -42,6 +42,12 @@ public sealed class TestOpenIdProvider : IAsyncDisposable
     /// <summary>When set, the next token response carries an id_token whose payload was altered after signing.</summary>
     public bool TamperWithNextIdToken { get; set; }
 
+    /// <summary>
+    /// What the next sign-in says of its address: <c>true</c> when null (a provider that checked it),
+    /// <c>false</c>, or nothing at all (<c>"missing"</c>). Taken by that sign-in.
+    /// </summary>
+    public string? NextEmailVerified { get; set; }
+
     /// <summary>Each end-session request the provider honoured (the e-mail of its id_token_hint).</summary>
     public ConcurrentQueue<string> EndedSessions { get; } = new();
 
@@ -118,7 +124,7 @@ public sealed class TestOpenIdProvider : IAsyncDisposable
 
         var app = builder.Build();
         provider = new TestOpenIdProvider(app);
-        app.MapMethods("/connect/authorize", [HttpMethods.Get], (Delegate)Authorize);
+        app.MapMethods("/connect/authorize", [HttpMethods.Get], (HttpContext http) => Authorize(http, provider));
         app.MapMethods("/connect/userinfo", [HttpMethods.Get, HttpMethods.Post], (Delegate)UserInfoAsync);
         app.MapMethods("/connect/endsession", [HttpMethods.Get, HttpMethods.Post], (Delegate)provider.EndSessionAsync);
         await app.StartAsync();
@@ -127,7 +133,7 @@ public sealed class TestOpenIdProvider : IAsyncDisposable
     }
 
     /// <summary>The provider's login page: without an e-mail, a form asking for one; with it, the code goes back to the client.</summary>
-    private static IResult Authorize(HttpContext http)
+    private static IResult Authorize(HttpContext http, TestOpenIdProvider provider)
     {
         var request = http.GetOpenIddictServerRequest()!;
         var email = http.Request.Query["login_email"].ToString();
@@ -137,7 +143,7 @@ public sealed class TestOpenIdProvider : IAsyncDisposable
                 $"<input type=\"hidden\" name=\"{WebUtility.HtmlEncode(p.Key)}\" value=\"{WebUtility.HtmlEncode(p.Value.ToString())}\">"));
             return Results.Content(
                 $"""
-                <!doctype html><html lang="en"><head><title>Test provider</title></head><body><main><h1>Test provider</h1>
+                <!doctype html><html lang="en"><head><meta charset="utf-8"><title>Test provider</title></head><body><main><h1>Test provider</h1>
                 <form method="get" action="/connect/authorize">{hidden}<label for="login_email">E-mail</label>
                 <input id="login_email" name="login_email" type="email"><button type="submit">Sign in</button></form></main></body></html>
                 """, "text/html");
@@ -145,6 +151,19 @@ public sealed class TestOpenIdProvider : IAsyncDisposable
 
         var identity = new ClaimsIdentity(TokenValidationParameters.DefaultAuthenticationType, Claims.Name, Claims.Role);
         identity.SetClaim(Claims.Subject, "sub-" + email).SetClaim(Claims.Email, email);
+        switch (provider.NextEmailVerified)
+        {
+            case "missing":
+                break;
+            case "false":
+                identity.SetClaim(Claims.EmailVerified, false);
+                break;
+            default:
+                identity.SetClaim(Claims.EmailVerified, true);
+                break;
+        }
+
+        provider.NextEmailVerified = null;
         identity.SetScopes(request.GetScopes());
         // The e-mail in the id_token and in userinfo, as most providers do (ProConnect: userinfo only).
         identity.SetDestinations(_ => [Destinations.AccessToken, Destinations.IdentityToken]);
@@ -154,11 +173,17 @@ public sealed class TestOpenIdProvider : IAsyncDisposable
     private static async Task<IResult> UserInfoAsync(HttpContext http)
     {
         var principal = (await http.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme)).Principal!;
-        return Results.Json(new Dictionary<string, string?>
+        var answer = new Dictionary<string, object?>
         {
             [Claims.Subject] = principal.GetClaim(Claims.Subject),
             [Claims.Email] = principal.GetClaim(Claims.Email),
-        });
+        };
+        if (principal.GetClaim(Claims.EmailVerified) is { } verified)
+        {
+            answer[Claims.EmailVerified] = bool.Parse(verified);   // a JSON boolean, as providers send it
+        }
+
+        return Results.Json(answer);
     }
 
     private async Task<IResult> EndSessionAsync(HttpContext http)

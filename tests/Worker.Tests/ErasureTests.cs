@@ -44,6 +44,27 @@ public sealed class ErasureTests(DispatchHarness harness) : IClassFixture<Dispat
     }
 
     [Fact]
+    public async Task Retention_also_hands_over_the_SIDs_twilio_sids_recorded_for_the_appointment()
+    {
+        var (tenantId, settings) = await harness.TenantAsync(TestData.Settings() with { RetentionDays = 30 });
+        var store = harness.BuildServices().GetRequiredService<AppointmentStore>();
+        var appointmentId = (await store.UpsertAsync(tenantId, settings, "rdv-retried", TestData.Appointment(harness.Clock.GetUtcNow().AddDays(3)), CancellationToken.None)).AppointmentId;
+        await using (var connection = await harness.Database.DataSource.OpenConnectionAsync())
+        {
+            // What the Api records: an earlier try of a call, the SMS a TwiML answer made (Api.Tests: TwilioSidsErasureTests).
+            await connection.ExecuteAsync(
+                "insert into twilio_sids (sid, appointment_id, created_at) values ('CAearlier', @appointmentId, now()), ('SManswer', @appointmentId, now())",
+                new { appointmentId });
+        }
+
+        harness.Clock.Advance(TimeSpan.FromDays(60));
+        await new PersonalDataRetention(harness.Database.DataSource, harness.Clock, NullLogger<PersonalDataRetention>.Instance)
+            .EraseExpiredAsync(CancellationToken.None);
+
+        Assert.Equal(2, await harness.ScalarAsync<int>("select count(*) from twilio_deletions where sid in ('CAearlier', 'SManswer') and done_at is null"));
+    }
+
+    [Fact]
     public async Task Retention_clears_the_hash_scrubs_numbers_and_deletes_messages_and_call_recordings_at_twilio_retrying_what_failed()
     {
         var (tenantId, settings) = await harness.TenantAsync(TestData.Settings(webhookUrl: "https://agenda.example.org/events") with { RetentionDays = 30 });

@@ -16,6 +16,7 @@ internal sealed class CallbackOperations : IOpenApiOperationTransformer
     private static readonly Dictionary<string, (string Summary, string Description, string[] Fields, bool Twiml)> Twilio = new()
     {
         ["/twilio/sms/inbound"] = ("A citizen's SMS (Twilio)", "A reply to a reminder: OUI, NON, REPORTER, STOP, START or anything else; answered with TwiML (an acknowledgement or nothing).", ["From", "To", "Body", "MessageSid"], true),
+        ["/twilio/sms/answer-status"] = ("The status of an SMS answered by TwiML (Twilio)", "The `action` of the TwiML that answered a citizen's SMS: records the answer's `MessageSid`, so that it is deleted at Twilio with the appointment (`a`, in the URL Twilio was given) or soon when it belongs to none.", ["MessageSid", "MessageStatus"], false),
         ["/twilio/sms/status"] = ("An SMS status callback (Twilio)", "How a sent SMS fared: `sent`, `delivered`, `undelivered`, `failed` with its `ErrorCode`.", ["MessageSid", "MessageStatus", "ErrorCode"], false),
         ["/twilio/voice/{messageId}/{token}"] = ("The script of a reminder call (Twilio)", "Fetched by Twilio when the call is answered: the message in French and a keypad prompt (1 confirm, 2 cancel, 3 reschedule). The token ties the URL to the message.", ["CallSid", "AnsweredBy"], true),
         ["/twilio/voice/{messageId}/{token}/gather"] = ("A key pressed during a reminder call (Twilio)", "Applies key 1, 2 or 3 like the SMS reply with the same meaning.", ["CallSid", "Digits"], true),

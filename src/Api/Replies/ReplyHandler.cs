@@ -23,7 +23,8 @@ public enum ReplyEffect
     Nothing,
 }
 
-public sealed record ReplyResult(ReplyEffect Effect, MessageContext? Appointment = null);
+/// <param name="AppointmentId">The appointment the reply was taken for: what an answer sent back by TwiML is recorded under, for erasure.</param>
+public sealed record ReplyResult(ReplyEffect Effect, MessageContext? Appointment = null, long? AppointmentId = null);
 
 /// <summary>
 /// What a citizen's answer does, whether it came by SMS or from the keypad of a call: one code
@@ -57,7 +58,7 @@ internal sealed class ReplyHandler(NpgsqlDataSource db, TimeProvider clock, ILog
         {
             await SetOptOutAsync(connection, transaction, from, appointment, intent == ReplyIntent.OptOut, body, messageSid, now);
             await transaction.CommitAsync(cancellationToken);
-            return new ReplyResult(intent == ReplyIntent.OptOut ? ReplyEffect.OptedOut : ReplyEffect.OptedIn, appointment?.Context());
+            return new ReplyResult(intent == ReplyIntent.OptOut ? ReplyEffect.OptedOut : ReplyEffect.OptedIn, appointment?.Context(), appointment?.Id);
         }
 
         if (appointment is null)
@@ -71,7 +72,7 @@ internal sealed class ReplyHandler(NpgsqlDataSource db, TimeProvider clock, ILog
 
             await StoreReplyAsync(connection, transaction, started, Channels.Sms, body, messageSid, now);
             await transaction.CommitAsync(cancellationToken);
-            return new ReplyResult(ReplyEffect.TooLate, started.Context());
+            return new ReplyResult(ReplyEffect.TooLate, started.Context(), started.Id);
         }
 
         var result = await ApplyAsync(connection, transaction, appointment, intent, Channels.Sms, body, messageSid, now);
@@ -100,7 +101,7 @@ internal sealed class ReplyHandler(NpgsqlDataSource db, TimeProvider clock, ILog
 
         if (appointment.StartsAt <= now || appointment.Outcome is not null || AppointmentStatus.IsCancelled(appointment.Status))
         {
-            return new ReplyResult(ReplyEffect.TooLate, appointment.Context());
+            return new ReplyResult(ReplyEffect.TooLate, appointment.Context(), appointment.Id);
         }
 
         var result = await ApplyAsync(connection, transaction, appointment, intent, Channels.Voice, $"touche {digits}", $"{callSid}:{digits}", now);
@@ -122,7 +123,7 @@ internal sealed class ReplyHandler(NpgsqlDataSource db, TimeProvider clock, ILog
         };
         if (status is null)
         {
-            return new ReplyResult(effect, appointment.Context());
+            return new ReplyResult(effect, appointment.Context(), appointment.Id);
         }
 
         if (appointment.Status != status)
@@ -144,7 +145,7 @@ internal sealed class ReplyHandler(NpgsqlDataSource db, TimeProvider clock, ILog
             logger.LogInformation("Appointment {AppointmentId} is now {Status} after a reply by {Channel}", appointment.Id, status, channel);
         }
 
-        return new ReplyResult(effect, appointment.Context());
+        return new ReplyResult(effect, appointment.Context(), appointment.Id);
     }
 
     private static async Task SetOptOutAsync(

@@ -14,6 +14,7 @@ internal static class TwilioEndpoints
 
         group.MapPost("/sms/status", SmsStatusCallback.Handle);
         group.MapPost("/sms/inbound", SmsInbound.Handle);
+        group.MapPost(SmsInbound.AnswerStatusPath["/twilio".Length..], SmsInbound.AnswerSent);
         group.MapVoice();
     }
 }

@@ -150,8 +150,17 @@ internal static class VoiceEndpoints
             "select 1 from appointments where id = (select appointment_id from messages where id = @messageId) for update",
             new { messageId }, transaction);
         var m = await connection.QuerySingleOrDefaultAsync<CallRow>(CallSql, new { messageId }, transaction);
-        if (m is null || m.Status is not ("sent" or "sending"))
+        if (m is null)
         {
+            return TypedResults.Ok();
+        }
+
+        // This call exists at Twilio whatever becomes of the message: a call settled here from 'sending' never had
+        // its SID stored, a call tried again gets a new one. Recorded, it is deleted there with the appointment.
+        await TwilioSids.RecordAsync(connection, transaction, form["CallSid"].ToString(), m.AppointmentId, now);
+        if (m.Status is not ("sent" or "sending"))
+        {
+            await transaction.CommitAsync(cancellationToken);
             return TypedResults.Ok();
         }
 

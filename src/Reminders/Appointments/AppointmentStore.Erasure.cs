@@ -69,6 +69,8 @@ public sealed partial class AppointmentStore
             """
             insert into twilio_deletions (sid, created_at, next_attempt_at)
             select provider_id, @now, @now from messages where appointment_id = @appointmentId and provider_id is not null
+            union all
+            select sid, @now, @now from twilio_sids where appointment_id = @appointmentId
             on conflict (sid) do nothing
             """,
             new { appointmentId, now }, transaction);

@@ -251,10 +251,16 @@ public static class MessageStates
             new { id, now, callSeconds },
             transaction);
 
-    /// <summary>A call not answered, to be tried again later: → pending, due then, with a new claim to come.</summary>
+    /// <summary>
+    /// A call not answered, to be tried again later: → pending, due then, with a new claim to come. The
+    /// call that was not answered keeps existing at Twilio: its SID goes to <c>twilio_sids</c> for erasure.
+    /// </summary>
     public static Task RetryCallAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id, DateTimeOffset dueAt, string error, DateTimeOffset now) =>
         connection.ExecuteAsync(
             """
+            insert into twilio_sids (sid, appointment_id, created_at)
+            select provider_id, appointment_id, @now from messages where id = @id and status in ('sent', 'sending') and provider_id is not null
+            on conflict (sid) do nothing;
             update messages set status = 'pending', due_at = @dueAt, provider_id = null, claim_token = null, error = @error, updated_at = @now
             where id = @id and status in ('sent', 'sending');
             delete from message_sends where message_id = @id;

@@ -115,10 +115,13 @@ internal sealed class PersonalDataRetention(NpgsqlDataSource db, TimeProvider cl
                 returning old.body is not null as had_body
             ),
             at_twilio as (
-                -- Twilio keeps each message and call too: TwilioErasure deletes them there.
+                -- Twilio keeps each message and call too: TwilioErasure deletes them there. With them, what
+                -- twilio_sids recorded for these appointments (earlier tries of a call, replies by TwiML).
                 insert into twilio_deletions (sid, created_at, next_attempt_at)
                 select m.provider_id, @now, @now from messages m join due on m.appointment_id = due.id
                 where m.provider_id is not null
+                union all
+                select s.sid, @now, @now from twilio_sids s join due on s.appointment_id = due.id
                 on conflict (sid) do nothing
             ),
             payloads as (

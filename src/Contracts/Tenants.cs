@@ -32,14 +32,14 @@ public sealed record ReminderStepRequest(
     [property: Description("Only when the citizen has not confirmed yet; default false.")] bool? OnlyIfUnconfirmed = null);
 
 public sealed record QuietHoursRequest(
-    [property: Description("`HH:mm`, tenant's local time.")] string? From,
-    [property: Description("`HH:mm`, tenant's local time.")] string? To);
+    [property: Required, Description("`HH:mm`, tenant's local time.")] string? From,
+    [property: Required, Description("`HH:mm`, tenant's local time.")] string? To);
 
 [Description("Where the events are POSTed, signed with the tenant's `webhookSecret`.")]
-public sealed record WebhookRequest([property: Description("https (http and private addresses only where allowed).")] string? Url);
+public sealed record WebhookRequest([property: Required, Description("https (http and private addresses only where allowed).")] string? Url);
 
 [Description("The secret shared with RDV-Solidarités, which signs its webhooks with it.")]
-public sealed record RdvSolidaritesRequest([property: Description("8 to 256 characters.")] string? Secret);
+public sealed record RdvSolidaritesRequest([property: Required, Description("8 to 256 characters.")] string? Secret);
 
 /// <summary>
 /// The tenant's own words (CONTRACT §9.4): <c>templates</c> by language then kind (confirmation,
@@ -52,8 +52,8 @@ public sealed record TextsRequest(
     ExperimentRequest? Experiment = null);
 
 public sealed record ExperimentRequest(
-    string? Name,
-    IReadOnlyDictionary<string, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string?>?>?>? Variants);
+    [property: Required] string? Name,
+    [property: Required] IReadOnlyDictionary<string, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string?>?>?>? Variants);
 
 /// <summary>Answer to a tenant creation or key rotation: the only time keys are shown.</summary>
 [Description("The tenant's keys, shown in this answer only (only their hashes are stored).")]
@@ -64,7 +64,7 @@ public sealed record KeyRotationRequest(IReadOnlyList<string>? Rotate);
 
 /// <summary><c>POST /v1/admin/tenants/{slug}/erasures</c>: a citizen asked that their data be erased.</summary>
 public sealed record ErasureRequest(
-    [property: Description("The citizen's phone number, in any notation the appointments accept: French (ten digits from 0) or international (E.164, from +).")] string? Phone);
+    [property: Required, Description("The citizen's phone number, in any notation the appointments accept: French (ten digits from 0) or international (E.164, from +).")] string? Phone);
 
 /// <summary>What an erasure on request did.</summary>
 [Description("How many of the tenant's appointments had this number and were erased (0 when none had it).")]

@@ -9,8 +9,12 @@ namespace RappelRdv.Api.Tests;
 /// <summary>
 /// Sits in every client <see cref="ApiFactory"/> makes: each answer to a <c>/v1</c> operation of
 /// the committed <c>docs/openapi.json</c> must have a status the document lists for that operation,
-/// and a JSON body valid against the schema given for it. So the whole suite checks the document
-/// against what the Api really answers, not only the tests written for it.
+/// and a JSON body valid against the schema given for it; and each JSON request body the Api
+/// accepted (a 2xx) must be valid against the operation's request schema, since a client generated
+/// from the document, or a validating proxy, must be able to send what the Api takes. So the whole
+/// suite checks the document against what the Api really takes and answers, not only the tests
+/// written for it: a <c>required</c> that the Api does not enforce, a <c>null</c> it accepts but the
+/// document refuses, fail the test that sent it.
 /// </summary>
 internal sealed class OpenApiConformance : DelegatingHandler
 {
@@ -20,6 +24,9 @@ internal sealed class OpenApiConformance : DelegatingHandler
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
+        var sent = request.Content?.Headers.ContentType?.MediaType is { } sentType && sentType.EndsWith("json", StringComparison.Ordinal)
+            ? (sentType, await request.Content.ReadAsStringAsync(cancellationToken))
+            : default((string Type, string Body)?);
         var response = await base.SendAsync(request, cancellationToken);
         var path = request.RequestUri!.AbsolutePath;
         if (!path.StartsWith("/v1/", StringComparison.Ordinal) || Operation(path, request.Method.Method) is not { } operation)
@@ -28,6 +35,13 @@ internal sealed class OpenApiConformance : DelegatingHandler
         }
 
         var (template, method, node) = operation;
+        if (response.IsSuccessStatusCode && sent is var (requestType, requestBody)
+            && RequestProblems(Document.Value, node, $"{method} {template}", requestType, requestBody).ToList() is { Count: > 0 } problems)
+        {
+            throw new InvalidOperationException(
+                $"{method} {template} took this body ({(int)response.StatusCode}), which its request schema in docs/openapi.json refuses: {string.Join("; ", problems)}\n{requestBody}");
+        }
+
         var status = ((int)response.StatusCode).ToString(CultureInfo.InvariantCulture);
         var responses = node["responses"]!.AsObject();
         var documented = responses[status] ?? responses["default"]
@@ -67,14 +81,42 @@ internal sealed class OpenApiConformance : DelegatingHandler
         return result.IsValid ? [] : [$"{type}: {string.Join("; ", Errors(result))}\n{body}"];
     }
 
+    /// <summary>
+    /// How a request body differs from what <paramref name="document"/> says the operation takes (nothing when it
+    /// matches); an operation without a JSON request body in the document refuses none.
+    /// </summary>
+    public static IEnumerable<string> RequestProblems(JsonObject document, string method, string path, string body)
+    {
+        var operation = Operation(document, path, method)?.Operation
+            ?? throw new InvalidOperationException($"{method} {path} is not in the document");
+        return RequestProblems(document, operation, $"{method} {path} (given document)", "application/json", body);
+    }
+
+    private static IEnumerable<string> RequestProblems(JsonObject document, JsonNode operation, string cacheKey, string mediaType, string body)
+    {
+        if (operation["requestBody"]?["content"]?[mediaType]?["schema"] is not { } schemaNode)
+        {
+            return [];
+        }
+
+        var schema = ReferenceEquals(document, Document.Value)
+            ? Schemas.GetOrAdd($"request {cacheKey} {mediaType}", _ => Compile(document, schemaNode))
+            : Compile(document, schemaNode);
+        var result = schema.Evaluate(JsonNode.Parse(body), new EvaluationOptions { OutputFormat = OutputFormat.List });
+        return result.IsValid ? [] : Errors(result);
+    }
+
     private static IEnumerable<string> Errors(EvaluationResults result) =>
         result.Details.Where(d => d.Errors is { Count: > 0 }).SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation}: {e.Value}"));
 
     /// <summary>The operation whose path template matches, segment by segment.</summary>
-    private static (string Template, string Method, JsonNode Operation)? Operation(string path, string method)
+    private static (string Template, string Method, JsonNode Operation)? Operation(string path, string method) =>
+        Operation(Document.Value, path, method);
+
+    private static (string Template, string Method, JsonNode Operation)? Operation(JsonObject document, string path, string method)
     {
         var segments = path.TrimEnd('/').Split('/');
-        foreach (var (template, item) in Document.Value["paths"]!.AsObject())
+        foreach (var (template, item) in document["paths"]!.AsObject())
         {
             var parts = template.Split('/');
             if (parts.Length == segments.Length
@@ -89,12 +131,14 @@ internal sealed class OpenApiConformance : DelegatingHandler
     }
 
     /// <summary>An OpenAPI 3.1 schema is JSON Schema 2020-12; its references go to the components, here under <c>$defs</c>.</summary>
-    private static JsonSchema Compile(JsonNode schema)
+    private static JsonSchema Compile(JsonNode schema) => Compile(Document.Value, schema);
+
+    private static JsonSchema Compile(JsonObject document, JsonNode schema)
     {
         var root = new JsonObject
         {
             ["$schema"] = "https://json-schema.org/draft/2020-12/schema",
-            ["$defs"] = Document.Value["components"]!["schemas"]!.DeepClone(),
+            ["$defs"] = document["components"]!["schemas"]!.DeepClone(),
             ["allOf"] = new JsonArray(schema.DeepClone()),
         };
         return JsonSchema.FromText(root.ToJsonString().Replace("#/components/schemas/", "#/$defs/", StringComparison.Ordinal));

@@ -1,6 +1,8 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace RappelRdv.Api.Tests;
 
@@ -69,7 +71,8 @@ public sealed class OpenApiConformanceTests
     [Fact]
     public void An_event_unlike_its_webhook_is_refused()
     {
-        const string confirmed = """{"type":"appointment.confirmed","timestamp":"2026-12-01T08:31:12Z","data":{"externalId":"rdv-42","status":"confirmed","channel":"sms","reply":"oui"}}""";
+        // As EventOutbox writes it: every field, null ones included.
+        const string confirmed = """{"type":"appointment.confirmed","timestamp":"2026-12-01T08:31:12Z","data":{"externalId":"rdv-42","status":"confirmed","channel":"sms","reply":"oui","messageId":null,"error":null}}""";
 
         Assert.Empty(OpenApiConformance.EventProblems(confirmed));
         Assert.NotEmpty(OpenApiConformance.EventProblems(confirmed.Replace("\"externalId\":\"rdv-42\",", "", StringComparison.Ordinal)));
@@ -84,6 +87,93 @@ public sealed class OpenApiConformanceTests
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
             Task.FromResult(new HttpResponseMessage(status) { Content = new StringContent(json, Encoding.UTF8, "application/json") });
     }
+}
+
+/// <summary>
+/// CONTRACT §9.3: the document says what the Api takes and answers, no more. The suite's ordinary requests,
+/// sent through <see cref="OpenApiConformance"/>, must be accepted by the document's request schemas and their
+/// answers by its response schemas; a <c>required</c> the Api does not enforce is caught.
+/// </summary>
+public sealed class OpenApiRequestConformanceTests(ApiFactory api) : IClassFixture<ApiFactory>, IAsyncLifetime
+{
+    private const string PhoneOnly = """{"startsAt":"2026-12-03T09:30:00+01:00","citizen":{"phone":"06 12 34 56 78"}}""";
+
+    /// <summary>The contract's own example (§3).</summary>
+    private const string ContractExample = """
+        {
+          "startsAt": "2026-12-03T09:30:00+01:00",
+          "durationMinutes": 30,
+          "citizen": { "phone": "06 12 34 56 78", "firstName": "Awa", "lastName": "Diallo", "channel": "sms" },
+          "service": "RSA",
+          "location": { "name": "UTS Toulon Ouest", "address": "12 rue Picot, 83000 Toulon", "phone": "04 94 00 00 00" },
+          "mode": "in_person"
+        }
+        """;
+
+    public async Task InitializeAsync()
+    {
+        await api.Database.ResetAsync();
+        api.Clock.AdjustTime(new DateTimeOffset(2026, 11, 27, 9, 0, 0, TimeSpan.Zero));
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    [Fact]
+    public async Task The_ordinary_requests_and_their_answers_are_what_the_document_describes()
+    {
+        // Every call below goes through OpenApiConformance: a 2xx whose body the document refuses, or an answer unlike it, throws.
+        var admin = api.Admin();
+        var created = await admin.PostAsync("/v1/admin/tenants", Json("""
+            {"slug":"doc","name":"Doc","quietHours":{"from":"20:00","to":"08:30"},"reminders":[{"channel":"sms","before":"P2D"}],
+             "webhook":null,"budget":{"monthlySegments":null},"managers":["agent@var.fr"],"notifyOnCreate":null}
+            """));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var keys = (await created.Content.ReadFromJsonAsync<RappelRdv.Contracts.TenantKeys>())!;
+        var agenda = api.WithKey(keys.ApiKey);
+
+        Assert.Equal(HttpStatusCode.Created, (await agenda.PutAsync("/v1/appointments/phone-only", Json(PhoneOnly))).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await agenda.PutAsync("/v1/appointments/contract", Json(ContractExample))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await agenda.PutAsync("/v1/appointments/contract", Json(ContractExample.Replace("\"RSA\"", "null", StringComparison.Ordinal)))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await agenda.GetAsync("/v1/appointments/phone-only")).StatusCode);
+        api.Clock.Advance(TimeSpan.FromDays(7));
+        Assert.Equal(HttpStatusCode.OK, (await agenda.PostAsync("/v1/appointments/contract/outcome", Json("""{"outcome":"no_show"}"""))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await admin.PutAsync("/v1/admin/tenants/doc", Json("""{"name":"Doc renamed","quietHours":null}"""))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync("/v1/admin/tenants/doc/keys", Json("""{"rotate":["webhookSecret"]}"""))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync("/v1/admin/tenants/doc/erasures", Json("""{"phone":"06 12 34 56 78"}"""))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await agenda.GetAsync("/v1/usage?month=2026-12")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/v1/admin/usage?month=2026-12")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/v1/admin/audit?tenant=doc")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/v1/admin/tenants/doc")).StatusCode);
+    }
+
+    [Fact]
+    public void A_required_the_Api_does_not_enforce_is_caught()
+    {
+        var document = JsonNode.Parse(File.ReadAllText(CommittedDocument.Path))!.AsObject();
+        Assert.Empty(OpenApiConformance.RequestProblems(document, "PUT", "/v1/appointments/x", PhoneOnly));
+        Assert.Empty(OpenApiConformance.RequestProblems(document, "PUT", "/v1/appointments/x", ContractExample));
+
+        // What the document said before: every positional field of CitizenRequest required. The Api takes a phone alone.
+        document["components"]!["schemas"]!["CitizenRequest"]!["required"] = new JsonArray("phone", "firstName", "lastName", "channel");
+
+        var problems = OpenApiConformance.RequestProblems(document, "PUT", "/v1/appointments/x", PhoneOnly).ToList();
+        Assert.Contains(problems, p => p.Contains("/citizen", StringComparison.Ordinal));
+        Assert.Empty(OpenApiConformance.RequestProblems(document, "PUT", "/v1/appointments/x", ContractExample));
+    }
+
+    [Fact]
+    public void The_three_operations_of_usage_and_audit_are_described()
+    {
+        using var document = CommittedDocument.Load();
+        foreach (var path in new[] { "/v1/admin/audit", "/v1/usage", "/v1/admin/usage" })
+        {
+            var operation = document.RootElement.GetProperty("paths").GetProperty(path).GetProperty("get");
+            Assert.True(operation.GetProperty("summary").GetString()!.Length > 10, path);
+            Assert.True(operation.GetProperty("description").GetString()!.Length > 50, path);
+        }
+    }
+
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 }
 
 /// <summary>Where the committed document lives: <c>docs/openapi.json</c> at the repository's root.</summary>

@@ -22,6 +22,7 @@ internal static class OpenApiSetup
             options.AddOperationTransformer<CallbackOperations>();
             options.AddDocumentTransformer<DocumentDescription>();
             options.AddDocumentTransformer<Webhooks>();
+            options.AddDocumentTransformer<SchemaShapes>();
         });
 
     public static void MapRappelOpenApi(this IEndpointRouteBuilder app)

@@ -15,7 +15,12 @@ internal static class AuditEndpoints
         app.MapGroup("/v1/admin/audit")
             .WithTags("Audit (operator)")
             .RequireAuthorization(Policies.Admin)
-            .MapGet("/", Read);
+            .MapGet("/", Read)
+            .WithSummary("Read the audit trail: sign-ins, refusals, views and exports")
+            .WithDescription(
+                "Newest first: each sign-in to the dashboard or Hangfire (by key or through the identity provider), each refused sign-in "
+                + "with its reason, each view of the delivery failures and each CSV export, each erasure on request. `tenant` keeps one "
+                + "tenant's entries (a refused sign-in belongs to none); `limit` 1 to 1000, default 100. Kept 365 days. Never a citizen's number or a key.");
 
     private static async Task<Results<Ok<AuditTrailView>, ValidationProblem>> Read(
         string? tenant, int? limit, AuditTrail audit, CancellationToken cancellationToken)

@@ -19,11 +19,21 @@ internal static class UsageEndpoints
         app.MapGroup("/v1/usage")
             .WithTags("Usage (managers)")
             .RequireAuthorization(Policies.Manager)
-            .MapGet("", TenantUsage);
+            .MapGet("", TenantUsage)
+            .WithSummary("The tenant's usage and budget for a month")
+            .WithDescription(
+                "SMS sent (messages and billed segments) and answered calls (count, and minutes with each call rounded up) in `month` "
+                + "(`YYYY-MM`, default the current one), in all and by kind of message; their cost at the operator's prices "
+                + "(`amount`, `null` without prices); the caps (`budget`: segments and call minutes, `null`: no cap) and the share of each used. "
+                + "The apiKey or the managerKey.");
         app.MapGroup("/v1/admin/usage")
             .WithTags("Usage (operator)")
             .RequireAuthorization(Policies.Admin)
-            .MapGet("", AdminUsage);
+            .MapGet("", AdminUsage)
+            .WithSummary("Every tenant's usage for a month (operator)")
+            .WithDescription(
+                "One row per tenant, counted as `GET /v1/usage` counts it, for `month` (`YYYY-MM`, default the current one), and the "
+                + "Twilio account as the Worker last read it (balance, floor, a pause of sending). `Accept: text/csv` gives the rows as CSV.");
     }
 
     private static async Task<Results<Ok<UsageReport>, ValidationProblem>> TenantUsage(

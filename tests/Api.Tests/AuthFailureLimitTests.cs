@@ -102,6 +102,21 @@ public sealed class AuthFailureLimitTests(ApiFactory api) : IClassFixture<ApiFac
     }
 
     [Fact]
+    public async Task Wrong_RDV_Solidarites_signatures_count_too_and_get_429_past_the_limit()
+    {
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 21; i++)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, "/v1/webhooks/rdv-solidarites/nowhere") { Content = new StringContent("{}", Encoding.UTF8, "application/json") };
+            request.Headers.Add("X-Forwarded-For", "198.51.100.33");
+            request.Headers.Add("X-Lapin-Signature", "00");
+            statuses.Add((await proxied.CreateClient().SendAsync(request)).StatusCode);
+        }
+
+        Assert.Equal(Enumerable.Repeat(HttpStatusCode.Unauthorized, 20).Append(HttpStatusCode.TooManyRequests), statuses);
+    }
+
+    [Fact]
     public async Task A_parallel_burst_of_wrong_keys_gets_twenty_401_and_no_more()
     {
         await api.CreateTenantAsync("burst");

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace RappelRdv.Api.Infrastructure;
 
@@ -86,12 +87,31 @@ internal sealed class AuthFailureLimiter : IDisposable
     public Task RefuseAsync(HttpContext http, Func<Task> refuse) =>
         RecordFailure(http) is { } retryAfter ? Write429(http, retryAfter) : refuse();
 
+    /// <summary>
+    /// For a door that answers its own failure as a result (the RDV-Solidarités signature): counts it, and
+    /// gives the 429 to answer instead once the client failed too often (null: answer the failure itself).
+    /// </summary>
+    public static ProblemHttpResult? TooMany(HttpContext http)
+    {
+        if (http.RequestServices.GetRequiredService<AuthFailureLimiter>().RecordFailure(http) is not { } retryAfter)
+        {
+            return null;
+        }
+
+        SetRetryAfter(http, retryAfter);
+        return Problems.Problem(StatusCodes.Status429TooManyRequests, TooManyTitle, TooManyDetail);
+    }
+
     public static Task Write429(HttpContext http, TimeSpan retryAfter)
     {
         SetRetryAfter(http, retryAfter);
-        return Problems.Write(http, StatusCodes.Status429TooManyRequests, "Too many failed authentications",
-            $"More than {FailuresPerWindow} failed authentications from this address within a minute; try again after Retry-After seconds.");
+        return Problems.Write(http, StatusCodes.Status429TooManyRequests, TooManyTitle, TooManyDetail);
     }
+
+    private const string TooManyTitle = "Too many failed authentications";
+
+    private static readonly string TooManyDetail =
+        $"More than {FailuresPerWindow} failed authentications from this address within a minute; try again after Retry-After seconds.";
 
     public static void SetRetryAfter(HttpContext http, TimeSpan retryAfter) =>
         http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);

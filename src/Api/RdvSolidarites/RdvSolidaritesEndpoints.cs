@@ -31,7 +31,8 @@ internal static class RdvSolidaritesEndpoints
             .Accepts<JsonElement>("application/json")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
     }
 
     private static async Task<Results<Ok<RdvSolidaritesAnswer>, ValidationProblem, ProblemHttpResult>> Receive(
@@ -51,7 +52,8 @@ internal static class RdvSolidaritesEndpoints
         var signature = request.Headers[LapinSignature.Header].ToString().Trim();
         if (!LapinSignature.Matches(tenant?.Settings.RdvSolidaritesSecret, signature, body))
         {
-            return Problems.Problem(StatusCodes.Status401Unauthorized, "Invalid signature",
+            // Counted with the failed keys: past the limit, 429 (AuthFailureLimiter).
+            return AuthFailureLimiter.TooMany(request.HttpContext) ?? Problems.Problem(StatusCodes.Status401Unauthorized, "Invalid signature",
                 $"{LapinSignature.Header} must be the hex HMAC-SHA256 of the body, keyed with the secret shared with RDV-Solidarités for this tenant.");
         }
 

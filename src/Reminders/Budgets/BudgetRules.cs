@@ -32,18 +32,18 @@ public static class BudgetRules
     public static bool StopsWhenSpent(string kind) => kind is MessageKinds.Reminder or MessageKinds.Confirmation;
 
     /// <summary>
-    /// Called by a send just before its message leaves, the send's transaction open. When the tenant
-    /// has a budget for this channel, the send reserves its <paramref name="cost"/> (a hold, see
-    /// migration 0013) against the month's usage and the other sends' holds, atomically for the
-    /// tenant and committed at once on a connection of <paramref name="holds"/>: a burst of sends
-    /// overshoots the budget by nothing but the last message's extra segments, and sends already at
-    /// Twilio. False: it must not leave (the budget, counting what is in flight, is spent, and the
-    /// message is one that a budget stops). The alerts reached are recorded in the send's transaction.
+    /// Called by a send just before its message leaves. When the tenant has a budget for this channel,
+    /// the send reserves its cost (a hold, see migration 0013) against the month's usage and the
+    /// other sends' holds, atomically for the tenant (an advisory lock taken by reservations only, each
+    /// a few statements long and waiting on nothing a send holds) and committed at once on a
+    /// connection of <paramref name="holds"/>, beside the send's own transaction: a burst of sends
+    /// overshoots the budget by nothing but the last message's extra segments. False: it must not
+    /// leave (the budget, counting what is in flight, is spent, and the message is one that a budget
+    /// stops). The alerts a reservation reaches are recorded with it, so that no send waits on the
+    /// alert rows of another send still at Twilio.
     /// </summary>
-    /// <param name="cost">Its SMS segments; for a call, one minute (what it will cost is known only when it ends).</param>
-    public static async Task<bool> MaySendAsync(
-        NpgsqlDataSource holds, NpgsqlConnection connection, NpgsqlTransaction transaction, BudgetedSend send, Budget? budget,
-        DateTimeOffset now, ILogger logger)
+    /// <param name="send">Its cost: its SMS segments; for a call, one minute (what it costs is known only when it ends).</param>
+    public static async Task<bool> MaySendAsync(NpgsqlDataSource holds, BudgetedSend send, Budget? budget, DateTimeOffset now, ILogger logger)
     {
         var measure = send.Channel == Channels.Sms ? BudgetMeasure.Segments : BudgetMeasure.Minutes;
         if (Limit(budget, measure) is not { } limit)
@@ -52,30 +52,6 @@ public static class BudgetRules
         }
 
         var month = UsageCounters.MonthOf(now);
-        var (reserved, used) = await ReserveAsync(holds, send, month, measure, limit, now);
-        if (!reserved)
-        {
-            await RecordAlertsAsync(connection, transaction, send.TenantId, month, measure, used, limit, now, logger);
-            return false;
-        }
-
-        if (Reached(used + send.Cost, limit) is not null)
-        {
-            await RecordAlertsAsync(connection, transaction, send.TenantId, month, measure, used + send.Cost, limit, now, logger);
-        }
-
-        return true;
-    }
-
-    /// <summary>
-    /// Under the tenant's advisory lock (taken by reservations only, each a few statements long and
-    /// waiting on nothing a send holds): reads the month's usage and the live holds of the other
-    /// messages in one snapshot, and holds <c>cost</c> for this claim unless the budget is spent and
-    /// the message is one a budget stops. Returns whether it holds, and the usage it counted.
-    /// </summary>
-    private static async Task<(bool Reserved, long Used)> ReserveAsync(
-        NpgsqlDataSource holds, BudgetedSend send, DateOnly month, BudgetMeasure measure, int limit, DateTimeOffset now)
-    {
         var monthText = month.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
         var channel = send.Channel == Channels.Sms ? Channels.Sms : Channels.Voice;
         await using var connection = await holds.OpenConnectionAsync(CancellationToken.None);
@@ -87,6 +63,8 @@ public static class BudgetRules
             """,
             new { tenantId = send.TenantId },
             transaction);
+        // Usage and the live holds of the other messages in one snapshot: a send whose outcome commits
+        // meanwhile is in one or the other, never in neither.
         var used = await connection.ExecuteScalarAsync<long>(
             $"""
             select (select coalesce(sum({(measure == BudgetMeasure.Segments ? "segments" : "minutes")}), 0)
@@ -97,23 +75,28 @@ public static class BudgetRules
             """,
             new { tenantId = send.TenantId, month = monthText, channel, messageId = send.MessageId },
             transaction);
-        if (used >= limit && StopsWhenSpent(send.Kind))
+        var allowed = used < limit || !StopsWhenSpent(send.Kind);
+        if (allowed)
         {
-            await transaction.CommitAsync(CancellationToken.None);
-            return (false, used);
+            await connection.ExecuteAsync(
+                """
+                insert into budget_holds (message_id, claim_token, tenant_id, month, channel, units, created_at)
+                values (@messageId, @claimToken, @tenantId, @month::date, @channel, @cost, @now)
+                on conflict (message_id) do update set claim_token = excluded.claim_token, month = excluded.month,
+                    channel = excluded.channel, units = excluded.units, created_at = excluded.created_at
+                """,
+                new { messageId = send.MessageId, claimToken = send.ClaimToken, tenantId = send.TenantId, month = monthText, channel, cost = send.Cost, now },
+                transaction);
         }
 
-        await connection.ExecuteAsync(
-            """
-            insert into budget_holds (message_id, claim_token, tenant_id, month, channel, units, created_at)
-            values (@messageId, @claimToken, @tenantId, @month::date, @channel, @cost, @now)
-            on conflict (message_id) do update set claim_token = excluded.claim_token, month = excluded.month,
-                channel = excluded.channel, units = excluded.units, created_at = excluded.created_at
-            """,
-            new { messageId = send.MessageId, claimToken = send.ClaimToken, tenantId = send.TenantId, month = monthText, channel, cost = send.Cost, now },
-            transaction);
+        var reached = allowed ? used + send.Cost : used;
+        if (Reached(reached, limit) is not null)
+        {
+            await RecordAlertsAsync(connection, transaction, send.TenantId, month, measure, reached, limit, now, logger);
+        }
+
         await transaction.CommitAsync(CancellationToken.None);
-        return (true, used);
+        return allowed;
     }
 
     // The first key of the two-key advisory locks of budget reservations (the second: the tenant).

@@ -30,8 +30,7 @@ internal static class SendGate
 
         // A call is held as one minute: its length is known only when it ends.
         var cost = channel == Channels.Sms ? Gsm7.Segments(body) : 1;
-        return await BudgetRules.MaySendAsync(holds, connection, transaction, new BudgetedSend(m.TenantId, m.Id, claimToken, m.Kind, channel, cost),
-                settings.Budget, now, logger)
+        return await BudgetRules.MaySendAsync(holds, new BudgetedSend(m.TenantId, m.Id, claimToken, m.Kind, channel, cost), settings.Budget, now, logger)
             ? null
             : new SendDecision(Verdict.Skip, BudgetRules.ExhaustedReason);
     }

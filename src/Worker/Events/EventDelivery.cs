@@ -91,20 +91,28 @@ internal sealed class EventDelivery(
                 }
             }
 
-            if (claimed == 0)
+            if (claimed == 0 && !await IdleAsync(stopping))
             {
-                try
-                {
-                    await Task.Delay(options.IdleDelay, clock, stopping);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
+                break;
             }
         }
 
         await Task.WhenAll(running);
+    }
+
+    // Released when an attempt ends: what was held back for its tenant may be claimed now.
+    private readonly SemaphoreSlim attemptEnded = new(0);
+
+    /// <summary>Nothing to claim: waits <c>IdleDelay</c>, or less if an attempt ends. False when stopping.</summary>
+    private async Task<bool> IdleAsync(CancellationToken stopping)
+    {
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        var ended = attemptEnded.WaitAsync(idle.Token);
+        var slept = Task.Delay(options.IdleDelay, clock, idle.Token);
+        await Task.WhenAny(ended, slept);
+        await idle.CancelAsync();
+        await Task.WhenAll(ended, slept).ContinueWith(_ => { }, TaskScheduler.Default);
+        return !stopping.IsCancellationRequested;
     }
 
     private async Task DeliverInBackgroundAsync(DueEvent e, SemaphoreSlim senders, CancellationToken stopping)
@@ -126,6 +134,10 @@ internal sealed class EventDelivery(
         {
             Finished(e);
             senders.Release();
+            if (attemptEnded.CurrentCount == 0)
+            {
+                attemptEnded.Release();
+            }
         }
     }
 

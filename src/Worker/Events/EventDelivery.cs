@@ -82,6 +82,13 @@ internal sealed class EventDelivery(
             catch (Exception e) when (e is NpgsqlException or TimeoutException)
             {
                 logger.LogWarning("Event delivery paused: the database does not answer ({Reason})", e.Message);
+                // Its idle connections died with it: the next claim opens fresh ones.
+                db.Clear();
+            }
+            catch (Exception e)
+            {
+                // Never ends the loop (a hosted service that throws stops the host): the next round tries again.
+                logger.LogError(e, "Claiming due events failed; trying again");
             }
             finally
             {

@@ -2,7 +2,7 @@
 # The fault suite of docs/RELIABILITY.md: real processes (PostgreSQL, an Api, two Workers, a faulty
 # Twilio, all Release builds on 127.0.0.1), one scenario per argument, each printing
 #   lost L, duplicated D, recovered in T s
-#   bench/faults.sh kill rolling-sigterm twilio-errors queued pg-restart calls-sigterm pg-pause   (or: all)
+#   bench/faults.sh kill rolling-sigterm twilio-errors queued pg-restart calls-sigterm pg-pause stalling-agenda refused-calls   (or: all)
 # env: COUNT=2000 (reminders due at once), PGPORT_START (first port tried for PostgreSQL).
 # Everything it starts is stopped at the end, by pid; every wait is bounded.
 set -euo pipefail
@@ -174,8 +174,33 @@ scenario_pg_pause() {
   echo "  Api memory (VmRSS, kB): min $(sort -n "$logs/api-rss.log" | head -n 1), max $(sort -n "$logs/api-rss.log" | tail -n 1) over $(wc -l <"$logs/api-rss.log") samples"
 }
 
-[[ $# -gt 0 ]] || { echo "usage: bench/faults.sh kill|rolling-sigterm|twilio-errors|queued|pg-restart|calls-sigterm|pg-pause|all ..." >&2; exit 2; }
-[[ "$1" == all ]] && set -- kill rolling-sigterm twilio-errors queued pg-restart calls-sigterm pg-pause
+scenario_stalling_agenda() {
+  # Contract §9.7: one tenant's agenda answers a 200 head then a byte every 5 s (for 10 min at most)
+  # while its citizens confirm one every 2 s; the other tenant's waves of 50 reminders, 90 s apart,
+  # must each leave with p95 <= 30 s, none lost, no connection to the agenda held over 30 s.
+  # The Api checks the citizens' signed SMS with the fake account's token; both may reach loopback.
+  export Webhooks__AllowPrivateNetworks=true Twilio__AccountSid=ACbench0000000000000000000000000
+  export Twilio__AuthToken=bench-auth-token-0123456789abcdef Twilio__ApiBaseUrl=http://127.0.0.1:1 Twilio__FromNumber=+33700000000
+  LEASE=00:02:00 start_stack
+  start_worker 1; start_worker 2
+  local agenda_port; agenda_port=$(pg_free_port $((api_port + 1)))
+  faults isolation --api "http://127.0.0.1:$api_port" --admin-key "$Admin__ApiKey" --key "$key" \
+    --twilio-token "$Twilio__AuthToken" --public-base-url "$PublicBaseUrl" --agenda-port "$agenda_port" \
+    --waves "${WAVES:-4}" --wave-size 50 --wave-seconds 90 --drip-seconds 5 --stall-minutes 10
+  unset Webhooks__AllowPrivateNetworks Twilio__AccountSid Twilio__AuthToken Twilio__ApiBaseUrl Twilio__FromNumber
+}
+
+scenario_refused_calls() {
+  # Contract §9.1: two calls due together for one citizen and one for another; Twilio answers 500 to
+  # the first call to each without placing it. Within 6 min (default lease, 2 min) each citizen has
+  # exactly the calls it is owed, each once.
+  LEASE=00:02:00 start_stack
+  start_worker 1; start_worker 2
+  faults refused-calls --api "http://127.0.0.1:$api_port" --key "$key" --twilio "http://127.0.0.1:$twilio_port" --timeout 360
+}
+
+[[ $# -gt 0 ]] || { echo "usage: bench/faults.sh kill|rolling-sigterm|twilio-errors|queued|pg-restart|calls-sigterm|pg-pause|stalling-agenda|refused-calls|all ..." >&2; exit 2; }
+[[ "$1" == all ]] && set -- kill rolling-sigterm twilio-errors queued pg-restart calls-sigterm pg-pause stalling-agenda refused-calls
 status=0
 for scenario in "$@"; do
   echo "== $scenario (COUNT=$COUNT)"

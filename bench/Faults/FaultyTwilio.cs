@@ -8,7 +8,8 @@ namespace RappelRdv.Bench.Faults;
 /// <c>failPercent</c> of creates answer 500 without taking the message; <c>timeoutPercent</c> take it and
 /// answer only after <c>timeoutSeconds</c> (past the Worker's request timeout); <c>listFailSeconds</c>:
 /// every list answers 500 for that long; <c>listHiddenSeconds</c>: what is taken is not listed for that
-/// long (Twilio holding it queued). <c>GET /records</c> is everything it took, <c>GET /attempts</c> the
+/// long (Twilio holding it queued); <c>refuseFirstCallTo</c> (numbers, comma-separated): the next call to
+/// each is answered 500 without being placed. <c>GET /records</c> is everything it took, <c>GET /attempts</c> the
 /// time of every create it answered or timed out (Unix ms, failures included). Loopback only.
 /// </summary>
 internal static class FaultyTwilio
@@ -22,6 +23,7 @@ internal static class FaultyTwilio
         public double TimeoutSeconds = 5;
         public double ListFailUntil;
         public double ListHiddenUntil;
+        public readonly ConcurrentDictionary<string, bool> RefuseFirstCallTo = new();
     }
 
     public static async Task<int> RunAsync(string[] args)
@@ -48,6 +50,11 @@ internal static class FaultyTwilio
                 faults.ListFailUntil = now + Number("listFailSeconds", 0);
             }
 
+            foreach (var to in form["refuseFirstCallTo"].ToString().Split(',', StringSplitOptions.RemoveEmptyEntries))
+            {
+                faults.RefuseFirstCallTo[to] = true;
+            }
+
             if (form.ContainsKey("listHiddenSeconds"))
             {
                 faults.ListHiddenUntil = now + Number("listHiddenSeconds", 0);
@@ -61,6 +68,11 @@ internal static class FaultyTwilio
             var form = await request.ReadFormAsync();
             attempts.Enqueue(TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds());
             var roll = Random.Shared.Next(100);
+            if (kind == "call" && faults.RefuseFirstCallTo.TryRemove(form["To"].ToString(), out _))
+            {
+                return Results.Json(new { code = 20500, message = "simulated 500, call not placed", status = 500 }, statusCode: 500);
+            }
+
             if (roll < faults.FailPercent)
             {
                 return Results.Json(new { code = 20500, message = "simulated 500", status = 500 }, statusCode: 500);
@@ -98,8 +110,9 @@ internal static class FaultyTwilio
                 [property] = shown.Select(r => new Dictionary<string, object?>
                 {
                     ["sid"] = r.Sid, ["to"] = r.To, ["body"] = r.Body, ["status"] = "queued", ["date_sent"] = null,
-                    // Created "now": the Worker matches a call created since its claim.
-                    ["date_created"] = TimeProvider.System.GetUtcNow().ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+                    // When it was taken, as Twilio dates it (to the second): the Worker matches only what was
+                    // created while its send could have been at Twilio.
+                    ["date_created"] = DateTimeOffset.FromUnixTimeMilliseconds(r.AtUnixMs).ToString("R", System.Globalization.CultureInfo.InvariantCulture),
                 }).ToArray(),
                 ["next_page_uri"] = null, ["page"] = 0, ["page_size"] = 50, ["uri"] = "", ["first_page_uri"] = "",
             });

@@ -38,6 +38,8 @@ internal static class WorkerSetup
         services.AddHostedService<WorkerHeartbeat>();
         services.AddSingleton<StatsCompactor>();
         services.AddHostedService(sp => sp.GetRequiredService<StatsCompactor>());
+        // Events have their own loop, beside the dispatch slices and never inside them (docs/ARCHITECTURE.md).
+        services.AddHostedService(sp => sp.GetRequiredService<EventDelivery>());
     }
 
     /// <summary>
@@ -69,7 +71,11 @@ internal static class WorkerSetup
         services.AddTransient<DispatchJobs>();
         services.AddTransient<Housekeeping>();
         services.AddTransient<TwilioErasure>();
-        services.AddHttpClient(EventDelivery.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(10))
+        services.AddOptions<EventOptions>().BindConfiguration(EventOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<EventOptions>>().Value);
+        // HttpClient's timeout stops at the headers of a streamed answer; the attempt's own deadline
+        // (EventDelivery) covers the body too. This one is only a second guard of the same length.
+        services.AddHttpClient(EventDelivery.HttpClientName, (sp, client) => client.Timeout = sp.GetRequiredService<EventOptions>().AttemptTimeout)
             .ConfigurePrimaryHttpMessageHandler(sp => EventDelivery.CreateHandler(sp.GetRequiredService<WebhookPolicy>().AllowPrivateNetworks));
         services.AddSingleton<EventDelivery>();
         services.AddBilling();

@@ -66,6 +66,9 @@ public sealed class FakeTwilio : IDisposable
     /// </summary>
     public bool ListShowsAccepted { get; set; } = true;
 
+    /// <summary>Twilio's Message Body Redaction: the Messages list shows every body empty.</summary>
+    public bool RedactBodies { get; set; }
+
     /// <summary>When set, the Messages and Calls lists answer this error.</summary>
     public (int Status, int Code)? ListFailure { get; set; }
 
@@ -109,6 +112,7 @@ public sealed class FakeTwilio : IDisposable
         FailuresAfterAccepting.Clear();
         FailAlways = null;
         ListShowsAccepted = true;
+        RedactBodies = false;
         ListFailure = null;
         Interlocked.Exchange(ref listRequests, 0);
         ReleaseAnswers();
@@ -182,7 +186,7 @@ public sealed class FakeTwilio : IDisposable
         // Like Twilio, a queued message is listed with an empty date_sent.
         var found = ListShowsAccepted
             ? messages.Where(m => m.GetValueOrDefault("To") == to)
-                .Select(m => new { sid = m["Sid"], to = m["To"], body = m.GetValueOrDefault("Body"), status = "queued", date_sent = (string?)null, date_created = m["DateCreated"] })
+                .Select(m => new { sid = m["Sid"], to = m["To"], body = RedactBodies ? "" : m.GetValueOrDefault("Body"), status = "queued", date_sent = (string?)null, date_created = m["DateCreated"] })
                 .ToArray()
             : [];
         return Json(200, new { messages = found, first_page_uri = "", next_page_uri = (string?)null, page = 0, page_size = 50, uri = "" });

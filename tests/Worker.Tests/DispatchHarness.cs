@@ -91,6 +91,11 @@ public sealed class DispatchHarness : IAsyncLifetime
         return (await TestData.CreateTenantAsync(Database.DataSource, $"t{Guid.NewGuid():N}"[..20], settings), settings);
     }
 
+    /// <summary>An appointment 20 hours ahead: its P1D reminder is due at once.</summary>
+    public async Task<long> DueNowAsync(long tenantId, TenantSettings settings, string externalId, string phone = "06 12 34 56 78") =>
+        (await BuildServices().GetRequiredService<AppointmentStore>().UpsertAsync(
+            tenantId, settings, externalId, TestData.Appointment(Clock.GetUtcNow().AddHours(20), phone), CancellationToken.None)).AppointmentId;
+
     public async Task<T> ScalarAsync<T>(string sql, object? parameters = null)
     {
         await using var connection = await Database.DataSource.OpenConnectionAsync();

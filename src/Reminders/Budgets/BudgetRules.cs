@@ -21,6 +21,9 @@ internal enum BudgetMeasure
 /// (<c>budget.exhausted</c>). A cancellation, a change notice and the answers to a citizen still
 /// go: they tell the citizen that the appointment they count on is off or moved, or answer them.
 /// </summary>
+/// <summary>A send about to leave, as a budget sees it.</summary>
+public sealed record BudgetedSend(long TenantId, Guid MessageId, Guid ClaimToken, string Kind, string Channel, int Cost);
+
 public static class BudgetRules
 {
     public const string ExhaustedReason = "budget_exhausted";
@@ -29,36 +32,82 @@ public static class BudgetRules
     public static bool StopsWhenSpent(string kind) => kind is MessageKinds.Reminder or MessageKinds.Confirmation;
 
     /// <summary>
-    /// Called in the send's transaction just before a message leaves. False: it must not (the
-    /// month's budget is spent and the message is one that a budget stops). When the message
-    /// brings the month to 80 % or 100 %, the alerts are recorded with it.
+    /// Called by a send just before its message leaves. When the tenant has a budget for this channel,
+    /// the send reserves its cost (a hold, see migration 0013) against the month's usage and the
+    /// other sends' holds, atomically for the tenant (an advisory lock taken by reservations only, each
+    /// a few statements long and waiting on nothing a send holds) and committed at once on a
+    /// connection of <paramref name="holds"/>, beside the send's own transaction: a burst of sends
+    /// overshoots the budget by nothing but the last message's extra segments. False: it must not
+    /// leave (the budget, counting what is in flight, is spent, and the message is one that a budget
+    /// stops). The alerts a reservation reaches are recorded with it, so that no send waits on the
+    /// alert rows of another send still at Twilio.
     /// </summary>
-    /// <param name="cost">Its SMS segments; 0 for a call, whose minutes are known only when it ends.</param>
-    public static async Task<bool> MaySendAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, long tenantId, string kind, string channel, int cost, Budget? budget,
-        DateTimeOffset now, ILogger logger)
+    /// <param name="send">Its cost: its SMS segments; for a call, one minute (what it costs is known only when it ends).</param>
+    public static async Task<bool> MaySendAsync(NpgsqlDataSource holds, BudgetedSend send, Budget? budget, DateTimeOffset now, ILogger logger)
     {
-        var measure = channel == Channels.Sms ? BudgetMeasure.Segments : BudgetMeasure.Minutes;
+        var measure = send.Channel == Channels.Sms ? BudgetMeasure.Segments : BudgetMeasure.Minutes;
         if (Limit(budget, measure) is not { } limit)
         {
             return true;
         }
 
         var month = UsageCounters.MonthOf(now);
-        var used = await UsageCounters.UsedAsync(connection, transaction, tenantId, month, measure);
-        if (used >= limit && StopsWhenSpent(kind))
+        var monthText = month.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        var channel = send.Channel == Channels.Sms ? Channels.Sms : Channels.Voice;
+        await using var connection = await holds.OpenConnectionAsync(CancellationToken.None);
+        await using var transaction = await connection.BeginTransactionAsync(CancellationToken.None);
+        await connection.ExecuteAsync(
+            $"""
+            select pg_advisory_xact_lock({HoldLockClass}, (@tenantId % 2147483647)::int);
+            delete from budget_holds h where h.tenant_id = @tenantId and not ({LiveHold});
+            """,
+            new { tenantId = send.TenantId },
+            transaction);
+        // Usage and the live holds of the other messages in one snapshot: a send whose outcome commits
+        // meanwhile is in one or the other, never in neither.
+        var used = await connection.ExecuteScalarAsync<long>(
+            $"""
+            select (select coalesce(sum({(measure == BudgetMeasure.Segments ? "segments" : "minutes")}), 0)
+                    from usage_counters where tenant_id = @tenantId and month = @month::date and channel = @channel)
+                 + (select coalesce(sum(h.units), 0) from budget_holds h
+                    where h.tenant_id = @tenantId and h.month = @month::date and h.channel = @channel and h.message_id <> @messageId
+                      and {LiveHold});
+            """,
+            new { tenantId = send.TenantId, month = monthText, channel, messageId = send.MessageId },
+            transaction);
+        var allowed = used < limit || !StopsWhenSpent(send.Kind);
+        if (allowed)
         {
-            await RecordAlertsAsync(connection, transaction, tenantId, month, measure, used, limit, now, logger);
-            return false;
+            await connection.ExecuteAsync(
+                """
+                insert into budget_holds (message_id, claim_token, tenant_id, month, channel, units, created_at)
+                values (@messageId, @claimToken, @tenantId, @month::date, @channel, @cost, @now)
+                on conflict (message_id) do update set claim_token = excluded.claim_token, month = excluded.month,
+                    channel = excluded.channel, units = excluded.units, created_at = excluded.created_at
+                """,
+                new { messageId = send.MessageId, claimToken = send.ClaimToken, tenantId = send.TenantId, month = monthText, channel, cost = send.Cost, now },
+                transaction);
         }
 
-        if (Reached(used + cost, limit) is not null)
+        var reached = allowed ? used + send.Cost : used;
+        if (Reached(reached, limit) is not null)
         {
-            await RecordAlertsAsync(connection, transaction, tenantId, month, measure, used + cost, limit, now, logger);
+            await RecordAlertsAsync(connection, transaction, send.TenantId, month, measure, reached, limit, now, logger);
         }
 
-        return true;
+        await transaction.CommitAsync(CancellationToken.None);
+        return allowed;
     }
+
+    // The first key of the two-key advisory locks of budget reservations (the second: the tenant).
+    private const int HoldLockClass = 29013;
+
+    // A hold counts while its claim may still be at Twilio, and a call's while it is placed and not over.
+    private const string LiveHold =
+        """
+        exists (select 1 from messages m where m.id = h.message_id
+                and ((m.status = 'sending' and m.claim_token = h.claim_token) or (h.channel = 'voice' and m.status = 'sent')))
+        """;
 
     /// <summary>
     /// Every tenant with a budget, against this month's usage: records the alerts not yet sent. Call

@@ -183,17 +183,37 @@ public static class MessageStates
             new { id, claimToken },
             transaction);
 
-    /// <summary>Twilio has it: sending → sent, with its SID, as of the claim.</summary>
-    public static Task ReconcileSentAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, StuckMessage m, string sid, DateTimeOffset now) =>
-        connection.ExecuteAsync(
+    /// <summary>
+    /// Of the SIDs Twilio listed for a send, those no message holds (this one's earlier attempt
+    /// included: a row keeps the SID of a send that failed): only these can be this send's.
+    /// </summary>
+    public static async Task<List<string>> UnheldAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<string> sids) =>
+        (await connection.QueryAsync<string>(
             """
-            update messages set status = 'sent', provider_id = @sid, sent_at = coalesce(@startedAt, claimed_at), error = null,
-                claim_token = null, updated_at = @now
-            where id = @Id and status = 'sending' and claim_token = @ClaimToken;
-            delete from message_sends where message_id = @Id;
+            select sid from unnest(@sids) as c(sid)
+            where not exists (select 1 from messages o where o.provider_id = c.sid)
+            """,
+            new { sids = sids.Distinct().ToArray() },
+            transaction)).AsList();
+
+    /// <summary>
+    /// Twilio has it: sending → sent, with its SID, as of the claim. False (nothing changed) when
+    /// another message took that SID meanwhile: not yet known, looked at again later.
+    /// </summary>
+    public static async Task<bool> ReconcileSentAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, StuckMessage m, string sid, DateTimeOffset now) =>
+        await connection.ExecuteScalarAsync<int>(
+            """
+            with settled as (
+                update messages set status = 'sent', provider_id = @sid, sent_at = coalesce(@startedAt, claimed_at), error = null,
+                    claim_token = null, updated_at = @now
+                where id = @Id and status = 'sending' and claim_token = @ClaimToken
+                  and not exists (select 1 from messages o where o.provider_id = @sid)
+                returning id),
+            forgotten as (delete from message_sends s using settled where s.message_id = settled.id)
+            select count(*) from settled
             """,
             new { m.Id, m.ClaimToken, sid, startedAt = m.StartedAt, now },
-            transaction);
+            transaction) > 0;
 
     /// <summary>Twilio never had it (or it never left): sending → pending, sent by the next claim.</summary>
     public static Task ReconcileNeverSentAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, StuckMessage m, string reason, DateTimeOffset now) =>

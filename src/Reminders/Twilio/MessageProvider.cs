@@ -22,7 +22,7 @@ public sealed record ProviderResult(ProviderOutcome Outcome, string? Sid = null,
 
 public enum LookupOutcome
 {
-    /// <summary>Twilio has it: its SID is known.</summary>
+    /// <summary>Twilio lists one or more that may be it (<see cref="Lookup.Candidates"/>): the caller decides.</summary>
     Found,
 
     /// <summary>Twilio's list does not show it.</summary>
@@ -32,7 +32,11 @@ public enum LookupOutcome
     Failed,
 }
 
-public sealed record Lookup(LookupOutcome Outcome, string? Sid = null, string? Error = null);
+/// <summary>
+/// A look-up's answer. <see cref="Candidates"/>: every SID Twilio lists that matches the send; it is
+/// this message's only when exactly one of them is held by no message (the Dispatcher checks).
+/// </summary>
+public sealed record Lookup(LookupOutcome Outcome, string? Sid = null, string? Error = null, IReadOnlyList<string>? Candidates = null);
 
 /// <summary>
 /// Twilio, or the simulated provider that stands in for it when no account is set. A send is given
@@ -46,9 +50,12 @@ public interface IMessageProvider
 
     Task<ProviderResult> StartCallAsync(string to, Uri twimlUrl, Uri statusCallback, Func<Task> starting, CancellationToken cancellationToken);
 
-    /// <summary>Whether Twilio has an SMS with this body to this number, whatever its status (queued ones included).</summary>
-    Task<Lookup> FindSmsAsync(string to, string body, CancellationToken cancellationToken);
+    /// <summary>
+    /// The SMS Twilio has to this number that this send, started at <paramref name="startedAt"/>, may have
+    /// created, whatever their status (queued ones included): with this body, or with an empty one (redacted).
+    /// </summary>
+    Task<Lookup> FindSmsAsync(string to, string body, DateTimeOffset startedAt, CancellationToken cancellationToken);
 
-    /// <summary>Whether Twilio has a call to this number created since then, whatever its status.</summary>
-    Task<Lookup> FindCallAsync(string to, DateTimeOffset since, CancellationToken cancellationToken);
+    /// <summary>The calls Twilio has to this number that this send, started at <paramref name="startedAt"/>, may have created.</summary>
+    Task<Lookup> FindCallAsync(string to, DateTimeOffset startedAt, CancellationToken cancellationToken);
 }

@@ -143,32 +143,61 @@ public sealed class TwilioProvider : IMessageProvider, IDisposable
 
     /// <summary>
     /// Lists by number only: no <c>DateSent</c> filter, since Twilio fills <c>date_sent</c> only once a
-    /// message leaves, and one it still holds queued must be found too.
+    /// message leaves, and one it still holds queued must be found too. The candidates are those
+    /// Twilio created while this send could have been at Twilio (<see cref="SendWindow"/>) with the
+    /// committed text; when none has it but some have an empty body (Message Body Redaction), those.
+    /// The caller keeps only the SIDs no message holds, and trusts a single one.
     /// </summary>
-    public Task<Lookup> FindSmsAsync(string to, string body, CancellationToken cancellationToken) =>
+    public Task<Lookup> FindSmsAsync(string to, string body, DateTimeOffset startedAt, CancellationToken cancellationToken) =>
         LookUpAsync(async client =>
         {
-            var messages = await MessageResource.ReadAsync(new ReadMessageOptions { To = new PhoneNumber(to), PageSize = 50, Limit = 50 }, client);
-            return messages.FirstOrDefault(m => m.Body == body)?.Sid;
+            var (from, until) = SendWindow(startedAt);
+            var messages = (await MessageResource.ReadAsync(new ReadMessageOptions { To = new PhoneNumber(to), PageSize = 50, Limit = 50 }, client))
+                .Where(m => m.DateCreated is { } created && created >= from && created <= until)
+                .ToList();
+            var exact = messages.Where(m => m.Body == body).ToList();
+            return [.. (exact.Count > 0 ? exact : messages.Where(m => string.IsNullOrEmpty(m.Body))).Select(m => m.Sid)];
         }, cancellationToken);
 
-    /// <summary>Lists the calls to the number; one created since the claim is ours (a citizen has one call in flight at most).</summary>
-    public Task<Lookup> FindCallAsync(string to, DateTimeOffset since, CancellationToken cancellationToken) =>
+    /// <summary>Lists the calls to the number; the candidates are those created while this send could have been at Twilio.</summary>
+    public Task<Lookup> FindCallAsync(string to, DateTimeOffset startedAt, CancellationToken cancellationToken) =>
         LookUpAsync(async client =>
         {
+            var (from, until) = SendWindow(startedAt);
             var calls = await CallResource.ReadAsync(new ReadCallOptions { To = new PhoneNumber(to), PageSize = 20, Limit = 20 }, client);
-            return calls.FirstOrDefault(c => c.DateCreated is { } created && created >= since.UtcDateTime.AddMinutes(-1))?.Sid;
+            return [.. calls.Where(c => c.DateCreated is { } created && created >= from && created <= until).Select(c => c.Sid)];
         }, cancellationToken);
 
-    private async Task<Lookup> LookUpAsync(Func<ITwilioRestClient, Task<string?>> read, CancellationToken cancellationToken)
+    /// <summary>
+    /// How far Twilio's clock (its <c>date_created</c>, to the second) may be from ours: a candidate
+    /// created up to this long before the send started is still ours (docs/ARCHITECTURE.md).
+    /// </summary>
+    public static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// When Twilio can have created what one send asked for: from its recorded start, less the skew,
+    /// to the end of its last possible attempt (the first and three retries, each within the request
+    /// timeout, with their pauses), plus the skew and as much again for a retry's wait in the rate
+    /// limiter's queue. Anything else to that number is another send's.
+    /// </summary>
+    internal (DateTime From, DateTime Until) SendWindow(DateTimeOffset startedAt)
     {
+        var attempts = 4 * options.RequestTimeout + 8 * options.RetryDelay;
+        return (startedAt.UtcDateTime - ClockSkew, startedAt.UtcDateTime + attempts + 2 * ClockSkew);
+    }
+
+    private async Task<Lookup> LookUpAsync(Func<ITwilioRestClient, Task<IReadOnlyList<string>>> read, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<string> candidates = [];
         // "Not found" travels as a Rejected result, which neither the retry nor the breaker counts.
         var result = await ExecuteAsync(lookUps, () => Task.CompletedTask, async client =>
-            await read(client) is { } sid ? ProviderResult.Accepted(sid) : new ProviderResult(ProviderOutcome.Rejected, Error: NotListed),
-            cancellationToken);
+        {
+            candidates = await read(client);
+            return candidates.Count > 0 ? ProviderResult.Accepted(candidates[0]) : new ProviderResult(ProviderOutcome.Rejected, Error: NotListed);
+        }, cancellationToken);
         return result switch
         {
-            { Outcome: ProviderOutcome.Accepted, Sid: { } sid } => new Lookup(LookupOutcome.Found, sid),
+            { Outcome: ProviderOutcome.Accepted, Sid: { } sid } => new Lookup(LookupOutcome.Found, sid, Candidates: candidates),
             { Outcome: ProviderOutcome.Rejected, Error: NotListed } => new Lookup(LookupOutcome.NotFound),
             _ => new Lookup(LookupOutcome.Failed, Error: result.Error),
         };
@@ -265,9 +294,9 @@ public sealed class SimulatedProvider(ILogger<SimulatedProvider> logger) : IMess
     }
 
     // Nothing is ever lost in simulation: a send always answers.
-    public Task<Lookup> FindSmsAsync(string to, string body, CancellationToken cancellationToken) =>
+    public Task<Lookup> FindSmsAsync(string to, string body, DateTimeOffset startedAt, CancellationToken cancellationToken) =>
         Task.FromResult(new Lookup(LookupOutcome.NotFound));
 
-    public Task<Lookup> FindCallAsync(string to, DateTimeOffset since, CancellationToken cancellationToken) =>
+    public Task<Lookup> FindCallAsync(string to, DateTimeOffset startedAt, CancellationToken cancellationToken) =>
         Task.FromResult(new Lookup(LookupOutcome.NotFound));
 }

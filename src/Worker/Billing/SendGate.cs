@@ -11,13 +11,14 @@ namespace RappelRdv.Worker.Billing;
 /// <summary>
 /// What money decides about a send that every other rule allows, read in the send's transaction:
 /// a paused account defers it (or skips it when the appointment would have started), a spent
-/// budget skips it. Null: it may leave.
+/// budget skips it, and a send the budget lets go holds its cost until its outcome is written
+/// (<see cref="BudgetRules.MaySendAsync"/>). Null: it may leave.
 /// </summary>
 internal static class SendGate
 {
     public static async Task<SendDecision?> CheckAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, MessageSnapshot m, string channel, string body, TenantSettings settings,
-        DateTimeOffset now, ILogger logger)
+        NpgsqlDataSource holds, NpgsqlConnection connection, NpgsqlTransaction transaction, MessageSnapshot m, Guid claimToken, string channel,
+        string body, TenantSettings settings, DateTimeOffset now, ILogger logger)
     {
         if (await SendingPause.PausedUntilAsync(connection, transaction, now) is { } paused)
         {
@@ -27,8 +28,9 @@ internal static class SendGate
                 : new SendDecision(Verdict.Skip, "too_late: sending paused until after the appointment");
         }
 
-        var cost = channel == Channels.Sms ? Gsm7.Segments(body) : 0;
-        return await BudgetRules.MaySendAsync(connection, transaction, m.TenantId, m.Kind, channel, cost, settings.Budget, now, logger)
+        // A call is held as one minute: its length is known only when it ends.
+        var cost = channel == Channels.Sms ? Gsm7.Segments(body) : 1;
+        return await BudgetRules.MaySendAsync(holds, new BudgetedSend(m.TenantId, m.Id, claimToken, m.Kind, channel, cost), settings.Budget, now, logger)
             ? null
             : new SendDecision(Verdict.Skip, BudgetRules.ExhaustedReason);
     }

@@ -1,6 +1,5 @@
 using Hangfire;
 using Npgsql;
-using RappelRdv.Worker.Events;
 
 namespace RappelRdv.Worker.Dispatch;
 
@@ -8,13 +7,14 @@ namespace RappelRdv.Worker.Dispatch;
 /// The Hangfire side of dispatch. A recurring job each minute starts a few dispatch slices;
 /// Hangfire hands them to whichever Workers are free, and each slice claims due messages
 /// (FOR UPDATE SKIP LOCKED) every second until the minute is over. Due messages thus leave
-/// within a couple of seconds, however many Workers share the database. The same loop delivers
-/// the events due to agendas, and reconciles in the background the claims a crash left behind.
+/// within a couple of seconds, however many Workers share the database. The same loop reconciles in
+/// the background the claims a crash left behind. Events to agendas are not delivered here but by
+/// their own loop (<see cref="Events.EventDelivery"/>): an agenda's answer never holds a send slot.
 /// Once the slices are enqueued, the tick does the <see cref="Housekeeping"/> (budgets, balance,
 /// erasure at Twilio). See docs/ARCHITECTURE.md and docs/RELIABILITY.md.
 /// </summary>
 internal sealed class DispatchJobs(
-    NpgsqlDataSource db, Dispatcher dispatcher, EventDelivery events, Housekeeping housekeeping, IBackgroundJobClient jobs, DispatchOptions options,
+    NpgsqlDataSource db, Dispatcher dispatcher, Housekeeping housekeeping, IBackgroundJobClient jobs, DispatchOptions options,
     TimeProvider clock, ILogger<DispatchJobs> logger, IHostApplicationLifetime? host = null)
 {
     public const string TickJobId = "dispatch";
@@ -42,7 +42,7 @@ internal sealed class DispatchJobs(
     }
 
     /// <summary>
-    /// Sends, delivers and reconciles until <paramref name="until"/>, or until the Worker stops
+    /// Sends and reconciles until <paramref name="until"/>, or until the Worker stops
     /// (<paramref name="stopping"/>, Hangfire's shutdown token): then it claims nothing more, lets the
     /// sends at Twilio finish and gives back what it had not started. A database that goes away
     /// pauses the slice rather than ending it.
@@ -66,10 +66,9 @@ internal sealed class DispatchJobs(
             var busy = false;
             try
             {
-                // Short rounds: the slice's end and the events are looked at every few seconds, and a
+                // Short rounds: the slice's end is looked at every few seconds, and a
                 // slice never runs far past its minute (overlapping slices would hold twice the connections).
                 busy |= await dispatcher.DispatchDueAsync(sends, stopping, maxClaims: 4 * options.Parallelism) > 0;
-                busy |= await events.DeliverDueAsync(stopping) > 0;
             }
             catch (Exception e) when (e is NpgsqlException or TimeoutException && !stopping.IsCancellationRequested)
             {

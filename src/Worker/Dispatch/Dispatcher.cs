@@ -284,7 +284,7 @@ internal sealed class Dispatcher(
             decision = new SendDecision(Verdict.Defer, "changed while being prepared", now);
         }
 
-        decision = decision.Verdict == Verdict.Send ? await SendGate.CheckAsync(connection, transaction, m, channel, body, settings, now, logger) ?? decision : decision;
+        decision = decision.Verdict == Verdict.Send ? await SendGate.CheckAsync(starts.Holds, connection, transaction, m, claimToken, channel, body, settings, now, logger) ?? decision : decision;
 
         if (decision.Verdict != Verdict.Send)
         {
@@ -368,18 +368,29 @@ internal sealed class Dispatcher(
                 decision.Verdict == Verdict.Cancel ? MessageStatus.Cancelled : MessageStatus.Skipped, decision.Reason, now),
         };
 
-    /// <summary>How long a started send that Twilio does not list may still be held by Twilio.</summary>
-    private TimeSpan UnlistedGrace => twilio.Value.ValidityPeriod + options.ClaimLease;
+    /// <summary>
+    /// How long a started send that Twilio does not list may still be held by Twilio. An SMS: until its
+    /// validity period has passed (Twilio may hold it queued, unlisted). A call: Twilio lists a call
+    /// as soon as it creates it, so one not listed at two looks a lease apart was never placed.
+    /// </summary>
+    private TimeSpan UnlistedGrace(string channel) =>
+        channel == Channels.Sms ? twilio.Value.ValidityPeriod + options.ClaimLease : 2 * options.ClaimLease;
 
     /// <summary>
     /// Claims left <c>sending</c> past the lease by a crash or a lost answer, each locked (SKIP LOCKED:
-    /// one being sent is skipped) and settled alone:
+    /// one being sent is skipped) and settled alone, in its own transaction:
     /// <list type="bullet">
     /// <item>never started: back to <c>pending</c>, at once (a call never placed is placed later);</item>
-    /// <item>started and listed by Twilio (SMS by number and text, call by number since the claim): <c>sent</c>;</item>
-    /// <item>started, not listed: Twilio may still hold it queued, so it stays <c>sending</c> until the
-    /// SMS validity period has passed, and only then goes back to <c>pending</c>;</item>
-    /// <item>the look-up failed: that row is left for the next round; the others go on.</item>
+    /// <item>started, and Twilio lists exactly one match that no message holds (SMS: to the number, created
+    /// while this send could have been at Twilio, with its committed text or, bodies redacted, an empty one;
+    /// call: to the number, in the same window): <c>sent</c> with that SID;</item>
+    /// <item>several such matches: ambiguous, not yet known, looked at again one lease later (a status
+    /// callback naming the message, or another row taking one of them, settles it);</item>
+    /// <item>started, nothing of its own listed (no match, or only SIDs other messages hold): Twilio may
+    /// still hold it, so it stays <c>sending</c> until it surely does not (<see cref="UnlistedGrace"/>), and
+    /// only then goes back to <c>pending</c>;</item>
+    /// <item>the look-up failed, or the row failed in any way: that row is left for the next round
+    /// (logged); the others go on.</item>
     /// </list>
     /// Returns how many were settled.
     /// </summary>
@@ -392,55 +403,22 @@ internal sealed class Dispatcher(
         var lookUpsFailed = 0;
         foreach (var (id, claimToken) in stuck)
         {
-            if (cancellationToken.IsCancellationRequested)
+            if (cancellationToken.IsCancellationRequested || connection.State != System.Data.ConnectionState.Open)
             {
                 break;
             }
 
-            await using var transaction = await connection.BeginTransactionAsync(CancellationToken.None);
-            var m = await MessageStates.LockStuckAsync(connection, transaction, id, claimToken);
-            if (m is null)
+            try
             {
-                continue;
+                var outcome = await RecoverOneAsync(connection, id, claimToken, lookUpsFailed >= 3);
+                settled += outcome == Recovery.Settled ? 1 : 0;
+                lookUpsFailed += outcome == Recovery.LookUpFailed ? 1 : 0;
             }
-
-            if (m.StartedAt is null)
+            catch (Exception e) when (e is not OperationCanceledException)
             {
-                await MessageStates.ReconcileNeverSentAsync(connection, transaction, m, "reconciled: claimed but never sent", now);
-                settled++;
+                // One row's failure (a constraint, a bad row) never ends the round: it is looked at again next round.
+                logger.LogWarning(e, "Reconciliation of message {MessageId} failed; it is looked at again next round", id);
             }
-            else if (lookUpsFailed >= 3)
-            {
-                // Twilio's list is failing: the rest waits for the next round rather than for more timeouts.
-                continue;
-            }
-            else
-            {
-                var lookup = m.Phone is null ? new Lookup(LookupOutcome.NotFound)
-                    : m.Channel == Channels.Sms ? await provider.FindSmsAsync(m.Phone, m.Body ?? "", CancellationToken.None)
-                    : await provider.FindCallAsync(m.Phone, new DateTimeOffset(m.StartedAt.Value, TimeSpan.Zero), CancellationToken.None);
-                now = clock.GetUtcNow();
-                switch (lookup.Outcome)
-                {
-                    case LookupOutcome.Found:
-                        await MessageStates.ReconcileSentAsync(connection, transaction, m, lookup.Sid!, now);
-                        settled++;
-                        break;
-                    case LookupOutcome.NotFound when new DateTimeOffset(m.StartedAt.Value, TimeSpan.Zero) + UnlistedGrace < now:
-                        await MessageStates.ReconcileNeverSentAsync(connection, transaction, m, "reconciled: Twilio never had it", now);
-                        settled++;
-                        break;
-                    case LookupOutcome.NotFound:
-                        await MessageStates.ReconcileLaterAsync(connection, transaction, m, "not listed by Twilio yet: it may still hold it", now);
-                        break;
-                    default:
-                        lookUpsFailed++;
-                        await MessageStates.ReconcileLaterAsync(connection, transaction, m, $"look-up failed ({lookup.Error}): tried again later", now);
-                        break;
-                }
-            }
-
-            await transaction.CommitAsync(CancellationToken.None);
         }
 
         if (settled > 0)
@@ -449,6 +427,76 @@ internal sealed class Dispatcher(
         }
 
         return settled;
+    }
+
+    private enum Recovery
+    {
+        Settled,
+        Later,
+        LookUpFailed,
+    }
+
+    private async Task<Recovery> RecoverOneAsync(NpgsqlConnection connection, Guid id, Guid claimToken, bool lookUpsFailing)
+    {
+        await using var transaction = await connection.BeginTransactionAsync(CancellationToken.None);
+        var m = await MessageStates.LockStuckAsync(connection, transaction, id, claimToken);
+        if (m is null)
+        {
+            return Recovery.Later;
+        }
+
+        var now = clock.GetUtcNow();
+        Recovery outcome;
+        if (m.StartedAt is null)
+        {
+            await MessageStates.ReconcileNeverSentAsync(connection, transaction, m, "reconciled: claimed but never sent", now);
+            outcome = Recovery.Settled;
+        }
+        else if (lookUpsFailing)
+        {
+            // Twilio's list is failing: the rest waits for the next round rather than for more timeouts.
+            return Recovery.Later;
+        }
+        else
+        {
+            var startedAt = new DateTimeOffset(m.StartedAt.Value, TimeSpan.Zero);
+            var lookup = m.Phone is null ? new Lookup(LookupOutcome.NotFound)
+                : m.Channel == Channels.Sms ? await provider.FindSmsAsync(m.Phone, m.Body ?? "", startedAt, CancellationToken.None)
+                : await provider.FindCallAsync(m.Phone, startedAt, CancellationToken.None);
+            now = clock.GetUtcNow();
+            var ours = lookup.Outcome == LookupOutcome.Found
+                ? await MessageStates.UnheldAsync(connection, transaction, lookup.Candidates ?? [lookup.Sid!])
+                : [];
+            var unlisted = lookup.Outcome == LookupOutcome.NotFound || (lookup.Outcome == LookupOutcome.Found && ours.Count == 0);
+            var conflict = lookup.Outcome == LookupOutcome.Found && ours.Count == 0 ? " (what it lists is held by other messages)" : "";
+            outcome = Recovery.Later;
+            if (ours.Count == 1 && await MessageStates.ReconcileSentAsync(connection, transaction, m, ours[0], now))
+            {
+                outcome = Recovery.Settled;
+            }
+            else if (ours.Count > 1)
+            {
+                await MessageStates.ReconcileLaterAsync(connection, transaction, m, $"ambiguous: Twilio lists {ours.Count} matches no message holds; looked at again later", now);
+            }
+            else if (unlisted && startedAt + UnlistedGrace(m.Channel) < now)
+            {
+                await MessageStates.ReconcileNeverSentAsync(connection, transaction, m, "reconciled: Twilio never had it" + conflict, now);
+                outcome = Recovery.Settled;
+            }
+            else if (unlisted || ours.Count == 1)
+            {
+                // ours.Count == 1 here: another message took that SID between our check and our update.
+                await MessageStates.ReconcileLaterAsync(connection, transaction, m, "not listed by Twilio yet: it may still hold it" + conflict, now);
+            }
+            else
+            {
+                await MessageStates.ReconcileLaterAsync(connection, transaction, m, $"look-up failed ({lookup.Error}): tried again later", now);
+                outcome = Recovery.LookUpFailed;
+            }
+        }
+
+        await transaction.CommitAsync(CancellationToken.None);
+        return outcome;
     }
 
     // What a send depends on (MessageSnapshot), for a message "m": the claim reads it from the rows it
@@ -461,8 +509,13 @@ internal sealed class Dispatcher(
                a.location_address, a.location_phone, a.mode, a.plan_version as current_plan_version, t.settings::text as settings,
                exists (select 1 from opt_outs o where o.tenant_id = a.tenant_id and o.phone = a.phone) as opted_out,
                coalesce((select f.sms_unusable from phone_flags f where f.phone = a.phone), false) as sms_unusable,
-               (select max(s.sent_at) from messages s
-                where s.appointment_id = a.id and s.id <> m.id and s.kind <> 'reply' and s.status in ('sent', 'delivered')) as last_sent_at_utc,
+               -- The 15-minute gap counts what may have reached the citizen: sent, and started with its
+               -- outcome unknown (its send recorded in message_sends, its answer lost).
+               greatest(
+                   (select max(s.sent_at) from messages s
+                    where s.appointment_id = a.id and s.id <> m.id and s.kind <> 'reply' and s.status in ('sent', 'delivered')),
+                   (select max(ms.started_at) from messages s join message_sends ms on ms.message_id = s.id and ms.claim_token = s.claim_token
+                    where s.appointment_id = a.id and s.id <> m.id and s.kind <> 'reply' and s.status = 'sending')) as last_sent_at_utc,
                a.language, a.variant
         """;
 

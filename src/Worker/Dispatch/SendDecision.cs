@@ -32,6 +32,7 @@ internal sealed record MessageSnapshot(
     string Settings,
     bool OptedOut,
     bool SmsUnusable,
+    // The last message of the appointment that may have reached the citizen: sent, or started with its outcome unknown.
     DateTime? LastSentAtUtc,
     string Language = "fr",
     string? Variant = null)
@@ -54,7 +55,8 @@ internal sealed record SendDecision(Verdict Verdict, string? Reason = null, Date
 /// <summary>
 /// Whether a claimed message may leave now. Pure, so that every rule of the contract is a
 /// unit test: never after the start, never for a cancelled appointment, never to a number
-/// that opted out, never in quiet hours, at most one message per appointment in 15 minutes.
+/// that opted out, never in quiet hours, at most one message per appointment in 15 minutes
+/// (counting a message whose send started and whose outcome is unknown: it may have arrived).
 /// </summary>
 internal static class SendRules
 {

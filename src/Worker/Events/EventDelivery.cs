@@ -11,11 +11,19 @@ namespace RappelRdv.Worker.Events;
 /// Delivers the outbox of events to each tenant's <c>webhook.url</c>, signed the Standard
 /// Webhooks way. At least once: an event is marked delivered only after a 2xx, and keeps its
 /// id (<c>webhook-id</c>) on every retry so that the agenda can drop duplicates. Retries back off
-/// from 30 seconds to 6 hours and go on for 3 days. A tenant whose endpoint fails is set aside
-/// until its next attempt, and each round takes at most two events of a tenant, so one dead
-/// endpoint never delays another tenant's events.
+/// from 30 seconds to 6 hours and go on for 3 days.
+/// <para>
+/// Its own loop (<see cref="RunAsync"/>, a hosted service of the Worker), never the dispatch
+/// slices': an agenda's answer can hold one of the <c>Events__Senders</c> and nothing else. Each
+/// attempt has one deadline (<c>Events__AttemptTimeout</c>) for the connection, the headers and the
+/// body together; a tenant has at most <c>Events__PerTenant</c> attempts in flight in a Worker, and a
+/// tenant whose endpoint fails is set aside until its next attempt, so one slow or dead endpoint
+/// takes its share of the senders and never another tenant's.
+/// </para>
 /// </summary>
-internal sealed class EventDelivery(NpgsqlDataSource db, IHttpClientFactory httpClients, TimeProvider clock, ILogger<EventDelivery> logger)
+internal sealed class EventDelivery(
+    NpgsqlDataSource db, IHttpClientFactory httpClients, TimeProvider clock, ILogger<EventDelivery> logger, EventOptions? options = null)
+    : BackgroundService
 {
     public const string HttpClientName = "webhooks";
 
@@ -24,25 +32,187 @@ internal sealed class EventDelivery(NpgsqlDataSource db, IHttpClientFactory http
     /// <summary>What is read of an agenda's answer at most: only its status matters, and a hostile endpoint could stream without end.</summary>
     public const int MaxAnswerBytes = 64 * 1024;
 
+    // Longer than any attempt (AttemptTimeout is at most 30 s): an event is never delivered by two
+    // Workers at once, and a crashed Worker's events come back after it.
     private static readonly TimeSpan Lease = TimeSpan.FromMinutes(1);
 
+    private readonly EventOptions options = options ?? new EventOptions();
+
+    // Attempts in flight in this process, per tenant: what the claim leaves to each tenant.
+    private readonly Dictionary<long, int> inFlight = [];
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => RunAsync(stoppingToken);
+
+    /// <summary>
+    /// Claims due events as senders free up and delivers each in the background, until
+    /// <paramref name="stopping"/>: then it claims nothing more, cuts the attempts in flight and gives
+    /// their events back at once (an agenda may get one of them twice, with the same
+    /// <c>webhook-id</c>: at least once allows it, and a stop never waits on an agenda).
+    /// </summary>
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        using var senders = new SemaphoreSlim(options.Senders, options.Senders);
+        var running = new List<Task>();
+        while (!stopping.IsCancellationRequested)
+        {
+            var claimed = 0;
+            var free = 0;
+            try
+            {
+                await senders.WaitAsync(stopping);
+                free = 1;
+                while (senders.Wait(0))
+                {
+                    free++;
+                }
+
+                var due = await ClaimAsync(free, stopping);
+                claimed = due.Count;
+                running.RemoveAll(t => t.IsCompleted);
+                foreach (var e in due)
+                {
+                    free--;
+                    running.Add(DeliverInBackgroundAsync(e, senders, stopping));
+                }
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException)
+            {
+                logger.LogWarning("Event delivery paused: the database does not answer ({Reason})", e.Message);
+                // Its idle connections died with it: the next claim opens fresh ones.
+                db.Clear();
+            }
+            catch (Exception e)
+            {
+                // Never ends the loop (a hosted service that throws stops the host): the next round tries again.
+                logger.LogError(e, "Claiming due events failed; trying again");
+            }
+            finally
+            {
+                if (free > 0)
+                {
+                    senders.Release(free);
+                }
+            }
+
+            if (claimed == 0 && !await IdleAsync(stopping))
+            {
+                break;
+            }
+        }
+
+        await Task.WhenAll(running);
+    }
+
+    // Released when an attempt ends: what was held back for its tenant may be claimed now.
+    private readonly SemaphoreSlim attemptEnded = new(0);
+
+    /// <summary>Nothing to claim: waits <c>IdleDelay</c>, or less if an attempt ends. False when stopping.</summary>
+    private async Task<bool> IdleAsync(CancellationToken stopping)
+    {
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        var ended = attemptEnded.WaitAsync(idle.Token);
+        var slept = Task.Delay(options.IdleDelay, clock, idle.Token);
+        await Task.WhenAny(ended, slept);
+        await idle.CancelAsync();
+        await Task.WhenAll(ended, slept).ContinueWith(_ => { }, TaskScheduler.Default);
+        return !stopping.IsCancellationRequested;
+    }
+
+    private async Task DeliverInBackgroundAsync(DueEvent e, SemaphoreSlim senders, CancellationToken stopping)
+    {
+        try
+        {
+            await Task.Yield();
+            await DeliverAsync(e, stopping);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !stopping.IsCancellationRequested)
+        {
+            // Its lease brings it back: a failure to write the outcome loses nothing.
+            logger.LogWarning(ex, "Delivery of event {EventId} could not be recorded; it is tried again after its lease", e.Id);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        finally
+        {
+            Finished(e);
+            senders.Release();
+            if (attemptEnded.CurrentCount == 0)
+            {
+                attemptEnded.Release();
+            }
+        }
+    }
+
+    /// <summary>
+    /// One round, for callers without the loop (the end-to-end tests): claims what is due, within the
+    /// same per-tenant limits, delivers it and waits. Returns how many were claimed.
+    /// </summary>
     public async Task<int> DeliverDueAsync(CancellationToken cancellationToken)
     {
+        var due = await ClaimAsync(options.Senders, cancellationToken);
+        await Task.WhenAll(due.Select(async e =>
+        {
+            try
+            {
+                await DeliverAsync(e, cancellationToken);
+            }
+            finally
+            {
+                Finished(e);
+            }
+        }));
+        return due.Count;
+    }
+
+    private void Finished(DueEvent e)
+    {
+        lock (inFlight)
+        {
+            if (--inFlight[e.TenantId] == 0)
+            {
+                inFlight.Remove(e.TenantId);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Takes at most <paramref name="count"/> due events, at most <c>PerTenant</c> of a tenant less
+    /// those it has in flight here, the first of each tenant before the second of any (a round-robin
+    /// in one statement). The lease (next_attempt_at pushed a minute ahead) keeps other Workers off them.
+    /// </summary>
+    private async Task<List<DueEvent>> ClaimAsync(int count, CancellationToken cancellationToken)
+    {
+        long[] busyTenants;
+        int[] busyCounts;
+        lock (inFlight)
+        {
+            busyTenants = [.. inFlight.Keys];
+            busyCounts = [.. busyTenants.Select(t => inFlight[t])];
+        }
+
         var now = clock.GetUtcNow();
         List<DueEvent> due;
         await using (var connection = await db.OpenConnectionAsync(cancellationToken))
         {
-            // The lease (next_attempt_at pushed a minute ahead) keeps other Workers off these events;
-            // if we crash, they come back after it.
-            due = (await connection.QueryAsync<DueEvent>(
+            due = (await connection.QueryAsync<DueEvent>(new CommandDefinition(
                 """
-                with fair as (
+                with busy as (select * from unnest(@busyTenants, @busyCounts) as b(tenant_id, n)),
+                fair as (
                     select id from (
-                        select id, row_number() over (partition by tenant_id order by next_attempt_at) as rank
-                        from events where status = 'pending' and next_attempt_at <= @now
+                        select e.id, e.tenant_id, e.next_attempt_at,
+                               row_number() over (partition by e.tenant_id order by e.next_attempt_at) as rank
+                        from events e
+                        where e.status = 'pending' and e.next_attempt_at <= @now
                     ) ranked
-                    where rank <= 2
-                    limit 32
+                    left join busy on busy.tenant_id = ranked.tenant_id
+                    where rank <= @perTenant - coalesce(busy.n, 0)
+                    order by rank, next_attempt_at
+                    limit @count
                 ),
                 claimed as (
                     select e.id from events e join fair on fair.id = e.id
@@ -56,15 +226,22 @@ internal sealed class EventDelivery(NpgsqlDataSource db, IHttpClientFactory http
                           t.settings->>'webhookUrl' as url, t.webhook_secret as secret,
                           case when t.previous_webhook_secret_until > @now then t.previous_webhook_secret end as previous_secret
                 """,
-                new { now, leaseUntil = now + Lease })).AsList();
+                new { now, leaseUntil = now + Lease, busyTenants, busyCounts, perTenant = options.PerTenant, count },
+                cancellationToken: cancellationToken))).AsList();
         }
 
-        await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
-            async (e, token) => await DeliverAsync(e, token));
-        return due.Count;
+        lock (inFlight)
+        {
+            foreach (var e in due)
+            {
+                inFlight[e.TenantId] = inFlight.GetValueOrDefault(e.TenantId) + 1;
+            }
+        }
+
+        return due;
     }
 
-    private async Task DeliverAsync(DueEvent e, CancellationToken cancellationToken)
+    private async Task DeliverAsync(DueEvent e, CancellationToken stopping)
     {
         string? error = null;
         if (string.IsNullOrEmpty(e.Url))
@@ -73,6 +250,11 @@ internal sealed class EventDelivery(NpgsqlDataSource db, IHttpClientFactory http
         }
         else
         {
+            // One deadline for the whole exchange: connecting, the headers and the body. HttpClient's own
+            // Timeout stops at the headers when the body is streamed, which let a dripping endpoint hold
+            // a sender for ever.
+            using var deadline = new CancellationTokenSource(options.AttemptTimeout, clock);
+            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(stopping, deadline.Token);
             try
             {
                 var sentAt = clock.GetUtcNow();
@@ -84,11 +266,25 @@ internal sealed class EventDelivery(NpgsqlDataSource db, IHttpClientFactory http
                 request.Headers.Add("webhook-id", id);
                 request.Headers.Add("webhook-timestamp", WebhookSignature.Timestamp(sentAt));
                 request.Headers.Add("webhook-signature", WebhookSignature.Header(e.Secret, e.PreviousSecret, id, sentAt, e.Payload));
-                var status = await PostAsync(httpClients.CreateClient(HttpClientName), request, cancellationToken);
+                var status = await PostAsync(httpClients.CreateClient(HttpClientName), request, attempt.Token);
                 if (status is < 200 or > 299)
                 {
                     error = $"the agenda answered {status}";
                 }
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                // Stopping: the event is given back at once, for this Worker's successor or another one.
+                await using var giveBack = await db.OpenConnectionAsync(CancellationToken.None);
+                await giveBack.ExecuteAsync(
+                    "update events set next_attempt_at = @now, attempts = greatest(attempts - 1, 0) where id = @Id and status = 'pending'",
+                    new { e.Id, now = clock.GetUtcNow() });
+                throw;
+            }
+            catch (OperationCanceledException)
+            {
+                // The deadline, or HttpClient's own timeout (the same length, on the wall clock).
+                error = $"no complete answer within {options.AttemptTimeout.TotalSeconds:0} seconds";
             }
             catch (HttpRequestException ex)
             {
@@ -99,14 +295,15 @@ internal sealed class EventDelivery(NpgsqlDataSource db, IHttpClientFactory http
                 // The answer's body was cut while we read its first 64 KiB.
                 error = "the answer was cut short";
             }
-            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                error = "no answer within 10 seconds";
-            }
         }
 
         var now = clock.GetUtcNow();
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var connection = await db.OpenConnectionAsync(CancellationToken.None);
+        await RecordAsync(connection, e, error, now);
+    }
+
+    private async Task RecordAsync(NpgsqlConnection connection, DueEvent e, string? error, DateTimeOffset now)
+    {
         if (error is null)
         {
             await connection.ExecuteAsync(
@@ -160,7 +357,7 @@ internal sealed class EventDelivery(NpgsqlDataSource db, IHttpClientFactory http
     }
 
     /// <summary>
-    /// No redirects, no proxy, a 10 s timeout, and (unless private networks are allowed) connections
+    /// No redirects, no proxy, and (unless private networks are allowed) connections
     /// only to ports 443 and 80 of public addresses, checked after DNS resolution so that a name
     /// cannot point us inwards. A proxy (<c>HTTPS_PROXY</c>, <c>ALL_PROXY</c>) is never used: the
     /// address checked would then be the proxy's, and the proxy would resolve the tenant's name.
@@ -200,7 +397,7 @@ internal sealed class EventDelivery(NpgsqlDataSource db, IHttpClientFactory http
         },
     };
 
-    private sealed record DueEvent(Guid Id, long TenantId, string Payload, DateTime CreatedAt, int Attempts, string? Url, string Secret, string? PreviousSecret);
+    internal sealed record DueEvent(Guid Id, long TenantId, string Payload, DateTime CreatedAt, int Attempts, string? Url, string Secret, string? PreviousSecret);
 }
 
 internal static class DateTimeExtensions

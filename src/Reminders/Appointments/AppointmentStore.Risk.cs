@@ -46,10 +46,13 @@ public sealed partial class AppointmentStore
         var keys = await HistoryKeysAsync(connection, candidates);
         var noShows = (await connection.QueryAsync<(int Index, int NoShows)>(
             """
-            select n.i, (select count(*) from appointments a
-                         where a.tenant_id = n.tenant_id and a.outcome = 'no_show'
-                           and a.starts_at > n.since and a.starts_at <= n.until
-                           and (a.phone = n.phone or a.citizen_key = decode(n.citizen_key, 'hex')))::int
+            select n.i,
+                   (select count(*) from appointments a
+                    where a.tenant_id = n.tenant_id and a.outcome = 'no_show' and a.phone = n.phone
+                      and a.starts_at > n.since and a.starts_at <= n.until)::int
+                 + (select count(*) from appointments a
+                    where a.tenant_id = n.tenant_id and a.citizen_key = decode(n.citizen_key, 'hex') and a.outcome = 'no_show'
+                      and a.phone is distinct from n.phone and a.starts_at > n.since and a.starts_at <= n.until)::int
             from unnest(@Indexes, @TenantIds, @Phones, @CitizenKeys, @Sinces, @Untils) as n(i, tenant_id, phone, citizen_key, since, until)
             """,
             new

@@ -104,7 +104,7 @@ internal static class French
         ("cohort", "holdout") => "Sans rappel (groupe témoin)",
         ("variant", "") => "Hors essai",
         ("risk", "targeted") => "Rappel supplémentaire",
-        ("risk", "held_out") => "Sans rappel supplémentaire (témoin)",
+        ("risk", "held_out") => "Témoin (sans rappel en plus)",
         ("risk", "none") => "Non ciblés",
         ("variant", _) => "Variante " + key,
         (_, "") => "Non renseigné",

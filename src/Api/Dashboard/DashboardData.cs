@@ -26,7 +26,9 @@ public sealed record DashboardView(
     // The wording trial's variants compared (null without two variants in the period).
     VariantComparison? Variants = null,
     // The month's usage against the budget (null only where a test builds a view without it).
-    UsageSection? Usage = null);
+    UsageSection? Usage = null,
+    // By what the riskReminders rule drew: targeted, held_out, none (null only where a test builds a view without it).
+    NoShowStats? ByRisk = null);
 
 /// <summary>
 /// One UTC month's usage against the tenant's budget, as <c>GET /v1/usage</c> reports it, with the
@@ -82,7 +84,8 @@ internal sealed class DashboardData(
             await By("week"), await By("service"), await By("channel"), await By("confirmation"), await By("cohort"),
             await UnknownPastAsync(tenant, period, cancellationToken), failureCount, failures,
             VariantComparison.From(await By("variant")),
-            await UsageAsync(tenant, month, cancellationToken));
+            await UsageAsync(tenant, month, cancellationToken),
+            await By("risk"));
     }
 
     private async Task<UsageSection> UsageAsync(Tenant tenant, DateOnly month, CancellationToken cancellationToken)

@@ -288,6 +288,27 @@ public static class MessageStates
             new { id, dueAt, error, now },
             transaction);
 
+    // ---- Replies (citizens) ------------------------------------------------------------------------------
+
+    /// <summary>Whether the inbound SMS of this SID was recorded already (Twilio retries a webhook it got no answer to).</summary>
+    public static Task<bool> ReplyRecordedAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string messageSid) =>
+        connection.ExecuteScalarAsync<bool>(
+            "select exists (select 1 from messages where provider_id = @messageSid and direction = 'in')", new { messageSid }, transaction);
+
+    /// <summary>A citizen's reply (an SMS, or a key pressed during a call), kept with the appointment: delivered, inbound.</summary>
+    public static Task RecordReplyAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, long appointmentId, long tenantId, int planVersion, string channel,
+        string body, string providerId, DateTimeOffset now) =>
+        connection.ExecuteAsync(
+            """
+            insert into messages (id, appointment_id, tenant_id, kind, channel, plan_version, due_at, status, provider_id, body,
+                direction, sent_at, created_at, updated_at)
+            values (@messageId, @appointmentId, @tenantId, 'reply', @channel, @planVersion, @now, 'delivered', @providerId, @body, 'in', @now, @now, @now)
+            on conflict do nothing
+            """,
+            new { messageId = Guid.CreateVersion7(now), appointmentId, tenantId, channel, planVersion, providerId, body = body.Length <= 1600 ? body : body[..1600], now },
+            transaction);
+
     // ---- Appointments changing (Api) ---------------------------------------------------------------------
 
     /// <summary>

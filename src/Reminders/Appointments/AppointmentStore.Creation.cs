@@ -3,6 +3,7 @@ using Dapper;
 using Npgsql;
 using RappelRdv.Contracts;
 using RappelRdv.Reminders.Database;
+using RappelRdv.Reminders.Messages;
 using RappelRdv.Reminders.Planning;
 using RappelRdv.Reminders.Tenants;
 
@@ -233,7 +234,7 @@ public sealed partial class AppointmentStore
         var messages = batch.SelectMany(c => c.Plan.Ids.Select((id, i) => (Creation: c, Index: i))).ToList();
         // One statement, hence one transaction: every appointment and message of the batch, or none.
         var rows = await connection.QueryAsync<CreatedRow>(
-            """
+            $"""
             with appointment as (
                 insert into appointments (tenant_id, external_id, starts_at, duration_minutes, status, phone, first_name, last_name,
                     phone_is_mobile, channel, service, location_name, location_address, location_phone, mode, holdout,
@@ -249,15 +250,7 @@ public sealed partial class AppointmentStore
                     source_updated_at, now, language, variant, risk)
                 on conflict (tenant_id, external_id) do nothing
                 returning id, tenant_id, external_id, phone),
-            plan as (
-                insert into messages (id, appointment_id, tenant_id, kind, channel, step, only_if_unconfirmed, plan_version,
-                    due_at, status, error, created_at, updated_at)
-                select p.id, a.id, a.tenant_id, p.kind, p.channel, p.step, p.only_if_unconfirmed, 1, p.due_at, p.status, p.error, p.now, p.now
-                from appointment a
-                join unnest(@MessageTenantIds, @MessageExternalIds, @MessageIds, @Kinds, @MessageChannels, @Steps, @OnlyIfUnconfirmed,
-                    @DueAts, @Statuses, @Errors, @MessageNows)
-                    as p(tenant_id, external_id, id, kind, channel, step, only_if_unconfirmed, due_at, status, error, now)
-                    on p.tenant_id = a.tenant_id and p.external_id = a.external_id)
+            {MessagePlans.CreationPlansCte}
             select a.id, a.tenant_id, a.external_id,
                    exists (select 1 from opt_outs o where o.tenant_id = a.tenant_id and o.phone = a.phone) as opted_out
             from appointment a

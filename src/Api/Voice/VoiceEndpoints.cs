@@ -33,7 +33,7 @@ internal static class VoiceEndpoints
         var call = await CallAsync(messageId, token, urls, answers, cancellationToken);
         if (call is null)
         {
-            return Twiml(new VoiceResponse().Say(VoiceTexts.UnknownCall(), French.SayVoice, language: French.SayLanguage).Hangup());
+            return UnknownCall();
         }
 
         var form = await request.ReadFormAsync(cancellationToken);
@@ -80,7 +80,7 @@ internal static class VoiceEndpoints
         var call = await CallAsync(messageId, token, urls, answers, cancellationToken);
         if (call is null)
         {
-            return Twiml(new VoiceResponse().Say(VoiceTexts.UnknownCall(), French.SayVoice, language: French.SayLanguage).Hangup());
+            return UnknownCall();
         }
 
         var form = await request.ReadFormAsync(cancellationToken);
@@ -139,6 +139,9 @@ internal static class VoiceEndpoints
 
     // A call whose appointment is gone is answered in French, the tenant's language of record.
     private static readonly Language French = Languages.Fr;
+
+    private static IResult UnknownCall() =>
+        Twiml(new VoiceResponse().Say(VoiceTexts.UnknownCall(), French.SayVoice, language: French.SayLanguage).Hangup());
 
     private static IResult Twiml(VoiceResponse response) => TypedResults.Text(response.ToString(), "text/xml; charset=utf-8");
 }

@@ -158,8 +158,7 @@ public sealed class CitizenAnswers(NpgsqlDataSource db, TimeProvider clock, ILog
                 new AgendaEventData(appointment.ExternalId, status, channel, replyText), now);
             if (status is AppointmentStatus.CancelledByCitizen or AppointmentStatus.RescheduleRequested)
             {
-                // The citizen cancelled or asked to reschedule, inside the transaction: every other outbox the
-                // change must reach (a write-back to the agenda's own API, …) is written here, committed with it.
+                await CitizenCancelledOrAskedToRescheduleAsync(connection, transaction, appointment, status, now);
             }
 
             logger.LogInformation("Appointment {AppointmentId} is now {Status} after a reply by {Channel}", appointment.Id, status, channel);
@@ -167,6 +166,14 @@ public sealed class CitizenAnswers(NpgsqlDataSource db, TimeProvider clock, ILog
 
         return new ReplyResult(effect, appointment.Context(), appointment.Id);
     }
+
+    /// <summary>
+    /// The citizen cancelled or asked to reschedule, inside the reply's transaction: every other outbox the
+    /// change must reach (a write-back to the agenda's own API, …) is written here, committed with it.
+    /// </summary>
+    private static Task CitizenCancelledOrAskedToRescheduleAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, ReplyingAppointment appointment, string status, DateTimeOffset now) =>
+        Task.CompletedTask;
 
     private static async Task SetOptOutAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, string phone, ReplyingAppointment? appointment, bool optOut,

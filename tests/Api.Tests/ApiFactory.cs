@@ -26,6 +26,19 @@ public sealed class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
 
     public Dictionary<string, string?> Settings { get; } = [];
 
+    /// <summary>The Api's log file once it holds <paramref name="until"/>: the file sink flushes on a short timer.</summary>
+    public Task<string> ReadLogAsync(string until) =>
+        Eventually.ValueAsync(async () =>
+        {
+            if (!File.Exists(LogFile))
+            {
+                return "";
+            }
+
+            await using var stream = new FileStream(LogFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            return await new StreamReader(stream).ReadToEndAsync();
+        }, log => log.Contains(until, StringComparison.Ordinal), TimeSpan.FromSeconds(5));
+
     public async Task InitializeAsync() => await Database.InitializeAsync();
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)

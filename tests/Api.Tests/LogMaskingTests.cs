@@ -31,7 +31,7 @@ public sealed class LogMaskingTests(ApiFactory api) : IClassFixture<ApiFactory>
         logger.LogError(thrown, "Send failed for {ExternalId} ({Number}, {Numbers}) " + marker + " retry 0033698765432", "rdv_0698765432", 33698765432L,
             new Dictionary<string, object> { ["to"] = 698765432L, ["id"] = "appt-33698765432x" });
 
-        var log = await ReadLogAsync(marker);
+        var log = await api.ReadLogAsync(marker);
 
         Assert.Contains(marker, log, StringComparison.Ordinal);
         Assert.Contains("InvalidOperationException", log, StringComparison.Ordinal);   // the exception is there, its type and stack with it
@@ -41,21 +41,5 @@ public sealed class LogMaskingTests(ApiFactory api) : IClassFixture<ApiFactory>
         {
             Assert.DoesNotContain(needle, log, StringComparison.Ordinal);
         }
-    }
-
-    private async Task<string> ReadLogAsync(string until)
-    {
-        var log = "";
-        for (var attempt = 0; attempt < 50 && !log.Contains(until, StringComparison.Ordinal); attempt++)
-        {
-            await Task.Delay(100);
-            if (File.Exists(api.LogFile))
-            {
-                await using var stream = new FileStream(api.LogFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-                log = await new StreamReader(stream).ReadToEndAsync();
-            }
-        }
-
-        return log;
     }
 }

@@ -20,7 +20,7 @@ public sealed class LoggingAndHealthTests(ApiFactory api) : IClassFixture<ApiFac
         await agenda.PutAsJsonAsync("/v1/appointments/bad", new { startsAt = "2026-12-03T09:30:00+01:00", citizen = new { phone = "06 98 76 54 3" } });
         await agenda.GetAsync("/v1/appointments/logged?phone=0698765432");
 
-        var log = await ReadLogAsync(until: "/v1/appointments/logged\",\"StatusCode\":200");
+        var log = await api.ReadLogAsync(until: "/v1/appointments/logged\",\"StatusCode\":200");
 
         Assert.Contains("/v1/appointments/logged", log, StringComparison.Ordinal);
         foreach (var needle in new[] { "698765432", "06 98 76 54 32", "69876543", "494112233", "98 76 54" })
@@ -38,19 +38,5 @@ public sealed class LoggingAndHealthTests(ApiFactory api) : IClassFixture<ApiFac
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/ready")).StatusCode);
         var openApi = await client.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
         Assert.True(openApi.GetProperty("paths").TryGetProperty("/v1/appointments/{externalId}", out _));
-    }
-
-    // The file sink flushes on a short timer: read until the last request's line is there.
-    private async Task<string> ReadLogAsync(string until)
-    {
-        var log = "";
-        for (var attempt = 0; attempt < 50 && !log.Contains(until, StringComparison.Ordinal); attempt++)
-        {
-            await Task.Delay(100);
-            await using var stream = new FileStream(api.LogFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            log = await new StreamReader(stream).ReadToEndAsync();
-        }
-
-        return log;
     }
 }

@@ -5,6 +5,7 @@ using Dapper;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using RappelRdv.Contracts;
+using RappelRdv.TestSupport;
 
 namespace RappelRdv.Api.Tests;
 
@@ -60,14 +61,9 @@ public sealed class TenantCacheTests(ApiFactory api) : IClassFixture<ApiFactory>
         // The first appointment got the default plan (a confirmation and two reminders); one pushed once the
         // change is heard gets the new one: a single reminder two hours before, no confirmation.
         var attempt = 0;
-        AppointmentView view;
-        do
-        {
-            await Task.Delay(TimeSpan.FromMilliseconds(50 * attempt));
-            var response = await agenda.PutAsJsonAsync($"/v1/appointments/after-{attempt}", Appointment());
-            view = (await response.Content.ReadFromJsonAsync<AppointmentView>())!;
-        }
-        while (view.Messages.Count != 1 && ++attempt < 40);
+        var view = await Eventually.ValueAsync(
+            async () => (await (await agenda.PutAsJsonAsync($"/v1/appointments/after-{attempt++}", Appointment())).Content.ReadFromJsonAsync<AppointmentView>())!,
+            v => v.Messages.Count == 1);
 
         Assert.Equal(3, (await agenda.GetFromJsonAsync<AppointmentView>("/v1/appointments/before"))!.Messages.Count);
         var reminder = Assert.Single(view.Messages);
@@ -97,22 +93,8 @@ public sealed class TenantCacheTests(ApiFactory api) : IClassFixture<ApiFactory>
         Assert.Equal(HttpStatusCode.Unauthorized, await EventuallyAsync(agenda, HttpStatusCode.Unauthorized));
     }
 
-    private static async Task<HttpStatusCode> EventuallyAsync(HttpClient client, HttpStatusCode expected)
-    {
-        var status = HttpStatusCode.OK;
-        for (var attempt = 0; attempt < 40; attempt++)
-        {
-            status = (await client.GetAsync("/v1/appointments/x")).StatusCode;
-            if (status == expected)
-            {
-                break;
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(50));
-        }
-
-        return status;
-    }
+    private static Task<HttpStatusCode> EventuallyAsync(HttpClient client, HttpStatusCode expected) =>
+        Eventually.ValueAsync(async () => (await client.GetAsync("/v1/appointments/x")).StatusCode, status => status == expected);
 
     private static object Appointment() => new
     {

@@ -127,19 +127,8 @@ public sealed class FakeTwilio : IDisposable
     public int Received => Volatile.Read(ref received);
 
     /// <summary>Waits until at least <paramref name="count"/> create requests have arrived.</summary>
-    public async Task WaitForRequestsAsync(int count, TimeSpan? timeout = null)
-    {
-        var deadline = TimeProvider.System.GetTimestamp() + (long)((timeout ?? TimeSpan.FromSeconds(30)).TotalSeconds * TimeProvider.System.TimestampFrequency);
-        while (Received < count)
-        {
-            if (TimeProvider.System.GetTimestamp() > deadline)
-            {
-                throw new TimeoutException($"Twilio received {Received} requests, not {count}");
-            }
-
-            await Task.Delay(10);
-        }
-    }
+    public Task WaitForRequestsAsync(int count, TimeSpan? timeout = null) =>
+        Eventually.UntilAsync(() => Received >= count, () => $"Twilio received {Received} requests, not {count}", timeout);
 
     private async Task<IResponseMessage> RespondAsync(IRequestMessage request, ConcurrentQueue<Dictionary<string, string>> store, string prefix)
     {

@@ -58,7 +58,7 @@ internal static class DashboardEndpoints
             return TypedResults.Bytes(Stylesheet.Value, "text/css; charset=utf-8");
         });
         group.MapGet("/login", (string? echec, IOptions<OidcOptions> oidc) =>
-            Render<LoginPage>(new { Problem = echec is null ? null : Copy.ProviderFailed, OidcEnabled = oidc.Value.Enabled }));
+            Pages.Login(echec is null ? null : Copy.ProviderFailed, oidc.Value.Enabled));
         group.MapPost("/login", Login);
         group.MapPost("/logout", Logout);
         group.MapGet("/signin", SignIn);
@@ -146,7 +146,7 @@ internal static class DashboardEndpoints
         }
 
         var person = http.User.FindFirstValue(SessionClaims.Kind) == SessionClaims.Person ? http.User.FindFirstValue(SessionClaims.Email) : null;
-        return Render<DashboardPage>(new { View = view, Problem = problem, SignedInAs = person });
+        return Pages.Dashboard(view, problem, person);
     }
 
     private static async Task<IResult> Export(
@@ -192,7 +192,7 @@ internal static class DashboardEndpoints
             : await tenants.FindAsync(slug, key, t => TenantSecrets.Matches(key, role == KeyRole.Api ? t.ApiKeyHash : t.ManagerKeyHash), cancellationToken);
         if (known is null)
         {
-            return Render<LoginPage>(new { Problem = Copy.UnknownKey, OidcEnabled = oidc.Value.Enabled }, FailedLogins.Record(http, "dashboard"));
+            return Pages.Login(Copy.UnknownKey, oidc.Value.Enabled, FailedLogins.Record(http, "dashboard"));
         }
 
         var claims = Sessions.KeyLoginClaims(known.Tenant.Slug, role, role == KeyRole.Api ? known.ApiKeyHash : known.ManagerKeyHash);
@@ -256,13 +256,10 @@ internal static class DashboardEndpoints
                 await audit.WriteAsync(managed[0].Id, AuditTrail.Actions.SignIn, email, http.RemoteAddress(), "oidc", cancellationToken);
                 // A page, not a redirect: the browser is still on the provider's redirect, a cross-site navigation that would
                 // not carry the SameSite=Strict session cookie; this page's own navigation does.
-                return Render<MessagePage>(new
-                {
-                    Heading = Copy.SignedInTitle, Link = Path, LinkText = Copy.Continue, RefreshTo = Path,
-                });
+                return Pages.Message(Copy.SignedInTitle, link: Path, linkText: Copy.Continue, refreshTo: Path);
             default:
                 await Sessions.SignInManagerAsync(http, Sessions.PersonClaims(email, slug: null), idToken);
-                return Render<ChoosePage>(new { Tenants = managed });
+                return Pages.Choose(managed);
         }
     }
 
@@ -270,7 +267,7 @@ internal static class DashboardEndpoints
     {
         var session = await http.AuthenticateAsync(Sessions.Manager);
         return session.Principal?.FindFirstValue(SessionClaims.Email) is { } email
-            ? Render<ChoosePage>(new { Tenants = await data.ManagedByAsync(email, cancellationToken) })
+            ? Pages.Choose(await data.ManagedByAsync(email, cancellationToken))
             : TypedResults.Redirect(LoginPath);
     }
 
@@ -302,14 +299,10 @@ internal static class DashboardEndpoints
     }
 
     private static IResult Refused(string email, string intro = Copy.RefusedIntro) =>
-        Render<MessagePage>(new
-        {
-            Heading = Copy.RefusedTitle,
-            Paragraphs = (IReadOnlyList<string>)[intro, $"Adresse reçue du fournisseur d'identité : {email}.", Copy.RefusedWhatToDo],
-            Link = LoginPath,
-            LinkText = Copy.BackToLogin,
-        }, StatusCodes.Status403Forbidden);
+        Pages.Message(Copy.RefusedTitle, [intro, $"Adresse reçue du fournisseur d'identité : {email}.", Copy.RefusedWhatToDo],
+            link: LoginPath, linkText: Copy.BackToLogin, status: StatusCodes.Status403Forbidden);
 
+    /// <summary>For the Hangfire dashboard's pages; the dashboard's own go through <see cref="Pages"/>, typed.</summary>
     public static RazorComponentResult<T> Render<T>(object parameters, int status = StatusCodes.Status200OK)
         where T : Microsoft.AspNetCore.Components.IComponent =>
         new(parameters) { StatusCode = status, ContentType = "text/html; charset=utf-8" };

@@ -75,36 +75,41 @@ internal static class Sessions
         services.AddOptions<KeyManagementOptions>().Configure<NpgsqlDataSource>((o, db) => o.XmlRepository = new PostgresKeyRepository(db));
         services.AddOptions<OidcOptions>().BindConfiguration(OidcOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
-        var publicBaseUrl = (builder.Configuration["PublicBaseUrl"] ?? PublicOptions.DefaultBaseUrl).TrimEnd('/');
-        // Behind a proxy that ends TLS the request looks like http: the public address says how browsers reach us.
-        var secure = publicBaseUrl.StartsWith("https://", StringComparison.OrdinalIgnoreCase) ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
-
         var authentication = services.AddAuthentication();
         authentication.AddCookie(Manager, o =>
         {
-            Configure(o, ManagerCookie, DashboardEndpoints.Path, ManagerLifetime, secure);
+            Configure(o, ManagerCookie, DashboardEndpoints.Path, ManagerLifetime);
             o.Events.OnValidatePrincipal = ValidateManagerAsync;
         });
         authentication.AddCookie(Operator, o =>
         {
-            Configure(o, OperatorCookie, HangfireDashboard.Path, OperatorLifetime, secure);
+            Configure(o, OperatorCookie, HangfireDashboard.Path, OperatorLifetime);
             o.Events.OnValidatePrincipal = ValidateOperatorAsync;
         });
-
-        var oidc = builder.Configuration.GetSection(OidcOptions.Section).Get<OidcOptions>() ?? new OidcOptions();
-        if (oidc.Enabled)
+        foreach (var scheme in new[] { Manager, Operator })
         {
-            OidcSignIn.Add(authentication, oidc, publicBaseUrl, secure, builder.Environment.IsDevelopment());
+            services.AddOptions<CookieAuthenticationOptions>(scheme)
+                .Configure<IOptions<PublicOptions>>((o, site) => o.Cookie.SecurePolicy = SecurePolicy(site.Value));
+        }
+
+        // Whether the sign-in scheme exists at all is decided before the container is built: the one setting read
+        // here by key (OidcOptions.Enabled is the same test). Everything else of it comes from IOptions<OidcOptions>.
+        if (!string.IsNullOrEmpty(builder.Configuration["Oidc:Authority"]))
+        {
+            OidcSignIn.Add(authentication, services, builder.Environment.IsDevelopment());
         }
     }
 
-    private static void Configure(CookieAuthenticationOptions o, string name, string path, TimeSpan lifetime, CookieSecurePolicy secure)
+    /// <summary>Behind a proxy that ends TLS the request looks like http: the public address says how browsers reach us.</summary>
+    internal static CookieSecurePolicy SecurePolicy(PublicOptions site) =>
+        site.PublicBaseUrl.StartsWith("https://", StringComparison.OrdinalIgnoreCase) ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
+
+    private static void Configure(CookieAuthenticationOptions o, string name, string path, TimeSpan lifetime)
     {
         o.Cookie.Name = name;
         o.Cookie.Path = path;
         o.Cookie.HttpOnly = true;
         o.Cookie.SameSite = SameSiteMode.Strict;
-        o.Cookie.SecurePolicy = secure;
         o.Cookie.IsEssential = true;
         // Max-Age rather than Expires: the browser counts it from now, whatever the server's clock says.
         o.Cookie.MaxAge = lifetime;
@@ -212,7 +217,7 @@ internal static class OidcSignIn
     public const string ExternalCookie = "rappel_oidc";
     public const string IdTokenItem = "id_token";
 
-    public static void Add(AuthenticationBuilder authentication, OidcOptions oidc, string publicBaseUrl, CookieSecurePolicy secure, bool development)
+    public static void Add(AuthenticationBuilder authentication, IServiceCollection services, bool development)
     {
         authentication.AddCookie(Sessions.External, o =>
         {
@@ -221,28 +226,20 @@ internal static class OidcSignIn
             o.Cookie.HttpOnly = true;
             // Lax: it must ride along the provider's redirect back to us, a cross-site navigation.
             o.Cookie.SameSite = SameSiteMode.Lax;
-            o.Cookie.SecurePolicy = secure;
             o.Cookie.MaxAge = TimeSpan.FromMinutes(10);
             o.ExpireTimeSpan = TimeSpan.FromMinutes(10);
             o.SlidingExpiration = false;
         });
+        services.AddOptions<CookieAuthenticationOptions>(Sessions.External)
+            .Configure<IOptions<PublicOptions>>((o, site) => o.Cookie.SecurePolicy = Sessions.SecurePolicy(site.Value));
         authentication.AddOpenIdConnect(Sessions.Oidc, o =>
         {
-            o.Authority = oidc.Authority;
-            o.ClientId = oidc.ClientId;
-            o.ClientSecret = oidc.ClientSecret;
-            o.RequireHttpsMetadata = oidc.RequireHttpsMetadata ?? !development;
             o.ResponseType = OpenIdConnectResponseType.Code;
             o.ResponseMode = OpenIdConnectResponseMode.Query;
             o.UsePkce = true;
             o.Scope.Clear();
             o.Scope.Add("openid");
             o.Scope.Add("email");
-            foreach (var scope in (oidc.Scopes ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries))
-            {
-                o.Scope.Add(scope);
-            }
-
             o.CallbackPath = CallbackPath;
             o.SignedOutCallbackPath = SignedOutCallbackPath;
             o.SignInScheme = Sessions.External;
@@ -255,8 +252,34 @@ internal static class OidcSignIn
             // Whether the provider checked the address: without it nobody is let in (TakeIdentityAsync).
             o.ClaimActions.MapUniqueJsonKey("email_verified", "email_verified");
             o.CorrelationCookie.SameSite = SameSiteMode.Lax;
-            o.CorrelationCookie.SecurePolicy = secure;
             o.NonceCookie.SameSite = SameSiteMode.Lax;
+            o.Events.OnRemoteFailure = context =>
+            {
+                // A wrong state, a replayed or altered code, a token that does not validate: no session, the login page says so.
+                context.HttpContext.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(OidcSignIn))
+                    .LogWarning("Refused an OpenID Connect sign-in from {RemoteIp}: {Reason}", context.HttpContext.Connection.RemoteIpAddress,
+                        context.Failure?.Message);
+                FailedLogins.Record(context.HttpContext, "oidc");
+                context.Response.Redirect(DashboardEndpoints.Path + "/login?echec=oidc");
+                context.HandleResponse();
+                return Task.CompletedTask;
+            };
+        });
+        services.AddOptions<OpenIdConnectOptions>(Sessions.Oidc).Configure<IOptions<OidcOptions>, IOptions<PublicOptions>>((o, options, site) =>
+        {
+            var oidc = options.Value;
+            var publicBaseUrl = site.Value.PublicBaseUrl.TrimEnd('/');
+            o.Authority = oidc.Authority;
+            o.ClientId = oidc.ClientId;
+            o.ClientSecret = oidc.ClientSecret;
+            o.RequireHttpsMetadata = oidc.RequireHttpsMetadata ?? !development;
+            foreach (var scope in (oidc.Scopes ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            {
+                o.Scope.Add(scope);
+            }
+
+            var secure = Sessions.SecurePolicy(site.Value);
+            o.CorrelationCookie.SecurePolicy = secure;
             o.NonceCookie.SecurePolicy = secure;
             o.Events.OnRedirectToIdentityProvider = context =>
             {
@@ -273,17 +296,6 @@ internal static class OidcSignIn
                     context.ProtocolMessage.IdTokenHint = idToken;
                 }
 
-                return Task.CompletedTask;
-            };
-            o.Events.OnRemoteFailure = context =>
-            {
-                // A wrong state, a replayed or altered code, a token that does not validate: no session, the login page says so.
-                context.HttpContext.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(OidcSignIn))
-                    .LogWarning("Refused an OpenID Connect sign-in from {RemoteIp}: {Reason}", context.HttpContext.Connection.RemoteIpAddress,
-                        context.Failure?.Message);
-                FailedLogins.Record(context.HttpContext, "oidc");
-                context.Response.Redirect(DashboardEndpoints.Path + "/login?echec=oidc");
-                context.HandleResponse();
                 return Task.CompletedTask;
             };
         });

@@ -46,7 +46,7 @@ internal static class ApiSetup
         services.AddSingleton<TwilioSignatureFilter>();
         services.AddSingleton<TenantCache>();
         services.AddHostedService<TenantChangeListener>();
-        services.AddSingleton<RappelRdv.Api.Replies.ReplyHandler>();
+        services.AddSingleton<RappelRdv.Reminders.Replies.CitizenAnswers>();
     }
 
     public static void ConfigureJson(JsonSerializerOptions options)

@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.HttpOverrides;
+using System.ComponentModel.DataAnnotations;
 using System.Net;
+using Microsoft.Extensions.Options;
 
 namespace RappelRdv.Api.Infrastructure;
 
@@ -33,15 +35,14 @@ internal static class RequestLimits
             form.BufferBodyLengthLimit = MaxBodyBytes;
         });
 
-        // Where the forwarded client address is believed: addresses or CIDR networks, comma-separated, under
-        // either name (ASP.NET Core's own two); the deploy templates set the one that fits their proxy.
-        var known = $"{builder.Configuration["ForwardedHeaders:KnownProxies"]},{builder.Configuration["ForwardedHeaders:KnownNetworks"]}";
-        builder.Services.Configure<ForwardedHeadersOptions>(forwarded =>
+        // Where the forwarded client address is believed (ProxyOptions, bound and checked at start).
+        builder.Services.AddOptions<ProxyOptions>().BindConfiguration(ProxyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<ProxyOptions>>((forwarded, proxies) =>
         {
             forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
             // Loopback stays trusted (the systemd reverse proxy); anything else only when named. ForwardLimit
             // stays 1: the last address the known proxy appended, never one the client wrote itself.
-            foreach (var entry in known.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            foreach (var entry in proxies.Value.Entries())
             {
                 if (entry.Contains('/', StringComparison.Ordinal))
                 {
@@ -124,5 +125,37 @@ internal static class RequestLimits
         public override void SetLength(long value) => throw new NotSupportedException();
 
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}
+
+/// <summary>
+/// Where the forwarded client address is believed: addresses or CIDR networks, comma-separated, under
+/// either name (ASP.NET Core's own two, <c>ForwardedHeaders__KnownProxies</c> and <c>…__KnownNetworks</c>);
+/// the deploy templates set the one that fits their proxy. An entry that is neither stops the Api at start.
+/// </summary>
+internal sealed class ProxyOptions : IValidatableObject
+{
+    public const string Section = "ForwardedHeaders";
+
+    public string? KnownProxies { get; set; }
+
+    public string? KnownNetworks { get; set; }
+
+    /// <summary>Every entry of both keys.</summary>
+    public IEnumerable<string> Entries() =>
+        $"{KnownProxies},{KnownNetworks}".Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        foreach (var (key, value) in new[] { (nameof(KnownProxies), KnownProxies), (nameof(KnownNetworks), KnownNetworks) })
+        {
+            foreach (var entry in (value ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (entry.Contains('/', StringComparison.Ordinal) ? !System.Net.IPNetwork.TryParse(entry, out _) : !IPAddress.TryParse(entry, out _))
+                {
+                    yield return new ValidationResult($"{Section}__{key}: '{entry}' is neither an IP address nor a CIDR network.", [key]);
+                }
+            }
+        }
     }
 }

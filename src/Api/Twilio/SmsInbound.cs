@@ -1,8 +1,8 @@
 using System.Globalization;
 using Dapper;
 using Npgsql;
-using RappelRdv.Api.Replies;
 using RappelRdv.Reminders.Phones;
+using RappelRdv.Reminders.Replies;
 using RappelRdv.Reminders.Texts;
 using RappelRdv.Reminders.Twilio;
 using Twilio.TwiML;
@@ -20,13 +20,13 @@ internal static class SmsInbound
     public const string AnswerStatusPath = "/twilio/sms/answer-status";
 
     public static async Task<IResult> Handle(
-        HttpRequest request, ReplyHandler replies, CallbackUrls urls, NpgsqlDataSource db, TimeProvider clock, CancellationToken cancellationToken)
+        HttpRequest request, CitizenAnswers answers, CallbackUrls urls, NpgsqlDataSource db, TimeProvider clock, CancellationToken cancellationToken)
     {
         var form = await request.ReadFormAsync(cancellationToken);
         var body = form["Body"].ToString();
         var sid = form["MessageSid"].ToString();
         var result = FrenchPhone.TryParse(form["From"].ToString(), out var from) && !string.IsNullOrEmpty(sid)
-            ? await replies.HandleSmsAsync(from.E164, body, sid, cancellationToken)
+            ? await answers.SmsReplyAsync(from.E164, body, sid, cancellationToken)
             : new ReplyResult(ReplyEffect.Nothing);
         await TwilioSids.ForgetUnlessKeptAsync(db, sid, clock.GetUtcNow());
         return Twiml(Answer(result), AnswerStatus(urls, result.AppointmentId));

@@ -60,8 +60,7 @@ internal static class UsageSetup
 {
     public static void AddUsage(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<Reminders.Budgets.BillingOptions>()
-            .BindConfiguration(Reminders.Budgets.BillingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        // BillingOptions: bound and validated once, by AddRappelCore.
         builder.Services.AddSingleton<UsageReader>();
         builder.Services.AddSingleton<BalanceMetrics>();
     }

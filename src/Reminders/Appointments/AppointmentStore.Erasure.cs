@@ -63,12 +63,7 @@ public sealed partial class AppointmentStore
         await CancelPendingAsync(connection, transaction, appointmentId, "personal data erased", now);
         // Twilio's error texts quote the number; Twilio itself keeps each message and call until the
         // Worker's TwilioErasure deletes them there.
-        await connection.ExecuteAsync(
-            """
-            update messages set body = null, error = regexp_replace(error, @numbers, @erased, 'g')
-            where appointment_id = @appointmentId and (body is not null or error ~ @numbers)
-            """,
-            new { appointmentId, numbers = Security.ErasedText.PhoneNumbersPattern, erased = Security.ErasedText.Replacement }, transaction);
+        await Messages.MessageStates.EraseTextsAsync(connection, transaction, appointmentId);
         await connection.ExecuteAsync(
             """
             insert into twilio_deletions (sid, created_at, next_attempt_at)

@@ -1,5 +1,6 @@
 using Dapper;
 using Npgsql;
+using RappelRdv.Reminders.Messages;
 using RappelRdv.Reminders.Planning;
 using RappelRdv.Reminders.Tenants;
 

@@ -2,6 +2,7 @@ using Dapper;
 using Npgsql;
 using RappelRdv.Contracts;
 using RappelRdv.Reminders.Database;
+using RappelRdv.Reminders.Messages;
 using RappelRdv.Reminders.Planning;
 using RappelRdv.Reminders.Tenants;
 
@@ -273,47 +274,6 @@ public sealed partial class AppointmentStore(NpgsqlDataSource db, TimeProvider c
 
     internal static Task InsertMessagesAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, long tenantId, long appointmentId, int planVersion,
-        IReadOnlyList<PlannedMessage> plan, DateTimeOffset now)
-    {
-        if (plan.Count == 0)
-        {
-            return Task.CompletedTask;
-        }
-
-        var rows = PlanRows.From(plan, now);
-        return connection.ExecuteAsync(
-            // One statement for the whole plan: the arrays are zipped by unnest.
-            """
-            insert into messages (id, appointment_id, tenant_id, kind, channel, step, only_if_unconfirmed, plan_version,
-                due_at, status, error, created_at, updated_at)
-            select p.id, @appointmentId, @tenantId, p.kind, p.channel, p.step, p.only_if_unconfirmed, @planVersion, p.due_at, p.status, p.error, @now, @now
-            from unnest(@Ids, @Kinds, @Channels, @Steps, @OnlyIfUnconfirmed, @DueAts, @Statuses, @Errors)
-                as p(id, kind, channel, step, only_if_unconfirmed, due_at, status, error)
-            """,
-            new
-            {
-                appointmentId, tenantId, planVersion, now,
-                rows.Ids, rows.Kinds, rows.Channels, rows.Steps, rows.OnlyIfUnconfirmed, rows.DueAts, rows.Statuses, rows.Errors,
-            },
-            transaction);
-    }
-
-    /// <summary>A plan as the columns of its <c>messages</c> rows, for one <c>unnest</c>.</summary>
-    internal sealed record PlanRows(
-        Guid[] Ids, string[] Kinds, string[] Channels, int?[] Steps, bool[] OnlyIfUnconfirmed, DateTime[] DueAts,
-        string[] Statuses, string?[] Errors)
-    {
-        public static PlanRows From(IReadOnlyList<PlannedMessage> plan, DateTimeOffset now) => new(
-            [.. plan.Select(_ => Guid.CreateVersion7(now))],
-            [.. plan.Select(m => m.Kind)],
-            [.. plan.Select(m => m.Channel)],
-            [.. plan.Select(m => m.Step)],
-            [.. plan.Select(m => m.OnlyIfUnconfirmed)],
-            [.. plan.Select(m => Timestamps.Stored(m.DueAt).UtcDateTime)],
-            [.. plan.Select(m => m.SkipReason is null ? MessageStatus.Pending : MessageStatus.Skipped)],
-            [.. plan.Select(m => m.SkipReason)]);
-
-        public IEnumerable<MessageView> Views() => Ids.Select((id, i) =>
-            new MessageView(id, Kinds[i], Channels[i], DueAts[i].AsUtc(), Statuses[i], null, null, null, Errors[i]));
-    }
+        IReadOnlyList<PlannedMessage> plan, DateTimeOffset now) =>
+        MessagePlans.InsertAsync(connection, transaction, tenantId, appointmentId, planVersion, plan, now);
 }

@@ -1,6 +1,7 @@
 using Dapper;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using RappelRdv.Reminders.Messages;
 
 namespace RappelRdv.Reminders.Budgets;
 
@@ -16,6 +17,9 @@ namespace RappelRdv.Reminders.Budgets;
 public static class SendingPause
 {
     public static readonly TimeSpan MaxPause = TimeSpan.FromMinutes(10);
+
+    /// <summary>How the error of a message waiting for the end of a pause begins: what ends the wait early.</summary>
+    private const string PausedReason = "sending paused: ";
 
     /// <summary>20003: authentication refused (a suspended account); 10001, 20005: account not active; 30002: account suspended (status callback).</summary>
     private static readonly int[] AccountCodes = [10001, 20003, 20005, 30002];
@@ -35,8 +39,8 @@ public static class SendingPause
     /// it, when the appointment would have started by then).
     /// </summary>
     public static async Task PauseAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid messageId, DateTimeOffset startsAt, string error, DateTimeOffset now,
-        ILogger logger)
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid messageId, Guid? claimToken, DateTimeOffset startsAt, string error,
+        DateTimeOffset now, ILogger logger)
     {
         var until = now + MaxPause;
         await connection.ExecuteAsync(
@@ -47,12 +51,15 @@ public static class SendingPause
                 pause_reason = @error
             """,
             new { until, now, error }, transaction);
-        await connection.ExecuteAsync(
-            until < startsAt
-                ? "update messages set status = 'pending', due_at = @until, claim_token = null, error = @reason, updated_at = @now where id = @messageId"
-                : "update messages set status = 'skipped', claim_token = null, error = @reason, updated_at = @now where id = @messageId",
-            new { messageId, until, now, reason = until < startsAt ? $"sending paused: {error}" : $"too_late: sending paused ({error})" },
-            transaction);
+        if (until < startsAt)
+        {
+            await MessageStates.WaitForPauseAsync(connection, transaction, messageId, claimToken, until, $"{PausedReason}{error}", now);
+        }
+        else
+        {
+            await MessageStates.SkipForPauseAsync(connection, transaction, messageId, claimToken, $"too_late: sending paused ({error})", now);
+        }
+
         logger.LogError("Twilio refused a send for the account itself ({Error}): all sending is paused until {Until}", error, until);
     }
 
@@ -71,12 +78,7 @@ public static class SendingPause
         }
 
         await connection.ExecuteAsync("update twilio_account set paused_until = null, pause_reason = null", transaction: transaction);
-        await connection.ExecuteAsync(
-            """
-            update messages set due_at = @now, updated_at = @now
-            where status = 'pending' and due_at <= @until and error like 'sending paused:%'
-            """,
-            new { now, until }, transaction);
+        await MessageStates.EndPauseAsync(connection, transaction, PausedReason, until.Value, now);
         await transaction.CommitAsync();
         return true;
     }

@@ -47,7 +47,7 @@ public static class DeliveryFailures
         {
             case var refusal when SendingPause.IsAccountRefusal(refusal, error):
                 // The account, not this message: all sending pauses (Budgets/SendingPause.cs).
-                await SendingPause.PauseAsync(connection, transaction, m.Id, m.StartsAt, error, now, logger);
+                await SendingPause.PauseAsync(connection, transaction, m.Id, m.ClaimToken, m.StartsAt, error, now, logger);
                 return;
 
             case TwilioErrors.Unsubscribed:
@@ -78,9 +78,7 @@ public static class DeliveryFailures
                 if (code is TwilioErrors.Landline or TwilioErrors.NotMobile && m.Channel == Channels.Sms)
                 {
                     // A landline: this citizen is reached by calls from now on, starting with this message.
-                    await connection.ExecuteAsync(
-                        "update appointments set channel = 'voice', phone_is_mobile = false where phone = @Phone and channel = 'sms'",
-                        new { m.Phone }, transaction);
+                    await AppointmentStates.SwitchToCallsAsync(connection, transaction, m.Phone);
                     await FailAsync(connection, transaction, m, error, now, tellAgenda: false);
                     var at = QuietHoursClock.NextAllowed(now, settings.Zone, settings.QuietHours);
                     if (at < m.StartsAt)
@@ -115,12 +113,6 @@ public static class DeliveryFailures
 
     private static Task InsertRetryAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, FailedMessage m, string channel, DateTimeOffset dueAt, int attempts, DateTimeOffset now) =>
-        connection.ExecuteAsync(
-            """
-            insert into messages (id, appointment_id, tenant_id, kind, channel, only_if_unconfirmed, plan_version, due_at, status,
-                attempts, created_at, updated_at)
-            values (@id, @AppointmentId, @TenantId, @Kind, @channel, @OnlyIfUnconfirmed, @PlanVersion, @dueAt, 'pending', @attempts, @now, @now)
-            """,
-            new { id = Guid.CreateVersion7(now), m.AppointmentId, m.TenantId, m.Kind, channel, m.OnlyIfUnconfirmed, m.PlanVersion, dueAt, attempts, now },
-            transaction);
+        MessagePlans.InsertRetryAsync(connection, transaction, m.AppointmentId, m.TenantId, m.Kind, channel, m.OnlyIfUnconfirmed, m.PlanVersion,
+            dueAt, attempts, now);
 }

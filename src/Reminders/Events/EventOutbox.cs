@@ -10,7 +10,7 @@ namespace RappelRdv.Reminders.Events;
 /// of (an outbox), then delivered by the Worker: nothing is told that did not happen, nothing
 /// that happened is lost.
 /// </summary>
-public static class EventOutbox
+internal static class EventOutbox
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new UtcTimestampConverter() } };
 

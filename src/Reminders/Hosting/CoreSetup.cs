@@ -40,6 +40,8 @@ public static class CoreSetup
             .BindConfiguration(TwilioOptions.Section)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        // Both hosts use the prices and the balance's settings: the Api for amounts and /metrics, the Worker for the balance.
+        services.AddOptions<Budgets.BillingOptions>().BindConfiguration(Budgets.BillingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(sp => new CallbackUrls(
             sp.GetRequiredService<IOptions<PublicOptions>>().Value.BaseUri(),
             sp.GetRequiredService<IOptions<TwilioOptions>>().Value.AuthToken ?? "simulated"));

@@ -150,6 +150,44 @@ public static class MessageStates
             new { id, claimToken, error, now },
             transaction);
 
+    // ---- The account refused (Budgets/SendingPause.cs) ------------------------------------------------------
+
+    /// <summary>
+    /// The account itself was refused: the message waits for the end of the pause (→ pending, due then).
+    /// With a claim token, only while that claim holds; without (a status callback), whatever its state.
+    /// </summary>
+    public static Task WaitForPauseAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id, Guid? claimToken, DateTimeOffset until, string reason,
+        DateTimeOffset now) =>
+        connection.ExecuteAsync(
+            """
+            update messages set status = 'pending', due_at = @until, claim_token = null, error = @reason, updated_at = @now
+            where id = @id and (@claimToken::uuid is null or (status = 'sending' and claim_token = @claimToken))
+            """,
+            new { id, claimToken, until, reason, now },
+            transaction);
+
+    /// <summary>The account itself was refused and the appointment starts before the pause ends: → skipped, same guard.</summary>
+    public static Task SkipForPauseAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id, Guid? claimToken, string reason, DateTimeOffset now) =>
+        connection.ExecuteAsync(
+            """
+            update messages set status = 'skipped', claim_token = null, error = @reason, updated_at = @now
+            where id = @id and (@claimToken::uuid is null or (status = 'sending' and claim_token = @claimToken))
+            """,
+            new { id, claimToken, reason, now },
+            transaction);
+
+    /// <summary>The pause ended early (the balance is back): the pending messages it held are due at once.</summary>
+    public static Task EndPauseAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, string pausedReason, DateTime until, DateTimeOffset now) =>
+        connection.ExecuteAsync(
+            """
+            update messages set due_at = @now, updated_at = @now
+            where status = 'pending' and due_at <= @until and error like @pattern
+            """,
+            new { now, until, pattern = pausedReason.TrimEnd() + "%" }, transaction);
+
     // ---- Recovery: claims left sending past their lease -------------------------------------------------
 
     /// <summary>A claim past its lease, locked for reconciliation.</summary>
@@ -288,6 +326,27 @@ public static class MessageStates
             new { id, dueAt, error, now },
             transaction);
 
+    // ---- Replies (citizens) ------------------------------------------------------------------------------
+
+    /// <summary>Whether the inbound SMS of this SID was recorded already (Twilio retries a webhook it got no answer to).</summary>
+    public static Task<bool> ReplyRecordedAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string messageSid) =>
+        connection.ExecuteScalarAsync<bool>(
+            "select exists (select 1 from messages where provider_id = @messageSid and direction = 'in')", new { messageSid }, transaction);
+
+    /// <summary>A citizen's reply (an SMS, or a key pressed during a call), kept with the appointment: delivered, inbound.</summary>
+    public static Task RecordReplyAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, long appointmentId, long tenantId, int planVersion, string channel,
+        string body, string providerId, DateTimeOffset now) =>
+        connection.ExecuteAsync(
+            """
+            insert into messages (id, appointment_id, tenant_id, kind, channel, plan_version, due_at, status, provider_id, body,
+                direction, sent_at, created_at, updated_at)
+            values (@messageId, @appointmentId, @tenantId, 'reply', @channel, @planVersion, @now, 'delivered', @providerId, @body, 'in', @now, @now, @now)
+            on conflict do nothing
+            """,
+            new { messageId = Guid.CreateVersion7(now), appointmentId, tenantId, channel, planVersion, providerId, body = body.Length <= 1600 ? body : body[..1600], now },
+            transaction);
+
     // ---- Appointments changing (Api) ---------------------------------------------------------------------
 
     /// <summary>
@@ -302,6 +361,15 @@ public static class MessageStates
             """,
             new { appointmentId, reason, now },
             transaction);
+
+    /// <summary>The citizen's data erased: the texts of the appointment's messages go, and the numbers Twilio's error texts quote.</summary>
+    public static Task EraseTextsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long appointmentId) =>
+        connection.ExecuteAsync(
+            """
+            update messages set body = null, error = regexp_replace(error, @numbers, @erased, 'g')
+            where appointment_id = @appointmentId and (body is not null or error ~ @numbers)
+            """,
+            new { appointmentId, numbers = Security.ErasedText.PhoneNumbersPattern, erased = Security.ErasedText.Replacement }, transaction);
 
     /// <summary>The agenda no longer allows reminders, or notifications: those pending are cancelled.</summary>
     public static Task<int> CancelPendingKindsAsync(

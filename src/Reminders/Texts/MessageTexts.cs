@@ -1,5 +1,6 @@
 using RappelRdv.Reminders.Appointments;
 using RappelRdv.Reminders.Replies;
+using RappelRdv.Reminders.Tenants;
 
 namespace RappelRdv.Reminders.Texts;
 
@@ -17,7 +18,18 @@ public sealed record MessageContext(
     string? LocationAddress,
     string? LocationPhone,
     string Language = Languages.French,
-    IReadOnlyDictionary<string, string>? Templates = null);
+    IReadOnlyDictionary<string, string>? Templates = null)
+{
+    /// <summary>
+    /// The one way from an appointment read with its tenant's settings to what its messages say: the
+    /// tenant's zone, and its templates of the citizen's language and the appointment's variant.
+    /// </summary>
+    public static MessageContext Of(
+        TenantSettings settings, string? service, DateTimeOffset startsAt, string mode, string? locationName, string? locationAddress,
+        string? locationPhone, string language, string? variant) =>
+        new(service, startsAt, settings.Zone, mode, locationName, locationAddress, locationPhone, language,
+            settings.Texts?.TemplatesFor(language, variant));
+}
 
 /// <summary>
 /// The SMS a citizen receives, in their language. Latin-script languages are always GSM-7 (one

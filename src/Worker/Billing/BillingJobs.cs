@@ -124,7 +124,7 @@ internal static class BillingSetup
 {
     public static IServiceCollection AddBilling(this IServiceCollection services)
     {
-        services.AddOptions<BillingOptions>().BindConfiguration(BillingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        // BillingOptions: bound and validated once, by AddRappelCore.
         services.AddTransient<BillingJobs>();
         return services;
     }

@@ -42,7 +42,8 @@ public sealed record AppointmentView(
     LocationView? Location,
     [property: Description("`in_person`, `phone` or `home`.")] string Mode,
     IReadOnlyList<MessageView> Messages,
-    [property: Description("The wording variant the appointment was drawn into (`texts.experiment`); `null` outside a trial.")] string? Variant = null);
+    [property: Description("The wording variant the appointment was drawn into (`texts.experiment`); `null` outside a trial.")] string? Variant = null,
+    RdvSolidaritesWriteBackView? RdvSolidaritesWriteBack = null);
 
 [Description("The citizen as stored: no names; the phone is `null` once personal data is erased.")]
 public sealed record CitizenView(

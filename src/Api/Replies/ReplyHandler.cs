@@ -142,6 +142,11 @@ internal sealed class ReplyHandler(NpgsqlDataSource db, TimeProvider clock, ILog
 
             await EventOutbox.RecordAsync(connection, transaction, appointment.TenantId, eventType!,
                 new AgendaEventData(appointment.ExternalId, status, channel, replyText), now);
+            if (status != AppointmentStatus.Confirmed)
+            {
+                // RDV-Solidarités hears it too (CONTRACT §10): nothing for an appointment from elsewhere.
+                await Reminders.RdvSolidarites.WriteBacks.EnqueueAsync(connection, transaction, appointment.Id, now);
+            }
             logger.LogInformation("Appointment {AppointmentId} is now {Status} after a reply by {Channel}", appointment.Id, status, channel);
         }
 

@@ -46,6 +46,7 @@ public static class CoreSetup
 
         services.AddSingleton<TenantDirectory>();
         services.AddSingleton<AppointmentStore>();
+        services.AddSingleton(sp => new RdvSolidarites.RdvSolidaritesSecrets(sp.GetRequiredService<IConfiguration>()));
         return services;
     }
 }

@@ -119,6 +119,25 @@ public sealed class RdvSolidaritesWriteBackTests(EndToEndHarness e2e) : IClassFi
         Assert.Equal(1, rdvs.SignIns);
     }
 
+    [Theory]
+    [InlineData("2")]
+    [InlineData("3")]
+    public async Task A_key_pressed_during_the_call_writes_excused_too(string digit)
+    {
+        var (agenda, _) = await TenantAsync(PasswordApi());
+        var hook = await RemindedAsync(RdvsPerson.Landline);
+        var call = Assert.Single(e2e.Twilio.Calls);
+
+        var form = new Dictionary<string, string> { ["CallSid"] = call["Sid"], ["Digits"] = digit };
+        var gathered = await e2e.Api.CreateClient().SendAsync(
+            RappelRdv.TestSupport.TwilioSigner.SignedPost(EndToEndHarness.PublicBaseUrl, new Uri(call["Url"] + "/gather").PathAndQuery, form));
+        Assert.Equal(HttpStatusCode.OK, gathered.StatusCode);
+        Assert.Equal(1, await WriteBackAsync());
+
+        Assert.Equal((ParticipationId(hook, RdvsPerson.Landline), "excused"), Assert.Single(rdvs.Written));
+        Assert.Equal("done", (await GetAsync(agenda, "rdvs-4201-13"))!.RdvSolidaritesWriteBack?.Status);
+    }
+
     [Fact]
     public async Task A_confirmation_writes_nothing_and_an_appointment_from_the_agenda_API_neither()
     {

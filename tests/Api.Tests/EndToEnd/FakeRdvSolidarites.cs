@@ -72,6 +72,16 @@ public sealed class FakeRdvSolidarites : IDisposable
         Patches = 0;
     }
 
+    /// <summary>A webhook of RDV-Solidarités to the tenant's URL, signed as it signs them (<c>X-Lapin-Signature</c>).</summary>
+    internal static HttpRequestMessage SignedWebhook(RdvsWebhook hook, string slug, string secret)
+    {
+        var body = hook.ToBytes();
+        var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/webhooks/rdv-solidarites/{slug}") { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("application/json; charset=utf-8");
+        request.Headers.Add("X-Lapin-Signature", Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body)));
+        return request;
+    }
+
     private ResponseMessage SignIn(IRequestMessage request)
     {
         Interlocked.Increment(ref SignIns);

@@ -2,10 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Security.Cryptography;
-using System.Text;
 using RappelRdv.Contracts;
 using RappelRdv.TestSupport;
 
@@ -162,10 +159,7 @@ public sealed class RdvSolidaritesWorkerProcessTests : IAsyncLifetime
 
     private async Task<RdvSolidaritesAnswer> WebhookAsync(RdvsWebhook hook)
     {
-        var body = hook.ToBytes();
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/webhooks/rdv-solidarites/var") { Content = new ByteArrayContent(body) };
-        request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse("application/json; charset=utf-8");
-        request.Headers.Add("X-Lapin-Signature", Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(WebhookSecret), body)));
+        using var request = FakeRdvSolidarites.SignedWebhook(hook, "var", WebhookSecret);
         var response = await api.CreateClient().SendAsync(request);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return (await response.Content.ReadFromJsonAsync<RdvSolidaritesAnswer>())!;

@@ -1,8 +1,6 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Security.Cryptography;
 using System.Text;
 using Dapper;
 using Microsoft.AspNetCore.Http;
@@ -65,10 +63,7 @@ public sealed class RdvSolidaritesWriteBackTests(EndToEndHarness e2e) : IClassFi
 
     private async Task<RdvSolidaritesAnswer> WebhookAsync(RdvsWebhook hook)
     {
-        var body = hook.ToBytes();
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/webhooks/rdv-solidarites/var") { Content = new ByteArrayContent(body) };
-        request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse("application/json; charset=utf-8");
-        request.Headers.Add("X-Lapin-Signature", Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(WebhookSecret), body)));
+        using var request = FakeRdvSolidarites.SignedWebhook(hook, "var", WebhookSecret);
         var response = await e2e.Api.CreateClient().SendAsync(request);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return (await response.Content.ReadFromJsonAsync<RdvSolidaritesAnswer>())!;

@@ -175,7 +175,4 @@ internal sealed class RdvSolidaritesClient(HttpClient http, RdvSolidaritesSecret
     private static string? Header(HttpResponseHeaders headers, string name) =>
         headers.TryGetValues(name, out var values) && values.FirstOrDefault() is { Length: > 0 } value ? value : null;
 
-    /// <summary>For the tests: forgets every agent's tokens, as a restarted Worker would.</summary>
-    internal static void ForgetTokens() => Tokens.Clear();
-
 }

@@ -112,7 +112,14 @@ public sealed class FakeRdvSolidarites : IDisposable
 
         if (forcedAnswers.TryDequeue(out var forced))
         {
-            return Json(forced, "{}");
+            var refusal = Json(forced, "{}");
+            if (forced == 429)
+            {
+                // Rack::Attack's answer: wait two minutes.
+                refusal.Headers!["Retry-After"] = new("120");
+            }
+
+            return refusal;
         }
 
         var status = (string?)JsonNode.Parse(request.Body ?? "{}")?["participation"]?["status"];

@@ -190,6 +190,47 @@ public sealed class RdvSolidaritesWriteBackTests(EndToEndHarness e2e) : IClassFi
     {
         var (agenda, _) = await TenantAsync(PasswordApi());
         await RemindedAsync();
+        rdvs.AnswerNext(429);
+
+        await e2e.CitizenSmsAsync("NON");
+        await WriteBackAsync();
+        // The backoff alone would try again within 36 s; RDV-Solidarités asked for 120.
+        e2e.Api.Clock.Advance(TimeSpan.FromSeconds(100));
+        Assert.Equal(0, await WriteBackAsync());
+        e2e.Api.Clock.Advance(TimeSpan.FromSeconds(21));
+        Assert.Equal(1, await WriteBackAsync());
+
+        Assert.Equal(2, rdvs.Patches);
+        Assert.Single(rdvs.Written);
+        Assert.Equal("done", (await GetAsync(agenda, "rdvs-4201-10"))!.RdvSolidaritesWriteBack?.Status);
+    }
+
+    [Fact]
+    public async Task A_reply_in_the_citizens_language_writes_excused_too()
+    {
+        var (agenda, _) = await TenantAsync(PasswordApi());
+        var put = await e2e.Api.Admin().PutAsJsonAsync("/v1/admin/tenants/var", new
+        {
+            slug = "var", name = "Département du Var", quietHours = (object?)null, notifyOnCreate = false,
+            reminders = new[] { new { channel = "sms", before = "P1D" } },
+            rdvSolidarites = new { secret = WebhookSecret, api = PasswordApi() },
+            texts = new { defaultLanguage = "tr" },
+        });
+        put.EnsureSuccessStatusCode();
+        await RemindedAsync();
+
+        await e2e.CitizenSmsAsync("HAYIR");
+        await WriteBackAsync();
+
+        Assert.Equal("cancelled_by_citizen", (await GetAsync(agenda, "rdvs-4201-10"))!.Status);
+        Assert.Single(rdvs.Written);
+    }
+
+    [Fact]
+    public async Task Server_errors_are_tried_again_past_the_first_hours()
+    {
+        var (agenda, _) = await TenantAsync(PasswordApi());
+        await RemindedAsync();
         rdvs.AnswerNext(503, 503, 503);
 
         await e2e.CitizenSmsAsync("NON");

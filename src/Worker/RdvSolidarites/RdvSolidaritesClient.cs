@@ -174,5 +174,4 @@ internal sealed class RdvSolidaritesClient(HttpClient http, RdvSolidaritesSecret
 
     private static string? Header(HttpResponseHeaders headers, string name) =>
         headers.TryGetValues(name, out var values) && values.FirstOrDefault() is { Length: > 0 } value ? value : null;
-
 }

@@ -20,7 +20,18 @@ public sealed record TenantRequest(
     RdvSolidaritesRequest? RdvSolidarites = null,
     BudgetRequest? Budget = null,
     IReadOnlyList<string>? Managers = null,
-    TextsRequest? Texts = null);
+    TextsRequest? Texts = null,
+    RiskRemindersRequest? RiskReminders = null);
+
+/// <summary>
+/// An extra reminder for citizens who missed before (CONTRACT §11): absent or <c>null</c>, off.
+/// </summary>
+[Description("An extra reminder for citizens who missed before: a new appointment of a citizen (same phone) with at least `minNoShows` no-shows among the tenant's appointments that started in the last `lookbackDays` is at risk; `holdoutPercent` of those, drawn at random, are `held_out` (only the tenant's plan), the others `targeted` (the `add` reminders on top). Absent or `null`: off.")]
+public sealed record RiskRemindersRequest(
+    [property: Required, Description("At least 1.")] int? MinNoShows,
+    [property: Required, Description("1 to 730: how far back a no-show counts, in days.")] int? LookbackDays,
+    [property: Required, Description("1 to 5 reminders, as in `reminders`.")] IReadOnlyList<ReminderStepRequest>? Add,
+    [property: Description("0 to 50: the share of at-risk appointments held out to measure the extra reminders; default 0.")] int? HoldoutPercent = null);
 
 /// <summary>Monthly caps: SMS segments and call minutes; <c>null</c> is no cap.</summary>
 public sealed record BudgetRequest(int? MonthlySegments, int? MonthlyCallMinutes);
@@ -97,7 +108,10 @@ public sealed record TenantView(
     RdvSolidaritesView? RdvSolidarites,
     BudgetView? Budget,
     IReadOnlyList<string> Managers,
-    TextsView? Texts = null);
+    TextsView? Texts = null,
+    [property: Description("`null` when off.")] RiskRemindersView? RiskReminders = null);
+
+public sealed record RiskRemindersView(int MinNoShows, int LookbackDays, IReadOnlyList<ReminderStepView> Add, int HoldoutPercent);
 
 public sealed record BudgetView(int? MonthlySegments, int? MonthlyCallMinutes);
 

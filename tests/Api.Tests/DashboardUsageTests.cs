@@ -62,21 +62,7 @@ public sealed class DashboardUsageTests : IClassFixture<ApiFactory>, IAsyncLifet
             new { id, tenantId, kind, channel, sentAt, segments, callSeconds, providerId = $"SM{Interlocked.Increment(ref counter)}" });
     }
 
-    private async Task<string> PageAsync(string path = "/dashboard")
-    {
-        var browser = api.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
-        var login = new HttpRequestMessage(HttpMethod.Post, "/dashboard/login")
-        {
-            Content = new FormUrlEncodedContent([new KeyValuePair<string, string>("key", keys.ManagerKey)]),
-        };
-        login.Headers.Add("Origin", "http://localhost");
-        var session = await browser.SendAsync(login);
-        var page = new HttpRequestMessage(HttpMethod.Get, path);
-        page.Headers.Add("Cookie", Assert.Single(session.Headers.GetValues("Set-Cookie")).Split(';')[0]);
-        var response = await browser.SendAsync(page);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        return WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
-    }
+    private Task<string> PageAsync(string path = "/dashboard") => DashboardPages.GetAsync(api, keys.ManagerKey, path);
 
     /// <summary>The usage section alone, so that a figure elsewhere on the page cannot answer for it.</summary>
     private static string Section(string html)

@@ -89,6 +89,39 @@ internal static class Copy
     public static string NotSignificant(string p) =>
         $" Cette différence n'est pas statistiquement significative ({p}) : elle peut être due au hasard. Élargissez la période pour en juger.";
 
+    // The extra reminder for those who missed before (riskReminders)
+    public const string RiskTitle = "Rappel supplémentaire pour les personnes déjà absentes";
+    public const string RiskChart = "Taux d'absence des personnes déjà absentes, avec et sans le rappel supplémentaire";
+    public const string RiskNoRule = "Aucune règle de rappel supplémentaire en vigueur : la période compte des rendez-vous d'une règle passée.";
+    public const string RiskHint = "Seules les personnes déjà absentes sont tirées au sort entre les deux groupes ; « Non ciblés » compte tous les " +
+        "autres rendez-vous. Le groupe témoin reçoit les rappels habituels, sans le rappel supplémentaire : la différence mesure ce " +
+        "que ce rappel change.";
+    public const string RiskNoHeldOut = "Aucun rendez-vous de personne déjà absente n'a été tenu à l'écart du rappel supplémentaire sur la période : " +
+        "pour mesurer son effet, l'opérateur peut régler une part de groupe témoin (riskReminders.holdoutPercent, par exemple 20\u00A0%).";
+    public const string RiskNoneYet = "Aucun rendez-vous de personne déjà absente sur la période : rien à comparer pour l'instant.";
+
+    public static string RiskRule(int minNoShows, int lookbackDays, IEnumerable<string> extra, int holdoutPercent) =>
+        $"Règle en vigueur : une personne absente au moins {minNoShows} fois à ses rendez-vous des {lookbackDays} derniers jours " +
+        $"reçoit en plus {string.Join(" et ", extra)} ; {holdoutPercent}\u00A0% d'entre elles, tirées au sort, ne le reçoivent pas (groupe témoin).";
+
+    /// <summary>"un appel 1 jour avant", "un SMS 3 heures avant", "un SMS 90 minutes avant".</summary>
+    public static string RiskExtraReminder(string channel, TimeSpan before) =>
+        (channel == "voice" ? "un appel " : "un SMS ") + (
+            before.Ticks % TimeSpan.TicksPerDay == 0 ? Units((long)before.TotalDays, "jour")
+            : before.Ticks % TimeSpan.TicksPerHour == 0 ? Units((long)before.TotalHours, "heure")
+            : Units((long)before.TotalMinutes, "minute")) + " avant";
+
+    private static string Units(long count, string unit) => $"{French.Number(count)} {unit}{(count >= 2 ? "s" : "")}";
+
+    public static string RiskSampleTooSmall(int minimum, long targeted, long heldOut) =>
+        $"Trop tôt pour conclure : il faut au moins {minimum} rendez-vous honorés ou manqués dans chaque groupe (ici " +
+        $"{French.Number(targeted)} avec le rappel supplémentaire et {French.Number(heldOut)} sans). Élargissez la période ou attendez.";
+
+    public static string RiskEffect(double? targeted, double? heldOut, double points) =>
+        $"Parmi les personnes déjà absentes, avec le rappel supplémentaire le taux d'absence est de {French.Percent(targeted)} contre " +
+        $"{French.Percent(heldOut)} sans : " +
+        (points >= 0 ? $"{French.Decimal(points, 1)} points de moins." : $"{French.Decimal(-points, 1)} points de plus.");
+
     // Failures
     public const string FailuresTitle = "Échecs d'envoi récents";
     public const string NoFailures = "Aucun message en échec ces 30 derniers jours.";

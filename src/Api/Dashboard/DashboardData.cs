@@ -30,6 +30,8 @@ public sealed record DashboardView(
     VariantComparison? Variants = null,
     // The month's usage against the budget (null only where a test builds a view without it).
     UsageSection? Usage = null,
+    // By what the riskReminders rule drew: targeted, held_out, none (null only where a test builds a view without it).
+    NoShowStats? ByRisk = null,
     // Write-backs to RDV-Solidarités that failed in the last 30 days (empty for a tenant without them).
     IReadOnlyList<WriteBackFailure>? WriteBackFailures = null);
 
@@ -88,6 +90,7 @@ internal sealed class DashboardData(
             await UnknownPastAsync(tenant, period, cancellationToken), failureCount, failures,
             VariantComparison.From(await By("variant")),
             await UsageAsync(tenant, month, cancellationToken),
+            await By("risk"),
             await WriteBackFailuresAsync(tenant, cancellationToken));
     }
 

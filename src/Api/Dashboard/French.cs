@@ -103,6 +103,9 @@ internal static class French
         ("cohort", "reminded") => "Avec rappel",
         ("cohort", "holdout") => "Sans rappel (groupe témoin)",
         ("variant", "") => "Hors essai",
+        ("risk", "targeted") => "Rappel supplémentaire",
+        ("risk", "held_out") => "Témoin (sans rappel en plus)",
+        ("risk", "none") => "Non ciblés",
         ("variant", _) => "Variante " + key,
         (_, "") => "Non renseigné",
         _ => key,
@@ -119,6 +122,7 @@ internal static class French
         "cohort" => "Groupe",
         "language" => "Langue",
         "variant" => "Variante",
+        "risk" => "Ciblage",
         _ => by,
     };
 

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
@@ -8,7 +9,8 @@ namespace RappelRdv.Api.Demo;
 
 /// <summary>
 /// <c>POST /v1/admin/tenants/{slug}/demo-history</c> (operator): about three months of made-up
-/// past appointments, with outcomes, reminders, replies and a few delivery failures, so that a
+/// past appointments, with outcomes, reminders, replies and a few delivery failures, and a riskReminders
+/// rule's draws (its extra calls, its held-out group; the rule itself is set when the tenant has none), so that a
 /// demonstration tenant's dashboard shows a real picture from the first start. <c>./run.sh</c>
 /// calls it when it creates the <c>demo</c> tenant (<c>DEMO_HISTORY=0</c> skips it).
 /// Mapped only in Development or with <c>Demo__HistoryEndpoint=true</c> (which <c>./run.sh</c> sets):
@@ -67,8 +69,20 @@ internal static class DemoHistoryEndpoints
                 perDay = AppointmentsPerWeekday,
             },
             cancellationToken: cancellationToken));
+        if (created.Appointments > 0 && tenant.Settings.RiskReminders is null)
+        {
+            // The history has appointments drawn by a rule: the tenant gets the rule, unless it has one of its own.
+            await connection.ExecuteAsync(new CommandDefinition(
+                "update tenants set settings = jsonb_set(settings, '{riskReminders}', @rule::jsonb) where id = @tenantId",
+                new { tenantId = tenant.Id, rule = JsonSerializer.Serialize(DemoRule, JsonSerializerOptions.Web) },
+                cancellationToken: cancellationToken));
+        }
+
         return TypedResults.Ok(new DemoHistoryCreated(created.Appointments, created.Messages));
     }
+
+    /// <summary>The demo's riskReminders rule: a call the day before for whoever missed once in a year, 30 % held out.</summary>
+    internal static readonly RiskReminders DemoRule = new(1, 365, [new ReminderStep("voice", "P1D", false)], 30);
 
     /// <summary>What a demo history added: appointments and messages (reminders and replies).</summary>
     internal sealed record DemoHistoryCreated(long Appointments, long Messages);
@@ -100,12 +114,16 @@ internal static class DemoHistoryEndpoints
                    ('x' || substr(md5(external_id || ':5'), 1, 8))::bit(32)::bigint / 4294967296.0 as r5,
                    ('x' || substr(md5(external_id || ':6'), 1, 8))::bit(32)::bigint / 4294967296.0 as r6,
                    ('x' || substr(md5(external_id || ':7'), 1, 8))::bit(32)::bigint / 4294967296.0 as r7,
-                   ('x' || substr(md5(external_id || ':8'), 1, 8))::bit(32)::bigint / 4294967296.0 as r8
+                   ('x' || substr(md5(external_id || ':8'), 1, 8))::bit(32)::bigint / 4294967296.0 as r8,
+                   ('x' || substr(md5(external_id || ':9'), 1, 8))::bit(32)::bigint / 4294967296.0 as r9,
+                   ('x' || substr(md5(external_id || ':10'), 1, 8))::bit(32)::bigint / 4294967296.0 as r10
             from drawn
         ),
         shaped as (
             select *,
                    r1 < 0.10 as holdout,
+                   -- the riskReminders rule: 15 % of citizens missed before, 30 % of those held out
+                   case when r9 >= 0.15 then 'none' when r10 < 0.30 then 'held_out' else 'targeted' end as risk,
                    case when r2 < 0.80 then 'sms' when r2 < 0.95 then 'voice' else 'none' end as channel,
                    case when r3 < 0.35 then 'RSA' when r3 < 0.55 then 'Insertion professionnelle' when r3 < 0.70 then 'PMI'
                         when r3 < 0.85 then 'APA' when r3 < 0.95 then 'Aide sociale à l''enfance' else 'Logement' end as service,
@@ -129,20 +147,22 @@ internal static class DemoHistoryEndpoints
                        when day >= @today::date - 6 and r8 < 0.35 then null
                        when r7 < 0.03 then 'excused'
                        when r7 < 0.03 + case when holdout or channel = 'none' then 0.19 when confirmed then 0.035 else 0.11 end
-                                      + case service when 'RSA' then 0.03 when 'PMI' then -0.015 else 0 end then 'no_show'
+                                      + case service when 'RSA' then 0.03 when 'PMI' then -0.015 else 0 end
+                                      -- who missed before misses more; the extra call takes back part of it
+                                      + case risk when 'held_out' then 0.16 when 'targeted' then 0.07 else 0 end then 'no_show'
                        else 'honoured'
                    end as outcome
             from decided
         ),
         inserted as (
             insert into appointments (tenant_id, external_id, starts_at, duration_minutes, status, outcome, phone, phone_is_mobile,
-                channel, service, location_name, location_address, mode, holdout, content_hash, source, confirmed_at,
+                channel, service, location_name, location_address, mode, holdout, risk, content_hash, source, confirmed_at,
                 status_changed_at, outcome_at, created_at, updated_at)
             select @tenantId, external_id, starts_at, 30,
                    coalesce(cancelled, case when confirmed then 'confirmed' else 'scheduled' end),
                    outcome,
                    '+3363998' || lpad((n * 211 + extract(doy from day)::int * 7)::text, 4, '0'), true,
-                   channel, service, location_name, null, 'in_person', holdout,
+                   channel, service, location_name, null, 'in_person', holdout, risk,
                    sha256(convert_to(external_id, 'UTF8')), 'demo',
                    case when confirmed then starts_at - interval '47 hours' end,
                    case when confirmed or cancelled is not null then starts_at - interval '47 hours' end,
@@ -150,7 +170,7 @@ internal static class DemoHistoryEndpoints
                    starts_at - interval '12 days', @now
             from outcomes
             on conflict (tenant_id, external_id) do nothing
-            returning id, external_id, starts_at, status, channel, holdout
+            returning id, external_id, starts_at, status, channel, holdout, risk
         ),
         reminders as (
             insert into messages (id, appointment_id, tenant_id, kind, channel, step, plan_version, due_at, status, attempts,
@@ -169,6 +189,17 @@ internal static class DemoHistoryEndpoints
             where not i.holdout and i.channel <> 'none'
             returning 1
         ),
+        extra_calls as (
+            -- the rule's extra reminder of the targeted: a call the day before
+            insert into messages (id, appointment_id, tenant_id, kind, channel, step, plan_version, due_at, status, attempts,
+                sent_at, provider_id, direction, created_at, updated_at)
+            select gen_random_uuid(), i.id, @tenantId, 'reminder', 'voice', 1, 1, i.starts_at - interval '1 day', 'sent', 1,
+                   i.starts_at - interval '1 day' + interval '4 seconds', 'demo-call-' || i.external_id,
+                   'out', i.starts_at - interval '12 days', i.starts_at - interval '1 day' + interval '70 seconds'
+            from inserted i
+            where i.risk = 'targeted' and not i.holdout and i.channel <> 'none'
+            returning 1
+        ),
         replies as (
             insert into messages (id, appointment_id, tenant_id, kind, channel, plan_version, due_at, status, sent_at, provider_id,
                 body, direction, created_at, updated_at)
@@ -183,6 +214,6 @@ internal static class DemoHistoryEndpoints
             returning 1
         )
         select (select count(*) from inserted) as appointments,
-               (select count(*) from reminders) + (select count(*) from replies) as messages
+               (select count(*) from reminders) + (select count(*) from extra_calls) + (select count(*) from replies) as messages
         """;
 }

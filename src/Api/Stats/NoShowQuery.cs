@@ -10,7 +10,7 @@ internal sealed record NoShowQuery(DateOnly From, DateOnly To, string By)
     public const int MaxYears = 3;
 
     public static readonly string[] Breakdowns =
-        ["week", "month", "service", "location", "channel", "confirmation", "cohort", "language", "variant"];
+        ["week", "month", "service", "location", "channel", "confirmation", "cohort", "language", "variant", "risk"];
 
     public bool ByTime => By is "week" or "month";
 

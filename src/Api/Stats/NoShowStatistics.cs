@@ -1,5 +1,6 @@
 using System.Globalization;
 using RappelRdv.Contracts;
+using RappelRdv.Reminders.Appointments;
 
 namespace RappelRdv.Api.Stats;
 
@@ -10,7 +11,7 @@ namespace RappelRdv.Api.Stats;
 /// <remarks>
 /// Rows come in a fixed order and with fixed keys where the keys are known, because a chart
 /// wants them: every week or month from <c>from</c> to <c>to</c>, empty ones included (zero
-/// counts, a null rate); both keys of <c>confirmation</c> and <c>cohort</c>; the three
+/// counts, a null rate); both keys of <c>confirmation</c> and <c>cohort</c>, the three of <c>risk</c>; the three
 /// channels. The first and last week or month count only the days inside the period.
 /// Services and locations come by number of appointments, most first; those without one
 /// have the key "".
@@ -22,6 +23,7 @@ internal sealed class NoShowStatistics(StatsReader reader)
         ["channel"] = ["sms", "voice", "none"],
         ["confirmation"] = ["confirmed", "unconfirmed"],
         ["cohort"] = ["reminded", "holdout"],
+        ["risk"] = [Risks.Targeted, Risks.HeldOut, Risks.None],
     };
 
     public async Task<NoShowStats> ComputeAsync(long tenantId, NoShowQuery query, CancellationToken cancellationToken)

@@ -20,6 +20,7 @@ internal sealed class StatsReader(NpgsqlDataSource db)
         ["cohort"] = "case when holdout then 'holdout' else 'reminded' end",
         ["language"] = "language",
         ["variant"] = "variant",
+        ["risk"] = "risk",
     };
 
     public static string Dimension(string by) => by is "week" or "month" ? "day" : by;
@@ -32,7 +33,7 @@ internal sealed class StatsReader(NpgsqlDataSource db)
         return [.. rows.Select(r => (DateOnly.FromDateTime(r.Day), r.Tally))];
     }
 
-    /// <summary>Counts per key of a breakdown other than time (service, location, channel, confirmation, cohort, language, variant).</summary>
+    /// <summary>Counts per key of a breakdown other than time (service, location, channel, confirmation, cohort, language, variant, risk).</summary>
     public async Task<IReadOnlyList<(string Key, Tally Tally)>> ByKeyAsync(
         long tenantId, string dimension, DateOnly from, DateOnly to, CancellationToken cancellationToken)
     {

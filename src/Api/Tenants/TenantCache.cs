@@ -34,7 +34,7 @@ internal sealed class TenantCache(NpgsqlDataSource db, TimeProvider clock)
     /// <summary>A tenant with its settings parsed, once per read of the database, and the hashes of its keys.</summary>
     internal sealed record KnownTenant(Tenant Tenant, byte[] ApiKeyHash, byte[] ManagerKeyHash);
 
-    private sealed record KeyRow(long Id, string Name, string Settings, string WebhookSecret, byte[] ApiKeyHash, byte[] ManagerKeyHash);
+    private sealed record KeyRow(long Id, string Name, string Settings, string WebhookSecret, byte[] ApiKeyHash, byte[] ManagerKeyHash, byte[] HistoryKey);
 
     private sealed record Entry(KnownTenant Known, DateTimeOffset Expires);
 
@@ -67,10 +67,10 @@ internal sealed class TenantCache(NpgsqlDataSource db, TimeProvider clock)
         var before = Interlocked.Read(ref generation);
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var row = await connection.QuerySingleOrDefaultAsync<KeyRow>(
-            "select id, name, settings::text as settings, webhook_secret, api_key_hash, manager_key_hash from tenants where slug = @slug",
+            "select id, name, settings::text as settings, webhook_secret, api_key_hash, manager_key_hash, history_key from tenants where slug = @slug",
             new { slug });
         var known = row is null ? null : new KnownTenant(
-            new Tenant(row.Id, slug, row.Name, TenantSettings.FromJson(row.Settings), row.WebhookSecret), row.ApiKeyHash, row.ManagerKeyHash);
+            new Tenant(row.Id, slug, row.Name, TenantSettings.FromJson(row.Settings) with { HistoryKey = row.HistoryKey }, row.WebhookSecret), row.ApiKeyHash, row.ManagerKeyHash);
         if (known is null || !keyMatches(known))
         {
             if (keyHash is null)

@@ -102,8 +102,8 @@ internal static class TenantEndpoints
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var inserted = await connection.ExecuteAsync(
             """
-            insert into tenants (slug, name, settings, api_key_hash, manager_key_hash, webhook_secret, created_at, updated_at)
-            values (@slug, @name, @settings::jsonb, @apiKeyHash, @managerKeyHash, @webhookSecret, @now, @now)
+            insert into tenants (slug, name, settings, api_key_hash, manager_key_hash, webhook_secret, history_key, created_at, updated_at)
+            values (@slug, @name, @settings::jsonb, @apiKeyHash, @managerKeyHash, @webhookSecret, @historyKey, @now, @now)
             on conflict (slug) do nothing
             """,
             new
@@ -114,6 +114,7 @@ internal static class TenantEndpoints
                 apiKeyHash = TenantSecrets.Hash(keys.ApiKey),
                 managerKeyHash = TenantSecrets.Hash(keys.ManagerKey),
                 webhookSecret = keys.WebhookSecret,
+                historyKey = TenantSecrets.NewHistoryKey(),
                 now,
             });
 
@@ -215,14 +216,19 @@ internal static class TenantEndpoints
 
     internal static TenantView ToView(string slug, string name, TenantSettings s) => new(
         slug, name, s.TimeZone,
-        [.. s.Reminders.Select(r => new ReminderStepView(r.Channel, r.Before, r.OnlyIfUnconfirmed))],
+        [.. s.Reminders.Select(StepView)],
         s.QuietHours is { } q ? new QuietHoursView(q.From.ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture), q.To.ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture)) : null,
         s.NotifyOnCreate, s.NotifyOnChange, s.NotifyOnCancel, s.HoldoutPercent, s.RetentionDays,
         s.WebhookUrl is { } url ? new WebhookView(url) : null,
         s.RdvSolidaritesSecret is not null ? new RdvSolidaritesView(true, RdvSolidarites.RdvSolidaritesApiSettings.ToView(s.RdvSolidaritesApi)) : null,
         new BudgetView(s.Budget?.MonthlySegments, s.Budget?.MonthlyCallMinutes),
         s.Managers ?? [],
-        TenantTextsValidation.ToView(s.Texts));
+        TenantTextsValidation.ToView(s.Texts),
+        s.RiskReminders is { } risk
+            ? new RiskRemindersView(risk.MinNoShows, risk.LookbackDays, [.. risk.Add.Select(StepView)], risk.HoldoutPercent)
+            : null);
+
+    private static ReminderStepView StepView(ReminderStep step) => new(step.Channel, step.Before, step.OnlyIfUnconfirmed);
 
     private static bool QuietHoursNull(byte[] raw)
     {

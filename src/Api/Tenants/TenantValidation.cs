@@ -43,34 +43,13 @@ internal static partial class TenantValidation
             errors.Add("timeZone", "Must be an IANA time zone, such as 'Europe/Paris' or 'America/Guadeloupe'.");
         }
 
-        var steps = new List<ReminderStep>();
         var reminders = request.Reminders ?? [new ReminderStepRequest("sms", "P2D"), new ReminderStepRequest("voice", "P1D", true)];
         if (reminders.Count > 5)
         {
             errors.Add("reminders", "At most 5 reminders.");
         }
 
-        for (var i = 0; i < reminders.Count; i++)
-        {
-            var step = reminders[i];
-            if (step is null)
-            {
-                errors.Add($"reminders[{i}]", "Must be an object.");
-                continue;
-            }
-
-            if (step.Channel is null || !Channels.Reminder.Contains(step.Channel))
-            {
-                errors.Add($"reminders[{i}].channel", "Must be 'sms' or 'voice'.");
-            }
-
-            if (!IsoDuration.TryParse(step.Before, out var before) || before <= TimeSpan.Zero || before > TimeSpan.FromDays(60))
-            {
-                errors.Add($"reminders[{i}].before", "Must be an ISO 8601 duration between PT1M and P60D, such as 'P2D' or 'PT3H'.");
-            }
-
-            steps.Add(new ReminderStep(step.Channel ?? "", step.Before ?? "", step.OnlyIfUnconfirmed ?? false));
-        }
+        var steps = ValidateSteps(reminders, "reminders", errors);
 
         QuietHours? quiet = null;
         var quietRequest = request.QuietHours ?? (quietHoursNull ? null : new QuietHoursRequest("20:00", "08:30"));
@@ -136,6 +115,7 @@ internal static partial class TenantValidation
         var budget = ValidateBudget(request.Budget, errors);
         var managers = ValidateManagers(request.Managers, errors);
         var texts = TenantTextsValidation.Validate(request.Texts, errors);
+        var riskReminders = ValidateRiskReminders(request.RiskReminders, errors);
 
         return errors.Any
             ? null
@@ -153,7 +133,75 @@ internal static partial class TenantValidation
                 Budget: budget,
                 Managers: managers,
                 Texts: texts,
-                RdvSolidaritesApi: rdvsApi);
+                RdvSolidaritesApi: rdvsApi)
+            {
+                RiskReminders = riskReminders,
+            };
+    }
+
+    /// <summary>Reminder steps, as in <c>reminders</c>; each bad field is named under <paramref name="field"/>.</summary>
+    private static List<ReminderStep> ValidateSteps(IReadOnlyList<ReminderStepRequest?> requested, string field, FieldErrors errors)
+    {
+        var steps = new List<ReminderStep>();
+        for (var i = 0; i < requested.Count; i++)
+        {
+            var step = requested[i];
+            if (step is null)
+            {
+                errors.Add($"{field}[{i}]", "Must be an object.");
+                continue;
+            }
+
+            if (step.Channel is null || !Channels.Reminder.Contains(step.Channel))
+            {
+                errors.Add($"{field}[{i}].channel", "Must be 'sms' or 'voice'.");
+            }
+
+            if (!IsoDuration.TryParse(step.Before, out var before) || before <= TimeSpan.Zero || before > TimeSpan.FromDays(60))
+            {
+                errors.Add($"{field}[{i}].before", "Must be an ISO 8601 duration between PT1M and P60D, such as 'P2D' or 'PT3H'.");
+            }
+
+            steps.Add(new ReminderStep(step.Channel ?? "", step.Before ?? "", step.OnlyIfUnconfirmed ?? false));
+        }
+
+        return steps;
+    }
+
+    /// <summary>CONTRACT §11: absent or null is off; otherwise every field is checked and named.</summary>
+    private static RiskReminders? ValidateRiskReminders(RiskRemindersRequest? request, FieldErrors errors)
+    {
+        if (request is null)
+        {
+            return null;
+        }
+
+        if (request.MinNoShows is not >= 1)
+        {
+            errors.Add("riskReminders.minNoShows", "Required: at least 1 (no-shows in the lookback period that make a citizen at risk).");
+        }
+
+        if (request.LookbackDays is not (>= 1 and <= 730))
+        {
+            errors.Add("riskReminders.lookbackDays", "Required: 1 to 730 days.");
+        }
+
+        if (request.HoldoutPercent is < 0 or > 50)
+        {
+            errors.Add("riskReminders.holdoutPercent", "Must be between 0 and 50.");
+        }
+
+        var add = new List<ReminderStep>();
+        if (request.Add is not { Count: >= 1 and <= 5 })
+        {
+            errors.Add("riskReminders.add", "Required: 1 to 5 reminders, as in 'reminders', such as [{\"channel\":\"voice\",\"before\":\"P1D\"}].");
+        }
+        else
+        {
+            add = ValidateSteps(request.Add, "riskReminders.add", errors);
+        }
+
+        return new RiskReminders(request.MinNoShows ?? 0, request.LookbackDays ?? 0, add, request.HoldoutPercent ?? 0);
     }
 
     /// <summary>An absent budget, or one with only nulls, is no cap: stored as none.</summary>

@@ -45,10 +45,18 @@ public sealed partial class AppointmentStore
     private int queuedCreations;
     private readonly SemaphoreSlim creationWriters = new(CreationWriters, CreationWriters);
 
+    /// <param name="RiskRoll">0 to 99, drawn at the request: below the rule's holdoutPercent, an at-risk appointment is held out.</param>
     private sealed record NewAppointment(
         long TenantId, string ExternalId, AppointmentData Data, bool Holdout, byte[] Hash, string Source,
-        DateTimeOffset? SourceUpdatedAt, DateTimeOffset Now, PlanRows Plan, string Language, string? Variant)
+        DateTimeOffset? SourceUpdatedAt, DateTimeOffset Now, PlanRows BasePlan, string Language, string? Variant,
+        TenantSettings Settings, int RiskRoll)
     {
+        /// <summary>What the writer drew (AppointmentStore.Risk.cs): written, then the answer. Set before <see cref="Done"/> completes.</summary>
+        public string Risk { get; set; } = Risks.None;
+
+        /// <summary>The plan written: the tenant's, or with the rule's extra reminders when targeted.</summary>
+        public PlanRows Plan { get; set; } = BasePlan;
+
         /// <summary>The created row, or null when the appointment already exists.</summary>
         public TaskCompletionSource<CreatedRow?> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -76,7 +84,7 @@ public sealed partial class AppointmentStore
         // A wording trial draws every new appointment, whichever agenda sent it (RDV-Solidarités included).
         var variant = settings.Texts?.Experiment?.Draw(Random.Shared);
         var creation = new NewAppointment(tenantId, externalId, data, holdout, hash, source, sourceUpdatedAt, now, plan,
-            LanguageOf(data, settings), variant);
+            LanguageOf(data, settings), variant, settings, Random.Shared.Next(100));
         Admit(tenantId);
         creations.Enqueue(creation);
         StartCreationWriter();
@@ -109,8 +117,9 @@ public sealed partial class AppointmentStore
             new CitizenView(data.Phone, data.Channel, row.OptedOut, creation.Language), data.Service,
             Location(data.LocationName, data.LocationAddress, data.LocationPhone),
             data.Mode,
-            [.. plan.Views().OrderBy(m => m.DueAt).ThenBy(m => m.Id.ToString(), StringComparer.Ordinal)],
-            variant);
+            [.. creation.Plan.Views().OrderBy(m => m.DueAt).ThenBy(m => m.Id.ToString(), StringComparer.Ordinal)],
+            variant,
+            creation.Risk);
         return new WriteResult(WriteOutcome.Created, row.Id, View: view);
     }
 
@@ -218,24 +227,26 @@ public sealed partial class AppointmentStore
 
     private async Task<Dictionary<(long, string), CreatedRow>> InsertCreationsAsync(List<NewAppointment> batch)
     {
-        var messages = batch.SelectMany(c => c.Plan.Ids.Select((id, i) => (Creation: c, Index: i))).ToList();
         await using var connection = await db.OpenConnectionAsync();
+        // Before the plans are read: a targeted appointment's plan gains the rule's extra reminders.
+        await DrawRisksAsync(connection, batch);
+        var messages = batch.SelectMany(c => c.Plan.Ids.Select((id, i) => (Creation: c, Index: i))).ToList();
         // One statement, hence one transaction: every appointment and message of the batch, or none.
         var rows = await connection.QueryAsync<CreatedRow>(
             """
             with appointment as (
                 insert into appointments (tenant_id, external_id, starts_at, duration_minutes, status, phone, first_name, last_name,
                     phone_is_mobile, channel, service, location_name, location_address, location_phone, mode, holdout,
-                    content_hash, source, source_updated_at, created_at, updated_at, status_changed_at, language, variant)
+                    content_hash, source, source_updated_at, created_at, updated_at, status_changed_at, language, variant, risk)
                 select n.tenant_id, n.external_id, n.starts_at, n.duration_minutes, 'scheduled', n.phone, n.first_name, n.last_name,
                     n.phone_is_mobile, n.channel, n.service, n.location_name, n.location_address, n.location_phone, n.mode, n.holdout,
-                    decode(n.content_hash, 'hex'), n.source, n.source_updated_at, n.now, n.now, n.now, n.language, n.variant
+                    decode(n.content_hash, 'hex'), n.source, n.source_updated_at, n.now, n.now, n.now, n.language, n.variant, n.risk
                 from unnest(@TenantIds, @ExternalIds, @StartsAts, @Durations, @Phones, @FirstNames, @LastNames, @Mobiles, @Channels,
                     @Services, @LocationNames, @LocationAddresses, @LocationPhones, @Modes, @Holdouts, @Hashes, @Sources,
-                    @SourceUpdatedAts, @Nows, @Languages, @Variants)
+                    @SourceUpdatedAts, @Nows, @Languages, @Variants, @Risks)
                     as n(tenant_id, external_id, starts_at, duration_minutes, phone, first_name, last_name, phone_is_mobile, channel,
                     service, location_name, location_address, location_phone, mode, holdout, content_hash, source,
-                    source_updated_at, now, language, variant)
+                    source_updated_at, now, language, variant, risk)
                 on conflict (tenant_id, external_id) do nothing
                 returning id, tenant_id, external_id, phone),
             plan as (
@@ -275,6 +286,7 @@ public sealed partial class AppointmentStore
                 Nows = batch.Select(c => c.Now.UtcDateTime).ToArray(),
                 Languages = batch.Select(c => c.Language).ToArray(),
                 Variants = batch.Select(c => c.Variant).ToArray(),
+                Risks = batch.Select(c => c.Risk).ToArray(),
                 MessageTenantIds = messages.Select(m => m.Creation.TenantId).ToArray(),
                 MessageExternalIds = messages.Select(m => m.Creation.ExternalId).ToArray(),
                 MessageIds = messages.Select(m => m.Creation.Plan.Ids[m.Index]).ToArray(),

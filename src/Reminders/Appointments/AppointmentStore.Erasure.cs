@@ -1,5 +1,6 @@
 using Dapper;
 using Npgsql;
+using RappelRdv.Reminders.Tenants;
 
 namespace RappelRdv.Reminders.Appointments;
 
@@ -23,16 +24,19 @@ public sealed partial class AppointmentStore
 
     /// <summary>
     /// Erases, on a citizen's request, the personal data of every appointment of one tenant with this
-    /// number (E.164), in one transaction; returns how many. The number's STOP (the citizen's
-    /// objection) stays: erasing it would start the messages again.
+    /// number (E.164), in one transaction; returns how many. Those whose phone retention already
+    /// erased but whose no-show history it kept (the citizen's key, AppointmentStore.Risk.cs) count and
+    /// lose that key too. The number's STOP (the citizen's objection) stays: erasing it would start the
+    /// messages again.
     /// </summary>
     public async Task<int> ErasePersonalDataOfPhoneAsync(long tenantId, string phone, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var citizenKey = TenantSecrets.CitizenKey(await HistoryKeyAsync(connection, transaction, tenantId), phone);
         var ids = (await connection.QueryAsync<long>(new CommandDefinition(
-            "select id from appointments where tenant_id = @tenantId and phone = @phone order by id",
-            new { tenantId, phone }, transaction, cancellationToken: cancellationToken))).ToList();
+            "select id from appointments where tenant_id = @tenantId and (phone = @phone or citizen_key = @citizenKey) order by id",
+            new { tenantId, phone, citizenKey }, transaction, cancellationToken: cancellationToken))).ToList();
         var now = clock.GetUtcNow();
         foreach (var id in ids)
         {
@@ -75,9 +79,10 @@ public sealed partial class AppointmentStore
             """,
             new { appointmentId, now }, transaction);
         // content_hash goes too: a SHA-256 over a French phone number and a name can be reversed by trying them all.
+        // So does the no-show history kept in place of the phone: an erasure on request is the citizen's.
         await connection.ExecuteAsync(
             """
-            update appointments set phone = null, first_name = null, last_name = null, content_hash = '\x'::bytea,
+            update appointments set phone = null, first_name = null, last_name = null, content_hash = '\x'::bytea, citizen_key = null,
                 erased_at = coalesce(erased_at, @now), updated_at = case when erased_at is null then @now else updated_at end
             where id = @appointmentId
             """,

@@ -29,7 +29,7 @@ public sealed partial class AppointmentStore(NpgsqlDataSource db, TimeProvider c
     // Dapper matches constructors on exact types, and Npgsql reads timestamptz as a UTC DateTime.
     private sealed record Row(
         long Id, DateTime StartsAtUtc, string Status, string? Outcome, byte[] ContentHash, int PlanVersion,
-        bool Holdout, DateTime? SourceUpdatedAt, string Channel, string? Phone)
+        bool Holdout, DateTime? SourceUpdatedAt, string Channel, string? Phone, string Risk)
     {
         public DateTimeOffset StartsAt => StartsAtUtc.AsUtc();
     }
@@ -100,7 +100,7 @@ public sealed partial class AppointmentStore(NpgsqlDataSource db, TimeProvider c
         {
             await CancelPendingAsync(connection, transaction, existing.Id, "replaced by a new plan", now);
             await InsertPlanAsync(connection, transaction, tenantId, existing.Id, planVersion, settings,
-                ToPlanInput(data, existing.Holdout), rescheduled ? PlanReason.Rescheduled : PlanReason.Created, now,
+                ToPlanInput(data, existing.Holdout, ExtraReminders(existing.Risk, settings)), rescheduled ? PlanReason.Rescheduled : PlanReason.Created, now,
                 notify: rescheduled);
         }
 
@@ -195,7 +195,7 @@ public sealed partial class AppointmentStore(NpgsqlDataSource db, TimeProvider c
             select a.id, a.external_id, a.starts_at, a.duration_minutes, a.status, a.outcome, a.phone, a.channel,
                    a.service, a.location_name, a.location_address, a.location_phone, a.mode,
                    exists (select 1 from opt_outs o where o.tenant_id = a.tenant_id and o.phone = a.phone) as opted_out,
-                   a.language, a.variant,
+                   a.language, a.variant, a.risk,
                    w.status as write_back_status, w.reason as write_back_reason, w.updated_at as write_back_updated_at
             from appointments a left join rdvs_writebacks w on w.appointment_id = a.id
             where a.tenant_id = @tenantId and a.external_id = @externalId;
@@ -222,13 +222,14 @@ public sealed partial class AppointmentStore(NpgsqlDataSource db, TimeProvider c
             [.. messages.Select(m => new MessageView(m.Id, m.Kind, m.Channel, m.DueAt.AsUtc(), m.Status,
                 m.SentAt?.AsUtc(), m.ProviderId, m.Segments, m.Error, m.Direction))],
             row.Variant,
+            row.Risk,
             row.WriteBackStatus is { } writeBack ? new RdvSolidaritesWriteBackView(writeBack, row.WriteBackReason, row.WriteBackUpdatedAt!.Value.AsUtc()) : null);
     }
 
     private sealed record ViewRow(
         long Id, string ExternalId, DateTime StartsAt, int DurationMinutes, string Status, string? Outcome, string? Phone,
         string Channel, string? Service, string? LocationName, string? LocationAddress, string? LocationPhone, string Mode, bool OptedOut,
-        string Language, string? Variant, string? WriteBackStatus, string? WriteBackReason, DateTime? WriteBackUpdatedAt);
+        string Language, string? Variant, string Risk, string? WriteBackStatus, string? WriteBackReason, DateTime? WriteBackUpdatedAt);
 
     private sealed record MessageRow(
         Guid Id, string Kind, string Channel, DateTime DueAt, string Status, DateTime? SentAt, string? ProviderId,
@@ -241,13 +242,20 @@ public sealed partial class AppointmentStore(NpgsqlDataSource db, TimeProvider c
     private static string LanguageOf(AppointmentData data, TenantSettings settings) =>
         data.Language ?? settings.Texts?.DefaultLanguage ?? Texts.Languages.French;
 
-    private static PlanInput ToPlanInput(AppointmentData data, bool holdout) =>
-        new(data.StartsAt, data.Channel, data.PhoneIsMobile, holdout, data.RemindersAllowed, data.NotificationsAllowed);
+    private static PlanInput ToPlanInput(AppointmentData data, bool holdout, IReadOnlyList<ReminderStep>? extraReminders = null) =>
+        new(data.StartsAt, data.Channel, data.PhoneIsMobile, holdout, data.RemindersAllowed, data.NotificationsAllowed, extraReminders);
+
+    /// <summary>
+    /// A targeted appointment's reminders on top of the tenant's: the rule's <c>add</c> as it is now (a
+    /// reschedule plans them again; a rule removed since adds nothing).
+    /// </summary>
+    private static IReadOnlyList<ReminderStep>? ExtraReminders(string risk, TenantSettings settings) =>
+        risk == Risks.Targeted ? settings.RiskReminders?.Add : null;
 
     private static Task<Row?> LockAsync(NpgsqlConnection connection, long tenantId, string externalId) =>
         connection.QuerySingleOrDefaultAsync<Row>(
             """
-            select id, starts_at as starts_at_utc, status, outcome, content_hash, plan_version, holdout, source_updated_at, channel, phone
+            select id, starts_at as starts_at_utc, status, outcome, content_hash, plan_version, holdout, source_updated_at, channel, phone, risk
             from appointments where tenant_id = @tenantId and external_id = @externalId
             for update
             """,

@@ -31,6 +31,14 @@ public static class Channels
     public static readonly string[] Reminder = [Sms, Voice];
 }
 
+/// <summary>What an appointment was drawn at its creation by the tenant's riskReminders rule (CONTRACT §11).</summary>
+public static class Risks
+{
+    public const string Targeted = "targeted";
+    public const string HeldOut = "held_out";
+    public const string None = "none";
+}
+
 public static class Modes
 {
     public const string InPerson = "in_person";

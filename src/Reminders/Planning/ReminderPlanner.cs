@@ -10,13 +10,18 @@ internal enum PlanReason
 }
 
 /// <summary>What the planner needs to know of an appointment.</summary>
+/// <param name="ExtraReminders">
+/// Steps on top of the tenant's (a targeted appointment's <c>riskReminders.add</c>), planned by the
+/// same rules; their <c>step</c> numbers follow the tenant's.
+/// </param>
 internal sealed record PlanInput(
     DateTimeOffset StartsAt,
     string CitizenChannel,
     bool PhoneIsMobile,
     bool Holdout,
     bool RemindersAllowed,
-    bool NotificationsAllowed = true);
+    bool NotificationsAllowed = true,
+    IReadOnlyList<ReminderStep>? ExtraReminders = null);
 
 /// <summary>One message of the plan; <paramref name="SkipReason"/> set means it is recorded as skipped.</summary>
 internal sealed record PlannedMessage(
@@ -58,7 +63,7 @@ public static class ReminderPlanner
 
         if (!appointment.Holdout && appointment.RemindersAllowed)
         {
-            var steps = settings.Reminders
+            var steps = settings.Reminders.Concat(appointment.ExtraReminders ?? [])
                 .Select((step, index) => (step, index))
                 .OrderByDescending(s => s.step.Offset)
                 .ToList();

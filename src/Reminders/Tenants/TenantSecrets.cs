@@ -21,6 +21,17 @@ public static class TenantSecrets
 
     public static string NewWebhookSecret() => "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
+    /// <summary>The secret of a tenant's no-show history (<c>tenants.history_key</c>): 256 random bits, never shown, never rotated.</summary>
+    public static byte[] NewHistoryKey() => RandomNumberGenerator.GetBytes(32);
+
+    /// <summary>
+    /// How a citizen's no-show history is keyed once the phone itself is erased: HMAC-SHA256 of the
+    /// E.164 number under the tenant's secret. Not a plain hash: every French number can be hashed in
+    /// minutes, so a hash would be the number; without the tenant's secret the key says nothing, and
+    /// two tenants' keys of one number differ.
+    /// </summary>
+    public static byte[] CitizenKey(byte[] historyKey, string e164) => HMACSHA256.HashData(historyKey, Encoding.UTF8.GetBytes(e164));
+
     /// <summary>The names a rotation takes, as the wire spells them.</summary>
     public static readonly string[] Rotatable = ["apiKey", "managerKey", "webhookSecret"];
 

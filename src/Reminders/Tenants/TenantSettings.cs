@@ -30,6 +30,17 @@ public sealed record TenantSettings(
     [JsonIgnore]
     public TimeZoneInfo Zone => TimeZoneInfo.FindSystemTimeZoneById(TimeZone);
 
+    /// <summary>An extra reminder for citizens who missed before (CONTRACT §11); null: off.</summary>
+    public RiskReminders? RiskReminders { get; init; }
+
+    /// <summary>
+    /// The tenant's secret for the HMAC that keys a citizen's no-show history (<c>tenants.history_key</c>,
+    /// see <see cref="TenantSecrets.CitizenKey"/>). Never part of the stored settings nor shown: set by
+    /// whoever reads the tenant's row; null where the settings were built without it.
+    /// </summary>
+    [JsonIgnore]
+    public byte[]? HistoryKey { get; init; }
+
     /// <summary>Whether this e-mail (as the identity provider gives it) is in the tenant's <c>managers</c> list.</summary>
     public bool IsManager(string email) =>
         Managers is { } managers && managers.Contains(email.Trim().ToLowerInvariant(), StringComparer.Ordinal);
@@ -105,3 +116,11 @@ public sealed record QuietHours(TimeOnly From, TimeOnly To)
 
 /// <summary>A tenant's monthly caps; <c>null</c> is no cap (see Budgets/BudgetRules.cs).</summary>
 public sealed record Budget(int? MonthlySegments, int? MonthlyCallMinutes);
+
+/// <summary>
+/// The rule of CONTRACT §11: a new appointment of a citizen with at least <paramref name="MinNoShows"/>
+/// no-shows among the appointments that started in the last <paramref name="LookbackDays"/> is at risk;
+/// it is drawn <c>held_out</c> for <paramref name="HoldoutPercent"/> of them, else <c>targeted</c>, and a
+/// targeted one gets the <paramref name="Add"/> reminders on top of the tenant's plan.
+/// </summary>
+public sealed record RiskReminders(int MinNoShows, int LookbackDays, IReadOnlyList<ReminderStep> Add, int HoldoutPercent);

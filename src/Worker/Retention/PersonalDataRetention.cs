@@ -1,6 +1,7 @@
 using Dapper;
 using Hangfire;
 using Npgsql;
+using RappelRdv.Reminders.Appointments;
 using RappelRdv.Reminders.Security;
 
 namespace RappelRdv.Worker.Retention;
@@ -49,6 +50,8 @@ internal sealed class PersonalDataRetention(NpgsqlDataSource db, TimeProvider cl
         {
             // The tenant's own delay: each tenant (département) is its own controller and sets it.
             var before = now - TimeSpan.FromDays(tenant.RetentionDays);
+            // The no-shows its riskReminders rule still looks back to keep a key in place of the phone (docs/PRIVACY.md).
+            await NoShowHistory.KeepAsync(db, tenant.Id, before, now, cancellationToken);
             while (!cancellationToken.IsCancellationRequested)
             {
                 var batch = await EraseAppointmentsAsync(tenant.Id, before, now, batchSize, cancellationToken);
@@ -60,6 +63,7 @@ internal sealed class PersonalDataRetention(NpgsqlDataSource db, TimeProvider cl
                 }
             }
 
+            await NoShowHistory.ForgetAsync(db, tenant.Id, now, cancellationToken);
             events += await DeleteInBatchesAsync(
                 """
                 delete from events where id in (

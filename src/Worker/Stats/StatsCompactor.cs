@@ -66,7 +66,7 @@ internal sealed class StatsCompactor(NpgsqlDataSource db, TimeProvider clock, IL
                 with batch as (
                     delete from appointment_stat_changes
                     where id in (select id from appointment_stat_changes order by id limit @BatchSize)
-                    returning tenant_id, day, service, location_name, channel, confirmed, holdout, language, variant,
+                    returning tenant_id, day, service, location_name, channel, confirmed, holdout, language, variant, risk,
                               appointments, honoured, no_show, excused, cancelled
                 ),
                 expanded as (
@@ -87,6 +87,8 @@ internal sealed class StatsCompactor(NpgsqlDataSource db, TimeProvider clock, IL
                     select tenant_id, 'language', day, language, appointments, honoured, no_show, excused, cancelled from batch
                     union all
                     select tenant_id, 'variant', day, variant, appointments, honoured, no_show, excused, cancelled from batch
+                    union all
+                    select tenant_id, 'risk', day, risk, appointments, honoured, no_show, excused, cancelled from batch
                 ),
                 folded as (
                     insert into appointment_stats as s (tenant_id, dimension, day, key, appointments, honoured, no_show, excused, cancelled)

@@ -43,7 +43,8 @@ public sealed record AppointmentView(
     [property: Description("`in_person`, `phone` or `home`.")] string Mode,
     IReadOnlyList<MessageView> Messages,
     [property: Description("The wording variant the appointment was drawn into (`texts.experiment`); `null` outside a trial.")] string? Variant = null,
-    [property: Description("What the tenant's `riskReminders` rule drew at creation, kept through reschedules: `targeted` (the citizen missed before; the rule's extra reminders are planned), `held_out` (missed before; only the tenant's plan, to measure the extra reminders against) or `none` (no recent no-show, or no rule).")] string Risk = "none");
+    [property: Description("What the tenant's `riskReminders` rule drew at creation, kept through reschedules: `targeted` (the citizen missed before; the rule's extra reminders are planned), `held_out` (missed before; only the tenant's plan, to measure the extra reminders against) or `none` (no recent no-show, or no rule).")] string Risk = "none",
+    RdvSolidaritesWriteBackView? RdvSolidaritesWriteBack = null);
 
 [Description("The citizen as stored: no names; the phone is `null` once personal data is erased.")]
 public sealed record CitizenView(

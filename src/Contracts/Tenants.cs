@@ -49,8 +49,10 @@ public sealed record QuietHoursRequest(
 [Description("Where the events are POSTed, signed with the tenant's `webhookSecret`.")]
 public sealed record WebhookRequest([property: Required, Description("https (http and private addresses only where allowed).")] string? Url);
 
-[Description("The secret shared with RDV-Solidarités, which signs its webhooks with it.")]
-public sealed record RdvSolidaritesRequest([property: Required, Description("8 to 256 characters.")] string? Secret);
+[Description("The secret shared with RDV-Solidarités, which signs its webhooks with it; `api` to write the citizens' answers back.")]
+public sealed record RdvSolidaritesRequest(
+    [property: Required, Description("8 to 256 characters.")] string? Secret,
+    RdvSolidaritesApiRequest? Api = null);
 
 /// <summary>
 /// The tenant's own words (CONTRACT §9.4): <c>templates</c> by language then kind (confirmation,
@@ -119,7 +121,7 @@ public sealed record QuietHoursView(string From, string To);
 
 public sealed record WebhookView(string Url);
 
-public sealed record RdvSolidaritesView(bool SecretSet);
+public sealed record RdvSolidaritesView(bool SecretSet, RdvSolidaritesApiView? Api = null);
 
 /// <param name="Preview">
 /// Each template the tenant wrote, and the built-in texts of its default language, filled with a

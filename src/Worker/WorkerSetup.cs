@@ -7,6 +7,7 @@ using RappelRdv.Worker.Billing;
 using RappelRdv.Worker.Dispatch;
 using RappelRdv.Worker.Events;
 using RappelRdv.Worker.Health;
+using RappelRdv.Worker.RdvSolidarites;
 using RappelRdv.Worker.Retention;
 using RappelRdv.Worker.Stats;
 
@@ -40,6 +41,7 @@ internal static class WorkerSetup
         services.AddHostedService(sp => sp.GetRequiredService<StatsCompactor>());
         // Events have their own loop, beside the dispatch slices and never inside them (docs/ARCHITECTURE.md).
         services.AddHostedService(sp => sp.GetRequiredService<EventDelivery>());
+        services.AddHostedService(sp => sp.GetRequiredService<WriteBackDelivery>());
     }
 
     /// <summary>
@@ -78,6 +80,10 @@ internal static class WorkerSetup
         services.AddHttpClient(EventDelivery.HttpClientName, (sp, client) => client.Timeout = sp.GetRequiredService<EventOptions>().AttemptTimeout)
             .ConfigurePrimaryHttpMessageHandler(sp => EventDelivery.CreateHandler(sp.GetRequiredService<WebhookPolicy>().AllowPrivateNetworks));
         services.AddSingleton<EventDelivery>();
+        // RDV-Solidarités' answers to write-backs: the egress rules of events (docs/RDV-SOLIDARITES.md).
+        services.AddHttpClient(WriteBackDelivery.HttpClientName, (sp, client) => client.Timeout = sp.GetRequiredService<EventOptions>().AttemptTimeout)
+            .ConfigurePrimaryHttpMessageHandler(sp => EventDelivery.CreateHandler(sp.GetRequiredService<WebhookPolicy>().AllowPrivateNetworks));
+        services.AddSingleton<WriteBackDelivery>();
         services.AddBilling();
         return services;
     }

@@ -134,6 +134,10 @@ internal static class Copy
             ? $"{French.Number(count)} messages en échec ces 30 derniers jours ; les {shown} plus récents :"
             : $"{French.Number(count)} message(s) en échec ces 30 derniers jours :";
 
+    // Write-backs to RDV-Solidarités (CONTRACT §10); the reasons stay as the service recorded them.
+    public const string WriteBackFailuresCaption = "Annulations d'usagers que RDV-Solidarités n'a pas pu recevoir (30 derniers jours) : à reporter à la main dans RDV-Solidarités";
+    public static readonly string[] WriteBackFailureHeadings = ["Échec le", "Rendez-vous", "Date du rendez-vous", "Raison"];
+
     // Hangfire
     public const string OperatorTitle = "RappelRdv — accès opérateur";
     public const string OperatorHeading = "Tâches Hangfire";

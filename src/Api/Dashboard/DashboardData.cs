@@ -16,6 +16,9 @@ namespace RappelRdv.Api.Dashboard;
 public sealed record DeliveryFailure(DateTime FailedAtLocal, string Channel, string Kind, string MaskedPhone, string ExternalId,
     DateTime StartsAtLocal, string? Error);
 
+/// <summary>A citizen's cancellation RDV-Solidarités could not be told of (CONTRACT §10): no personal data.</summary>
+public sealed record WriteBackFailure(DateTime FailedAtLocal, string ExternalId, DateTime StartsAtLocal, string? Reason);
+
 /// <summary>A tenant a person may open.</summary>
 public sealed record ManagedTenant(long Id, string Slug, string Name);
 
@@ -28,7 +31,9 @@ public sealed record DashboardView(
     // The month's usage against the budget (null only where a test builds a view without it).
     UsageSection? Usage = null,
     // By what the riskReminders rule drew: targeted, held_out, none (null only where a test builds a view without it).
-    NoShowStats? ByRisk = null);
+    NoShowStats? ByRisk = null,
+    // Write-backs to RDV-Solidarités that failed in the last 30 days (empty for a tenant without them).
+    IReadOnlyList<WriteBackFailure>? WriteBackFailures = null);
 
 /// <summary>
 /// One UTC month's usage against the tenant's budget, as <c>GET /v1/usage</c> reports it, with the
@@ -85,7 +90,25 @@ internal sealed class DashboardData(
             await UnknownPastAsync(tenant, period, cancellationToken), failureCount, failures,
             VariantComparison.From(await By("variant")),
             await UsageAsync(tenant, month, cancellationToken),
-            await By("risk"));
+            await By("risk"),
+            await WriteBackFailuresAsync(tenant, cancellationToken));
+    }
+
+    private async Task<IReadOnlyList<WriteBackFailure>> WriteBackFailuresAsync(Tenant tenant, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var rows = await connection.QueryAsync<(DateTime FailedAt, string ExternalId, DateTime StartsAt, string? Reason)>(new CommandDefinition(
+            """
+            select w.updated_at, a.external_id, a.starts_at, w.reason
+            from rdvs_writebacks w join appointments a on a.id = w.appointment_id
+            where w.tenant_id = @tenantId and w.status = 'failed' and w.updated_at >= @since
+            order by w.updated_at desc
+            limit @FailuresShown
+            """,
+            new { tenantId = tenant.Id, since = clock.GetUtcNow() - FailuresWindow, FailuresShown }, cancellationToken: cancellationToken));
+        var zone = tenant.Settings.Zone;
+        return [.. rows.Select(r => new WriteBackFailure(TimeZoneInfo.ConvertTime(r.FailedAt.AsUtc(), zone).DateTime, r.ExternalId,
+            TimeZoneInfo.ConvertTime(r.StartsAt.AsUtc(), zone).DateTime, r.Reason))];
     }
 
     private async Task<UsageSection> UsageAsync(Tenant tenant, DateOnly month, CancellationToken cancellationToken)

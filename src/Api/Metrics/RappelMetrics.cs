@@ -40,6 +40,7 @@ internal sealed class RappelMetrics
     private readonly LabelledGauge delay;
     private readonly Gauge dispatchLag;
     private readonly Gauge eventsPending;
+    private readonly LabelledGauge writeBacks;
     private readonly Gauge sentRecently;
     private readonly Gauge lastRefresh;
     private readonly Counter refreshFailures;
@@ -81,6 +82,10 @@ internal sealed class RappelMetrics
             "How late the oldest due message still pending is, in seconds (0 when none is due): the contract wants 30 at most.");
         eventsPending = factory.CreateGauge("rappel_events_pending",
             "Events (confirmations, cancellations…) not yet delivered to the agendas.");
+        // Counted from the outbox, which keeps every write-back: done and failed only grow, like a counter's.
+        writeBacks = new(factory.CreateGauge("rappel_rdvs_writebacks_total",
+            "Citizens' cancellations written back to RDV-Solidarités (CONTRACT §10), by result: done, failed (final), pending.",
+            "result"));
         sentRecently = factory.CreateGauge("rappel_dispatch_sent_last_10m",
             "Outgoing messages sent in the last 10 minutes: the sample behind rappel_dispatch_delay_seconds.");
         lastRefresh = factory.CreateGauge("rappel_metrics_refreshed_timestamp_seconds",
@@ -238,6 +243,9 @@ internal sealed class RappelMetrics
             "select min(due_at) from messages where status = 'pending' and due_at <= @now", new { now });
         dispatchLag.Set(oldest is { } due ? Math.Max(0, (now - due.AsUtc()).TotalSeconds) : 0);
         eventsPending.Set(await connection.ExecuteScalarAsync<long>("select count(*) from events where status = 'pending'"));
+        var written = (await connection.QueryAsync<(string Status, long Count)>("select status, count(*) from rdvs_writebacks group by status"))
+            .ToDictionary(r => r.Status, r => r.Count);
+        writeBacks.Publish(new[] { "done", "failed", "pending" }.Select(result => ((string[])[result], (double)written.GetValueOrDefault(result))));
 
         var sent = await connection.QuerySingleAsync<DelayRow>(
             """

@@ -14,7 +14,8 @@ internal sealed record RdvsChange(long RdvId, string Event, DateTimeOffset Times
 /// <summary>One participant of the RDV: one appointment.</summary>
 /// <param name="Status">The participation's RDV-Solidarités status, else the RDV's.</param>
 /// <param name="Data">Null only for a <c>destroyed</c> RDV sent without its start.</param>
-internal sealed record RdvsParticipant(string ExternalId, string Status, AppointmentData? Data);
+/// <param name="ParticipationId">What a write-back PATCHes; null from an RDV that lists only its users.</param>
+internal sealed record RdvsParticipant(string ExternalId, string Status, AppointmentData? Data, long? ParticipationId = null);
 
 internal static partial class RdvSolidaritesMapping
 {
@@ -93,7 +94,7 @@ internal static partial class RdvSolidaritesMapping
 
             var status = Status(participation.Status ?? rdv.Status);
             participants.Add(new RdvsParticipant(externalId, status,
-                startsAt is { } start ? Describe(rdv, participation, participation.User, start) : null));
+                startsAt is { } start ? Describe(rdv, participation, participation.User, start) : null, participation.Id));
         }
 
         return errors.Any
@@ -113,7 +114,7 @@ internal static partial class RdvSolidaritesMapping
         }
 
         return (rdv.Users ?? []).Select((u, i) =>
-            (u is null ? null : new RdvsParticipation(null, null, null, u), $"data.users[{i}].id"));
+            (u is null ? null : new RdvsParticipation(null, null, null, null, u), $"data.users[{i}].id"));
     }
 
     private static AppointmentData Describe(RdvsRdv rdv, RdvsParticipation participation, RdvsUser user, DateTimeOffset startsAt)

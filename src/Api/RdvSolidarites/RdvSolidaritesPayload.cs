@@ -30,6 +30,7 @@ internal sealed record RdvsMotif(string? Name, string? LocationType);
 internal sealed record RdvsLieu(string? Name, string? Address, string? PhoneNumber);
 
 internal sealed record RdvsParticipation(
+    long? Id,
     string? Status, bool? SendLifecycleNotifications, bool? SendReminderNotification, RdvsUser? User);
 
 internal sealed record RdvsUser(

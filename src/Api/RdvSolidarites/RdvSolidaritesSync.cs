@@ -28,6 +28,11 @@ internal sealed class RdvSolidaritesSync(AppointmentStore store, TimeProvider cl
             results.Add(change.Event == Rdvs.Destroyed
                 ? await DestroyAsync(participant.ExternalId, appointment, participant.Data?.NotificationsAllowed ?? false, cancellationToken)
                 : await ApplyAsync(participant, appointment, cancellationToken));
+            if (participant.ParticipationId is { } participationId && change.Event != Rdvs.Destroyed)
+            {
+                // Kept for the write-back of the citizen's answer (also for appointments created before it was kept).
+                await store.RecordParticipationAsync(tenant.Id, participant.ExternalId, participationId, cancellationToken);
+            }
         }
 
         // Participants the RDV no longer has (or a deleted RDV sent without them): their appointments end too.
@@ -55,6 +60,12 @@ internal sealed class RdvSolidaritesSync(AppointmentStore store, TimeProvider cl
         {
             // Never write personal data back once it has been erased.
             return Ignored(participant.ExternalId, "personal data already erased");
+        }
+
+        if (participant.Status == Rdvs.StatusExcused && appointment is not null && await store.IsWriteBackEchoAsync(appointment, cancellationToken))
+        {
+            // RDV-Solidarités telling back what RappelRdv wrote to it: nothing more to do, nobody to tell.
+            return new RdvSolidaritesResult(participant.ExternalId, RdvSolidaritesResults.Unchanged, "the citizen's own answer, written back by RappelRdv");
         }
 
         return participant.Status switch

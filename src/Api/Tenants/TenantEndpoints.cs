@@ -7,6 +7,7 @@ using RappelRdv.Contracts;
 using RappelRdv.Reminders.Appointments;
 using RappelRdv.Reminders.Audit;
 using RappelRdv.Reminders.Phones;
+using RappelRdv.Reminders.RdvSolidarites;
 using RappelRdv.Reminders.Tenants;
 
 namespace RappelRdv.Api.Tenants;
@@ -82,11 +83,12 @@ internal static class TenantEndpoints
     }
 
     private static async Task<Results<Created<TenantKeys>, ValidationProblem, ProblemHttpResult>> Create(
-        JsonBody<TenantRequest> request, NpgsqlDataSource db, TimeProvider clock, WebhookPolicy configuration, CancellationToken cancellationToken)
+        JsonBody<TenantRequest> request, NpgsqlDataSource db, TimeProvider clock, WebhookPolicy configuration, RdvSolidaritesSecrets rdvsSecrets,
+        CancellationToken cancellationToken)
     {
         var (body, raw) = (request.Value, request.Raw);
         var errors = new FieldErrors();
-        var settings = TenantValidation.Validate(body, QuietHoursNull(raw), AllowPrivateWebhooks(configuration), errors);
+        var settings = TenantValidation.Validate(body, QuietHoursNull(raw), AllowPrivateWebhooks(configuration), errors, rdvsSecrets: rdvsSecrets);
         if (settings is null)
         {
             return errors.ToResult();
@@ -123,11 +125,11 @@ internal static class TenantEndpoints
 
     private static async Task<Results<Ok<TenantView>, ValidationProblem, ProblemHttpResult>> Update(
         string slug, JsonBody<TenantRequest> request, NpgsqlDataSource db, TenantCache cache, TimeProvider clock, WebhookPolicy configuration,
-        CancellationToken cancellationToken)
+        RdvSolidaritesSecrets rdvsSecrets, CancellationToken cancellationToken)
     {
         var (body, raw) = (request.Value, request.Raw);
         var errors = new FieldErrors();
-        var settings = TenantValidation.Validate(body, QuietHoursNull(raw), AllowPrivateWebhooks(configuration), errors, slug);
+        var settings = TenantValidation.Validate(body, QuietHoursNull(raw), AllowPrivateWebhooks(configuration), errors, slug, rdvsSecrets);
         if (settings is null)
         {
             return errors.ToResult();
@@ -218,7 +220,7 @@ internal static class TenantEndpoints
         s.QuietHours is { } q ? new QuietHoursView(q.From.ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture), q.To.ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture)) : null,
         s.NotifyOnCreate, s.NotifyOnChange, s.NotifyOnCancel, s.HoldoutPercent, s.RetentionDays,
         s.WebhookUrl is { } url ? new WebhookView(url) : null,
-        s.RdvSolidaritesSecret is not null ? new RdvSolidaritesView(true) : null,
+        s.RdvSolidaritesSecret is not null ? new RdvSolidaritesView(true, RdvSolidarites.RdvSolidaritesApiSettings.ToView(s.RdvSolidaritesApi)) : null,
         new BudgetView(s.Budget?.MonthlySegments, s.Budget?.MonthlyCallMinutes),
         s.Managers ?? [],
         TenantTextsValidation.ToView(s.Texts),

@@ -4,6 +4,7 @@ using RappelRdv.Api.Infrastructure;
 using RappelRdv.Contracts;
 using RappelRdv.Reminders.Appointments;
 using RappelRdv.Reminders.Events;
+using RappelRdv.Reminders.RdvSolidarites;
 using RappelRdv.Reminders.Tenants;
 
 namespace RappelRdv.Api.Tenants;
@@ -18,7 +19,8 @@ internal static partial class TenantValidation
     /// System.Text.Json cannot tell them apart, so the endpoint looks at the raw body.
     /// </param>
     public static TenantSettings? Validate(
-        TenantRequest request, bool quietHoursNull, bool allowPrivateWebhooks, FieldErrors errors, string? slugInPath = null)
+        TenantRequest request, bool quietHoursNull, bool allowPrivateWebhooks, FieldErrors errors, string? slugInPath = null,
+        RdvSolidaritesSecrets? rdvsSecrets = null)
     {
         var slug = request.Slug ?? slugInPath;
         if (string.IsNullOrEmpty(slug) || !SlugPattern().IsMatch(slug))
@@ -108,6 +110,8 @@ internal static partial class TenantValidation
             }
         }
 
+        var rdvsApi = rdvsSecrets is null ? null
+            : RappelRdv.Api.RdvSolidarites.RdvSolidaritesApiSettings.Validate(request.RdvSolidarites?.Api, allowPrivateWebhooks, rdvsSecrets, errors);
         var budget = ValidateBudget(request.Budget, errors);
         var managers = ValidateManagers(request.Managers, errors);
         var texts = TenantTextsValidation.Validate(request.Texts, errors);
@@ -128,7 +132,8 @@ internal static partial class TenantValidation
                 RdvSolidaritesSecret: rdvsSecret,
                 Budget: budget,
                 Managers: managers,
-                Texts: texts)
+                Texts: texts,
+                RdvSolidaritesApi: rdvsApi)
             {
                 RiskReminders = riskReminders,
             };

@@ -102,6 +102,28 @@ public sealed partial class AppointmentStore
             new { appointmentId, sourceUpdatedAt }, cancellationToken: cancellationToken));
     }
 
+    /// <summary>Keeps the participation's id (what a write-back PATCHes) with the appointment; see <see cref="RdvSolidarites.WriteBacks"/>.</summary>
+    public async Task RecordParticipationAsync(long tenantId, string externalId, long participationId, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await RdvSolidarites.WriteBacks.RecordParticipationAsync(connection, tenantId, externalId, participationId, clock.GetUtcNow());
+    }
+
+    /// <summary>
+    /// Whether an <c>excused</c> webhook for this appointment is the echo of the citizen's own answer,
+    /// written back by RappelRdv: then it changes nothing (a request to reschedule stays one) and tells nobody.
+    /// </summary>
+    public async Task<bool> IsWriteBackEchoAsync(SourcedAppointment appointment, CancellationToken cancellationToken)
+    {
+        if (appointment.Status is not (AppointmentStatus.CancelledByCitizen or AppointmentStatus.RescheduleRequested))
+        {
+            return false;
+        }
+
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        return await RdvSolidarites.WriteBacks.ExistsAsync(connection, appointment.Id);
+    }
+
     private sealed record SourcedRow(long Id, string ExternalId, string Status, string? Outcome, DateTime? SourceUpdatedAt, bool Erased);
 
     private sealed class HeldLock(NpgsqlConnection connection, NpgsqlTransaction transaction) : IAsyncDisposable

@@ -196,8 +196,9 @@ public sealed partial class AppointmentStore(NpgsqlDataSource db, TimeProvider c
             select a.id, a.external_id, a.starts_at, a.duration_minutes, a.status, a.outcome, a.phone, a.channel,
                    a.service, a.location_name, a.location_address, a.location_phone, a.mode,
                    exists (select 1 from opt_outs o where o.tenant_id = a.tenant_id and o.phone = a.phone) as opted_out,
-                   a.language, a.variant, a.risk
-            from appointments a
+                   a.language, a.variant, a.risk,
+                   w.status as write_back_status, w.reason as write_back_reason, w.updated_at as write_back_updated_at
+            from appointments a left join rdvs_writebacks w on w.appointment_id = a.id
             where a.tenant_id = @tenantId and a.external_id = @externalId;
 
             select m.id, m.kind, m.channel, m.due_at, m.status, m.sent_at, m.provider_id, m.segments, m.error, m.direction
@@ -222,13 +223,14 @@ public sealed partial class AppointmentStore(NpgsqlDataSource db, TimeProvider c
             [.. messages.Select(m => new MessageView(m.Id, m.Kind, m.Channel, m.DueAt.AsUtc(), m.Status,
                 m.SentAt?.AsUtc(), m.ProviderId, m.Segments, m.Error, m.Direction))],
             row.Variant,
-            row.Risk);
+            row.Risk,
+            row.WriteBackStatus is { } writeBack ? new RdvSolidaritesWriteBackView(writeBack, row.WriteBackReason, row.WriteBackUpdatedAt!.Value.AsUtc()) : null);
     }
 
     private sealed record ViewRow(
         long Id, string ExternalId, DateTime StartsAt, int DurationMinutes, string Status, string? Outcome, string? Phone,
         string Channel, string? Service, string? LocationName, string? LocationAddress, string? LocationPhone, string Mode, bool OptedOut,
-        string Language, string? Variant, string Risk);
+        string Language, string? Variant, string Risk, string? WriteBackStatus, string? WriteBackReason, DateTime? WriteBackUpdatedAt);
 
     private sealed record MessageRow(
         Guid Id, string Kind, string Channel, DateTime DueAt, string Status, DateTime? SentAt, string? ProviderId,

@@ -48,6 +48,7 @@ public static class CoreSetup
 
         services.AddSingleton<TenantDirectory>();
         services.AddSingleton<AppointmentStore>();
+        services.AddSingleton(sp => new RdvSolidarites.RdvSolidaritesSecrets(sp.GetRequiredService<IConfiguration>()));
         return services;
     }
 }

@@ -158,7 +158,7 @@ public sealed class CitizenAnswers(NpgsqlDataSource db, TimeProvider clock, ILog
                 new AgendaEventData(appointment.ExternalId, status, channel, replyText), now);
             if (status is AppointmentStatus.CancelledByCitizen or AppointmentStatus.RescheduleRequested)
             {
-                await CitizenCancelledOrAskedToRescheduleAsync(connection, transaction, appointment, status, now);
+                await CitizenCancelledOrAskedToRescheduleAsync(connection, transaction, appointment, now);
             }
 
             logger.LogInformation("Appointment {AppointmentId} is now {Status} after a reply by {Channel}", appointment.Id, status, channel);
@@ -169,11 +169,12 @@ public sealed class CitizenAnswers(NpgsqlDataSource db, TimeProvider clock, ILog
 
     /// <summary>
     /// The citizen cancelled or asked to reschedule, inside the reply's transaction: every other outbox the
-    /// change must reach (a write-back to the agenda's own API, …) is written here, committed with it.
+    /// change must reach is written here, committed with it. RDV-Solidarités hears it through its own API
+    /// (CONTRACT §10); nothing is written for an appointment from elsewhere.
     /// </summary>
     private static Task CitizenCancelledOrAskedToRescheduleAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, ReplyingAppointment appointment, string status, DateTimeOffset now) =>
-        Task.CompletedTask;
+        NpgsqlConnection connection, NpgsqlTransaction transaction, ReplyingAppointment appointment, DateTimeOffset now) =>
+        RdvSolidarites.WriteBacks.EnqueueAsync(connection, transaction, appointment.Id, now);
 
     private static async Task SetOptOutAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, string phone, ReplyingAppointment? appointment, bool optOut,

@@ -13,7 +13,7 @@ public static class StartupSecrets
     public const int MinimumLength = 32;
 
     /// <summary>Each setting that holds a shared secret. Unset is allowed here (their own options say when one is required).</summary>
-    public static readonly string[] Settings = ["Admin:ApiKey", "Twilio:AuthToken", "Metrics:Token"];
+    public static readonly string[] Settings = ["Admin:ApiKey", "Twilio:AuthToken", "Metrics:Token", "RdvSolidarites:SecretsKey"];
 
     private static readonly string[] Placeholders = ["change-me", "changeme", "example", "xxxx"];
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using RappelRdv.Reminders.RdvSolidarites;
 
 namespace RappelRdv.Reminders.Tenants;
 
@@ -17,7 +18,9 @@ public sealed record TenantSettings(
     string? RdvSolidaritesSecret,
     Budget? Budget = null,
     IReadOnlyList<string>? Managers = null,
-    TenantTexts? Texts = null)
+    TenantTexts? Texts = null,
+    // rdvSolidarites.api: writing the citizens' answers back (CONTRACT §10), its secrets protected.
+    RdvSolidaritesApi? RdvSolidaritesApi = null)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {

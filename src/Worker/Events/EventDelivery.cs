@@ -337,7 +337,14 @@ internal sealed class EventDelivery(
     internal static async Task<int> PostAsync(HttpClient client, HttpRequestMessage request, CancellationToken cancellationToken)
     {
         using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+        await ReadBoundedAsync(response.Content, cancellationToken);
+        return (int)response.StatusCode;
+    }
+
+    /// <summary>Reads at most <see cref="MaxAnswerBytes"/> of an answer's body, under the caller's deadline (also the RDV-Solidarités write-back's).</summary>
+    internal static async Task ReadBoundedAsync(HttpContent content, CancellationToken cancellationToken)
+    {
+        await using var body = await content.ReadAsStreamAsync(cancellationToken);
         var buffer = new byte[8192];
         var total = 0;
         int read;
@@ -345,8 +352,6 @@ internal sealed class EventDelivery(
         {
             total += read;
         }
-
-        return (int)response.StatusCode;
     }
 
     /// <summary>30 s, 1 min, 2 min, … up to 6 h, with up to 20 % jitter.</summary>

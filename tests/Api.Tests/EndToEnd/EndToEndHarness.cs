@@ -16,6 +16,7 @@ using WireMock.Server;
 using BillingJobs = worker::RappelRdv.Worker.Billing.BillingJobs;
 using Dispatcher = worker::RappelRdv.Worker.Dispatch.Dispatcher;
 using EventDelivery = worker::RappelRdv.Worker.Events.EventDelivery;
+using WriteBackDelivery = worker::RappelRdv.Worker.RdvSolidarites.WriteBackDelivery;
 using WorkerSetup = worker::RappelRdv.Worker.WorkerSetup;
 
 namespace RappelRdv.Api.Tests.EndToEnd;
@@ -65,6 +66,8 @@ public sealed class EndToEndHarness : IAsyncLifetime
 
     internal BillingJobs Billing => workerServices.GetRequiredService<BillingJobs>();
 
+    internal WriteBackDelivery WriteBacks => workerServices.GetRequiredService<WriteBackDelivery>();
+
     public async Task InitializeAsync()
     {
         await ((IAsyncLifetime)Api).InitializeAsync();
@@ -79,6 +82,8 @@ public sealed class EndToEndHarness : IAsyncLifetime
             ["Twilio:VoiceFromNumber"] = "+33900000000",
             // The fake answers at once; on a loaded machine an answer can still take longer than the product's 5 s.
             ["Twilio:RequestTimeout"] = "00:00:30",
+            // What protects the tenants' RDV-Solidarités secrets, as the Api has it.
+            ["Admin:ApiKey"] = ApiFactory.AdminKey,
         }).Build();
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(configuration);

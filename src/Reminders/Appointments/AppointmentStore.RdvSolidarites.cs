@@ -106,7 +106,21 @@ public sealed partial class AppointmentStore
     public async Task RecordParticipationAsync(long tenantId, string externalId, long participationId, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        await RdvSolidarites.WriteBacks.RecordParticipationAsync(connection, tenantId, externalId, participationId, clock.GetUtcNow());
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var appointmentId = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
+            """
+            update appointments set rdvs_participation_id = @participationId
+            where tenant_id = @tenantId and external_id = @externalId and source = @source
+              and rdvs_participation_id is distinct from @participationId
+            returning id
+            """,
+            new { tenantId, externalId, participationId, source = RdvSolidaritesSource }, transaction, cancellationToken: cancellationToken));
+        if (appointmentId is { } id)
+        {
+            await RdvSolidarites.WriteBacks.ReleaseWaitingAsync(connection, transaction, id, participationId, clock.GetUtcNow());
+        }
+
+        await transaction.CommitAsync(cancellationToken);
     }
 
     /// <summary>

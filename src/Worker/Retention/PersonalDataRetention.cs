@@ -4,6 +4,7 @@ using Npgsql;
 using RappelRdv.Reminders.Appointments;
 using RappelRdv.Reminders.Messages;
 using RappelRdv.Reminders.Security;
+using RappelRdv.Reminders.Tenants;
 
 namespace RappelRdv.Worker.Retention;
 
@@ -45,7 +46,10 @@ internal sealed class PersonalDataRetention(NpgsqlDataSource db, TimeProvider cl
         await using (var connection = await db.OpenConnectionAsync(cancellationToken))
         {
             tenants = (await connection.QueryAsync<TenantRetention>(
-                "select id, coalesce((settings->>'retentionDays')::int, 180) as retention_days from tenants order by id")).AsList();
+                """
+                select id, coalesce((settings->>'retentionDays')::int, 180) as retention_days, settings::text as settings, history_key
+                from tenants order by id
+                """)).AsList();
         }
 
         foreach (var tenant in tenants)
@@ -53,7 +57,9 @@ internal sealed class PersonalDataRetention(NpgsqlDataSource db, TimeProvider cl
             // The tenant's own delay: each tenant (département) is its own controller and sets it.
             var before = now - TimeSpan.FromDays(tenant.RetentionDays);
             // The no-shows its riskReminders rule still looks back to keep a key in place of the phone (docs/PRIVACY.md).
-            await NoShowHistory.KeepAsync(db, tenant.Id, before, now, cancellationToken);
+            // Its settings parsed once, for both ends of that history.
+            var rule = TenantSettings.FromJson(tenant.Settings).RiskReminders;
+            await NoShowHistory.KeepAsync(db, tenant.Id, rule, tenant.HistoryKey, before, now, cancellationToken);
             while (!cancellationToken.IsCancellationRequested)
             {
                 var batch = await EraseAppointmentsAsync(tenant.Id, before, now, batchSize, cancellationToken);
@@ -65,7 +71,7 @@ internal sealed class PersonalDataRetention(NpgsqlDataSource db, TimeProvider cl
                 }
             }
 
-            await NoShowHistory.ForgetAsync(db, tenant.Id, now, cancellationToken);
+            await NoShowHistory.ForgetAsync(db, tenant.Id, rule, now, cancellationToken);
             events += await DeleteInBatchesAsync(
                 """
                 delete from events where id in (
@@ -156,7 +162,7 @@ internal sealed class PersonalDataRetention(NpgsqlDataSource db, TimeProvider cl
         return total;
     }
 
-    private sealed record TenantRetention(long Id, int RetentionDays);
+    private sealed record TenantRetention(long Id, int RetentionDays, string Settings, byte[] HistoryKey);
 
     private sealed record BatchResult(long Appointments, long Bodies);
 }

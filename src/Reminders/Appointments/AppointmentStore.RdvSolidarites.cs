@@ -102,11 +102,30 @@ public sealed partial class AppointmentStore
             new { appointmentId, sourceUpdatedAt }, cancellationToken: cancellationToken));
     }
 
-    /// <summary>Keeps the participation's id (what a write-back PATCHes) with the appointment; see <see cref="RdvSolidarites.WriteBacks"/>.</summary>
+    /// <summary>
+    /// Keeps the participation's id (what a write-back PATCHes) with the appointment, from each webhook; when it
+    /// changed, a write-back that waited for it becomes pending again (<see cref="RdvSolidarites.WriteBacks"/>), in
+    /// the same transaction.
+    /// </summary>
     public async Task RecordParticipationAsync(long tenantId, string externalId, long participationId, CancellationToken cancellationToken)
     {
+        var now = clock.GetUtcNow();
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        await RdvSolidarites.WriteBacks.RecordParticipationAsync(connection, tenantId, externalId, participationId, clock.GetUtcNow());
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var changed = await connection.QuerySingleOrDefaultAsync<long?>(
+            """
+            update appointments set rdvs_participation_id = @participationId
+            where tenant_id = @tenantId and external_id = @externalId and source = @source
+              and rdvs_participation_id is distinct from @participationId
+            returning id
+            """,
+            new { tenantId, externalId, participationId, source = RdvSolidaritesSource }, transaction);
+        if (changed is { } appointmentId)
+        {
+            await RdvSolidarites.WriteBacks.ParticipationRecordedAsync(connection, transaction, appointmentId, participationId, now);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
     }
 
     /// <summary>

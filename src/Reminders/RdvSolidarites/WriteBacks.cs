@@ -48,27 +48,19 @@ public static class WriteBacks
             transaction);
 
     /// <summary>
-    /// Keeps the participation's id with its appointment, from each webhook; a write-back that waited
-    /// for it becomes pending again.
+    /// The participation's id now kept with its appointment (<see cref="AppointmentStore.RecordParticipationAsync"/>,
+    /// in its transaction): a write-back that waited for it becomes pending again.
     /// </summary>
-    public static async Task RecordParticipationAsync(
-        NpgsqlConnection connection, long tenantId, string externalId, long participationId, DateTimeOffset now)
-    {
-        await connection.ExecuteAsync(
+    public static Task ParticipationRecordedAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, long appointmentId, long participationId, DateTimeOffset now) =>
+        connection.ExecuteAsync(
             """
-            with appointment as (
-                update appointments set rdvs_participation_id = @participationId
-                where tenant_id = @tenantId and external_id = @externalId and source = @source
-                  and rdvs_participation_id is distinct from @participationId
-                returning id
-            )
-            update rdvs_writebacks w set participation_id = @participationId, status = 'pending', reason = null,
+            update rdvs_writebacks set participation_id = @participationId, status = 'pending', reason = null,
                    attempts = 0, updated_at = @now, next_attempt_at = @now, created_at = @now
-            from appointment
-            where w.appointment_id = appointment.id and w.participation_id is null and w.status = 'failed'
+            where appointment_id = @appointmentId and participation_id is null and status = 'failed'
             """,
-            new { tenantId, externalId, participationId, now, source = AppointmentStore.RdvSolidaritesSource });
-    }
+            new { appointmentId, participationId, now },
+            transaction);
 
     /// <summary>Whether RappelRdv wrote this appointment back: the next <c>excused</c> webhook is its echo.</summary>
     public static Task<bool> ExistsAsync(NpgsqlConnection connection, long appointmentId) =>

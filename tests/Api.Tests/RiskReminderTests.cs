@@ -222,7 +222,9 @@ public sealed class RiskReminderTests(ApiFactory api) : IClassFixture<ApiFactory
         await PastAsync(agenda, "keyed", "06 12 34 56 78", "no_show", "2026-03-02T09:30:00+01:00");
         // What the nightly retention does to a no-show the rule still looks back to: the key in place of the phone.
         var tenantId = await ScalarAsync<long>("select id from tenants where slug = 'var'");
-        Assert.Equal(2, await NoShowHistory.KeepAsync(api.Database.DataSource, tenantId, Now, Now, CancellationToken.None));
+        var settings = (await new RappelRdv.Reminders.Tenants.TenantDirectory(api.Database.DataSource).FindAsync(tenantId, CancellationToken.None))!.Settings;
+        Assert.Equal(2, await NoShowHistory.KeepAsync(
+            api.Database.DataSource, tenantId, settings.RiskReminders, settings.HistoryKey!, Now, Now, CancellationToken.None));
         await ScalarAsync<int>("update appointments set phone = null, erased_at = now() where external_id = 'keyed' returning 1");
 
         var erased = await api.Admin().PostAsJsonAsync("/v1/admin/tenants/var/erasures", new { phone = "0612345678" });

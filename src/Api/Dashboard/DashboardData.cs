@@ -113,7 +113,7 @@ internal sealed class DashboardData(
 
     private async Task<UsageSection> UsageAsync(Tenant tenant, DateOnly month, CancellationToken cancellationToken)
     {
-        var report = await usage.ForTenantAsync(tenant.Id, month, cancellationToken);
+        var report = await usage.ForTenantAsync(tenant, month, cancellationToken);
         var now = clock.GetUtcNow();
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var pausedUntil = await SendingPause.PausedUntilAsync(connection, null, now);

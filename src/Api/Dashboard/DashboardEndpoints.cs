@@ -1,6 +1,5 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using RappelRdv.Api.Dashboard.Components;
 using RappelRdv.Api.Infrastructure;
@@ -301,11 +300,6 @@ internal static class DashboardEndpoints
     private static IResult Refused(string email, string intro = Copy.RefusedIntro) =>
         Pages.Message(Copy.RefusedTitle, [intro, $"Adresse reçue du fournisseur d'identité : {email}.", Copy.RefusedWhatToDo],
             link: LoginPath, linkText: Copy.BackToLogin, status: StatusCodes.Status403Forbidden);
-
-    /// <summary>For the Hangfire dashboard's pages; the dashboard's own go through <see cref="Pages"/>, typed.</summary>
-    public static RazorComponentResult<T> Render<T>(object parameters, int status = StatusCodes.Status200OK)
-        where T : Microsoft.AspNetCore.Components.IComponent =>
-        new(parameters) { StatusCode = status, ContentType = "text/html; charset=utf-8" };
 
     private static IResult CrossSite() =>
         Problems.Problem(StatusCodes.Status403Forbidden, "Cross-site form", "This form can only be posted from the dashboard's own pages.");

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using RappelRdv.Api.Dashboard.Components;
+using RappelRdv.Api.Hangfire;
 
 namespace RappelRdv.Api.Dashboard;
 
@@ -39,6 +40,15 @@ internal static class Pages
 
     public static RazorComponentResult<ChoosePage> Choose(IReadOnlyList<ManagedTenant> tenants) =>
         Render<ChoosePage>(new() { [nameof(ChoosePage.Tenants)] = tenants });
+
+    /// <summary>The operators' sign-in page in front of the Hangfire dashboard (HangfireDashboard).</summary>
+    public static RazorComponentResult<HangfireLoginPage> HangfireLogin(string returnUrl, string? error, bool oidcEnabled, int status = StatusCodes.Status200OK) =>
+        Render<HangfireLoginPage>(new()
+        {
+            [nameof(HangfireLoginPage.ReturnUrl)] = returnUrl,
+            [nameof(HangfireLoginPage.Error)] = error,
+            [nameof(HangfireLoginPage.OidcEnabled)] = oidcEnabled,
+        }, status);
 
     private static RazorComponentResult<T> Render<T>(Dictionary<string, object?> parameters, int status = StatusCodes.Status200OK)
         where T : Microsoft.AspNetCore.Components.IComponent =>

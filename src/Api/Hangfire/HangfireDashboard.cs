@@ -139,10 +139,7 @@ internal static class HangfireDashboard
         await SignInOperatorAsync(http, [new Claim(SessionClaims.Kind, SessionClaims.Person), new Claim(SessionClaims.Email, email)]);
         await audit.WriteAsync(null, AuditTrail.Actions.OperatorSignIn, email, http.RemoteAddress(), "oidc", http.RequestAborted);
         // A page rather than a redirect, so that the SameSite=Strict session cookie rides along (see DashboardEndpoints.SignedIn).
-        return DashboardEndpoints.Render<Dashboard.Components.MessagePage>(new
-        {
-            Heading = Copy.SignedInTitle, Link = Path, LinkText = Copy.OperatorHeading, RefreshTo = Path,
-        });
+        return Pages.Message(Copy.SignedInTitle, link: Path, linkText: Copy.OperatorHeading, refreshTo: Path);
     }
 
     private static Task SignInOperatorAsync(HttpContext http, Claim[] claims) =>
@@ -160,5 +157,5 @@ internal static class HangfireDashboard
             : Path;
 
     private static IResult LoginPage(int status, string returnUrl, string? error, OidcOptions oidc) =>
-        DashboardEndpoints.Render<HangfireLoginPage>(new { ReturnUrl = returnUrl, Error = error, OidcEnabled = oidc.Enabled }, status);
+        Pages.HangfireLogin(returnUrl, error, oidc.Enabled, status);
 }

@@ -24,6 +24,17 @@ internal sealed class UsageReader(NpgsqlDataSource db, IOptions<BillingOptions> 
         return Report(month, rows, settings is null ? null : TenantSettings.FromJson(settings).Budget);
     }
 
+    /// <summary>
+    /// The same for a tenant already read with its settings (the dashboard's): its budget is taken from
+    /// them rather than read and parsed again.
+    /// </summary>
+    public async Task<UsageReport> ForTenantAsync(Tenant tenant, DateOnly month, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var rows = await UsageCounters.ReadAsync(connection, month, tenant.Id, cancellationToken);
+        return Report(month, rows, tenant.Settings.Budget);
+    }
+
     /// <summary>Every tenant's month, by slug, with the Twilio account as the Worker last read it.</summary>
     public async Task<AdminUsageReport> ForAllAsync(DateOnly month, DateTimeOffset now, CancellationToken cancellationToken)
     {

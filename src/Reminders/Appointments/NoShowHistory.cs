@@ -16,14 +16,16 @@ namespace RappelRdv.Reminders.Appointments;
 /// </summary>
 public static class NoShowHistory
 {
-    /// <summary>Keys the no-shows whose phone is erased before <paramref name="erasedBefore"/> and that the rule still counts; returns how many.</summary>
+    /// <summary>
+    /// Keys the no-shows whose phone is erased before <paramref name="erasedBefore"/> and that the tenant's
+    /// <paramref name="rule"/> (its settings, as the caller read them) still counts, under its
+    /// <paramref name="historyKey"/>; returns how many.
+    /// </summary>
     public static async Task<int> KeepAsync(
-        NpgsqlDataSource db, long tenantId, DateTimeOffset erasedBefore, DateTimeOffset now, CancellationToken cancellationToken)
+        NpgsqlDataSource db, long tenantId, RiskReminders? rule, byte[] historyKey, DateTimeOffset erasedBefore, DateTimeOffset now,
+        CancellationToken cancellationToken)
     {
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var tenant = await connection.QuerySingleOrDefaultAsync<(string Settings, byte[] HistoryKey)>(new CommandDefinition(
-            "select settings::text, history_key from tenants where id = @tenantId", new { tenantId }, cancellationToken: cancellationToken));
-        if (tenant.Settings is null || TenantSettings.FromJson(tenant.Settings).RiskReminders is not { } rule)
+        if (rule is null)
         {
             return 0;
         }
@@ -34,6 +36,7 @@ public static class NoShowHistory
             return 0;
         }
 
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var due = (await connection.QueryAsync<(long Id, string Phone)>(new CommandDefinition(
             """
             select id, phone from appointments
@@ -57,18 +60,15 @@ public static class NoShowHistory
             {
                 Ids = due.Select(d => d.Id).ToArray(),
                 Phones = due.Select(d => d.Phone).ToArray(),
-                CitizenKeys = due.Select(d => Convert.ToHexStringLower(TenantSecrets.CitizenKey(tenant.HistoryKey, d.Phone))).ToArray(),
+                CitizenKeys = due.Select(d => Convert.ToHexStringLower(TenantSecrets.CitizenKey(historyKey, d.Phone))).ToArray(),
             },
             cancellationToken: cancellationToken));
     }
 
-    /// <summary>Erases the keys the rule no longer counts (all of them without a rule); returns how many.</summary>
-    public static async Task<int> ForgetAsync(NpgsqlDataSource db, long tenantId, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>Erases the keys the tenant's <paramref name="rule"/> no longer counts (all of them without a rule); returns how many.</summary>
+    public static async Task<int> ForgetAsync(NpgsqlDataSource db, long tenantId, RiskReminders? rule, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var settings = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(
-            "select settings::text from tenants where id = @tenantId", new { tenantId }, cancellationToken: cancellationToken));
-        var rule = settings is null ? null : TenantSettings.FromJson(settings).RiskReminders;
         // Without a rule nothing is counted: every key goes.
         var since = now - TimeSpan.FromDays(rule?.LookbackDays ?? 0);
         return await connection.ExecuteAsync(new CommandDefinition(

@@ -371,6 +371,25 @@ public static class MessageStates
             """,
             new { appointmentId, numbers = Security.ErasedText.PhoneNumbersPattern, erased = Security.ErasedText.Replacement }, transaction);
 
+    /// <summary>
+    /// The nightly retention's part of <see cref="EraseTextsAsync"/>, for a batch of appointments the caller's
+    /// transaction holds: returns how many messages had a text to erase.
+    /// </summary>
+    public static Task<long> EraseExpiredTextsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyCollection<long> appointmentIds) =>
+        connection.QuerySingleAsync<long>(
+            """
+            with bodies as (
+                -- 'old' is the row as it was: how many texts were there to erase.
+                update messages m set body = null, error = regexp_replace(m.error, @numbers, @erased, 'g')
+                from messages old
+                where m.appointment_id = any(@appointmentIds) and old.id = m.id and (m.body is not null or m.error ~ @numbers)
+                returning old.body is not null as had_body
+            )
+            select count(*) from bodies where had_body
+            """,
+            new { appointmentIds = appointmentIds.ToArray(), numbers = Security.ErasedText.PhoneNumbersPattern, erased = Security.ErasedText.Replacement },
+            transaction);
+
     /// <summary>The agenda no longer allows reminders, or notifications: those pending are cancelled.</summary>
     public static Task<int> CancelPendingKindsAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, long appointmentId, bool remindersAllowed, bool notificationsAllowed,

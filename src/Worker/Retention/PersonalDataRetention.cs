@@ -2,7 +2,9 @@ using Dapper;
 using Hangfire;
 using Npgsql;
 using RappelRdv.Reminders.Appointments;
+using RappelRdv.Reminders.Messages;
 using RappelRdv.Reminders.Security;
+using RappelRdv.Reminders.Tenants;
 
 namespace RappelRdv.Worker.Retention;
 
@@ -13,7 +15,8 @@ namespace RappelRdv.Worker.Retention;
 /// What the statistics count stays: dates, statuses, outcomes, service, place, channel, holdout,
 /// and each message's kind, channel, status, times and segments. See docs/PRIVACY.md.
 /// <para>
-/// Set-based and in batches: each batch is one statement and one short transaction; rows another
+/// Set-based and in batches: each batch is one short transaction, its writes of appointments and
+/// messages made by their modules (AppointmentStore, MessageStates); rows another
 /// transaction holds (a send, a PUT) are skipped and taken at the next run. Safe beside dispatch,
 /// on any number of Workers, and run twice.
 /// </para>
@@ -43,7 +46,10 @@ internal sealed class PersonalDataRetention(NpgsqlDataSource db, TimeProvider cl
         await using (var connection = await db.OpenConnectionAsync(cancellationToken))
         {
             tenants = (await connection.QueryAsync<TenantRetention>(
-                "select id, coalesce((settings->>'retentionDays')::int, 180) as retention_days from tenants order by id")).AsList();
+                """
+                select id, coalesce((settings->>'retentionDays')::int, 180) as retention_days, settings::text as settings, history_key
+                from tenants order by id
+                """)).AsList();
         }
 
         foreach (var tenant in tenants)
@@ -51,7 +57,9 @@ internal sealed class PersonalDataRetention(NpgsqlDataSource db, TimeProvider cl
             // The tenant's own delay: each tenant (département) is its own controller and sets it.
             var before = now - TimeSpan.FromDays(tenant.RetentionDays);
             // The no-shows its riskReminders rule still looks back to keep a key in place of the phone (docs/PRIVACY.md).
-            await NoShowHistory.KeepAsync(db, tenant.Id, before, now, cancellationToken);
+            // Its settings parsed once, for both ends of that history.
+            var rule = TenantSettings.FromJson(tenant.Settings).RiskReminders;
+            await NoShowHistory.KeepAsync(db, tenant.Id, rule, tenant.HistoryKey, before, now, cancellationToken);
             while (!cancellationToken.IsCancellationRequested)
             {
                 var batch = await EraseAppointmentsAsync(tenant.Id, before, now, batchSize, cancellationToken);
@@ -63,7 +71,7 @@ internal sealed class PersonalDataRetention(NpgsqlDataSource db, TimeProvider cl
                 }
             }
 
-            await NoShowHistory.ForgetAsync(db, tenant.Id, now, cancellationToken);
+            await NoShowHistory.ForgetAsync(db, tenant.Id, rule, now, cancellationToken);
             events += await DeleteInBatchesAsync(
                 """
                 delete from events where id in (
@@ -96,55 +104,45 @@ internal sealed class PersonalDataRetention(NpgsqlDataSource db, TimeProvider cl
         return report;
     }
 
+    /// <summary>
+    /// One batch, one short transaction: the appointments' module locks and erases them, the messages'
+    /// module erases their texts; here only what no module owns yet (Twilio deletions, events).
+    /// </summary>
     private async Task<BatchResult> EraseAppointmentsAsync(long tenantId, DateTimeOffset before, DateTimeOffset now, int batchSize, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        // 'erased_at is null' alone would miss an appointment the agenda wrote again after its
-        // erasure (a PUT of an old appointment brings the phone back): any personal column counts.
-        return await connection.QuerySingleAsync<BatchResult>(
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var due = await AppointmentStore.LockExpiredAsync(connection, transaction, tenantId, before, batchSize);
+        if (due.Count == 0)
+        {
+            await transaction.CommitAsync(cancellationToken);
+            return new BatchResult(0, 0);
+        }
+
+        var ids = due.Select(a => a.Id).ToArray();
+        // Twilio keeps each message and call too: TwilioErasure deletes them there. With them, what
+        // twilio_sids recorded for these appointments (earlier tries of a call, replies by TwiML).
+        await connection.ExecuteAsync(
             """
-            with due as (
-                select a.id, a.external_id from appointments a
-                where a.tenant_id = @tenantId and a.starts_at < @before
-                  and (a.erased_at is null or a.phone is not null or a.first_name is not null or a.last_name is not null)
-                order by a.starts_at
-                limit @batchSize
-                for update skip locked
-            ),
-            bodies as (
-                -- 'old' is the row as it was: how many texts were there to erase.
-                update messages m set body = null, error = regexp_replace(m.error, @numbers, @erased, 'g')
-                from due, messages old
-                where m.appointment_id = due.id and old.id = m.id and (m.body is not null or m.error ~ @numbers)
-                returning old.body is not null as had_body
-            ),
-            at_twilio as (
-                -- Twilio keeps each message and call too: TwilioErasure deletes them there. With them, what
-                -- twilio_sids recorded for these appointments (earlier tries of a call, replies by TwiML).
-                insert into twilio_deletions (sid, created_at, next_attempt_at)
-                select m.provider_id, @now, @now from messages m join due on m.appointment_id = due.id
-                where m.provider_id is not null
-                union all
-                select s.sid, @now, @now from twilio_sids s join due on s.appointment_id = due.id
-                on conflict (sid) do nothing
-            ),
-            payloads as (
-                -- Events still kept about these appointments: Twilio's error texts quote the number.
-                update events e set payload = regexp_replace(e.payload::text, @numbers, @erased, 'g')::jsonb
-                from due
-                where e.tenant_id = @tenantId and e.payload->'data'->>'externalId' = due.external_id and e.payload::text ~ @numbers
-            ),
-            erased as (
-                -- content_hash goes too: a SHA-256 over all fields gives the phone back to whoever
-                -- hashes every French mobile number with the fields that remain.
-                update appointments a set phone = null, first_name = null, last_name = null, content_hash = '\x'::bytea,
-                                          erased_at = coalesce(a.erased_at, @now)
-                from due where a.id = due.id
-                returning a.id
-            )
-            select (select count(*) from erased) as appointments, (select count(*) from bodies where had_body) as bodies
+            insert into twilio_deletions (sid, created_at, next_attempt_at)
+            select m.provider_id, @now, @now from messages m where m.appointment_id = any(@ids) and m.provider_id is not null
+            union all
+            select s.sid, @now, @now from twilio_sids s where s.appointment_id = any(@ids)
+            on conflict (sid) do nothing
             """,
-            new { tenantId, before, now, batchSize, numbers = ErasedText.PhoneNumbersPattern, erased = ErasedText.Replacement });
+            new { ids, now }, transaction);
+        var bodies = await MessageStates.EraseExpiredTextsAsync(connection, transaction, ids);
+        // Events still kept about these appointments: Twilio's error texts quote the number.
+        await connection.ExecuteAsync(
+            """
+            update events e set payload = regexp_replace(e.payload::text, @numbers, @erased, 'g')::jsonb
+            where e.tenant_id = @tenantId and e.payload->'data'->>'externalId' = any(@externalIds) and e.payload::text ~ @numbers
+            """,
+            new { tenantId, externalIds = due.Select(a => a.ExternalId).ToArray(), numbers = ErasedText.PhoneNumbersPattern, erased = ErasedText.Replacement },
+            transaction);
+        var appointments = await AppointmentStore.EraseExpiredAsync(connection, transaction, ids, now);
+        await transaction.CommitAsync(cancellationToken);
+        return new BatchResult(appointments, bodies);
     }
 
     private async Task<long> DeleteInBatchesAsync(string sql, object parameters, int batchSize, CancellationToken cancellationToken)
@@ -164,7 +162,7 @@ internal sealed class PersonalDataRetention(NpgsqlDataSource db, TimeProvider cl
         return total;
     }
 
-    private sealed record TenantRetention(long Id, int RetentionDays);
+    private sealed record TenantRetention(long Id, int RetentionDays, string Settings, byte[] HistoryKey);
 
     private sealed record BatchResult(long Appointments, long Bodies);
 }

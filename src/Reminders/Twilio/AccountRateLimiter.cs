@@ -23,7 +23,7 @@ namespace RappelRdv.Reminders.Twilio;
 /// the rate plus that burst: at 5 s, 5 % over.
 /// </para>
 /// </summary>
-public sealed class AccountRateLimiter : RateLimiter
+internal sealed class AccountRateLimiter : RateLimiter
 {
     private readonly NpgsqlDataSource db;
     private readonly string bucket;

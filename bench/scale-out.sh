@@ -71,7 +71,7 @@ done
 start_workers() {
   for n in $(seq 1 "$WORKERS"); do
     ConnectionStrings__Postgres=$(cs "worker-$n" "$WORKER_POOL") Twilio__AccountSid=ACbench0000000000000000000000000 Twilio__AuthToken=bench-auth-token-0123456789abcdef0123 \
-    Twilio__ApiBaseUrl=http://127.0.0.1:$twilio_port Twilio__FromNumber=+33700000000 ${CAP:+Twilio__MaxRequestsPerSecond=$CAP} \
+    Twilio__ApiBaseUrl=http://127.0.0.1:$twilio_port Twilio__FromNumber=+33700000000 Twilio__MaxRequestsPerSecond=${CAP:-50} \
       dotnet "$(bin src/Worker RappelRdv.Worker)" >"$logs/worker-$n.log" 2>&1 &
     echo $! >>"$data/worker-pids"
   done

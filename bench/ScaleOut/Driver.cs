@@ -177,7 +177,6 @@ internal static class Driver
         Console.WriteLine($"Sent {records.Length} SMS in {allSent.TotalSeconds:F1} s from the first PUT; first to last send {last - first:F1} s ({records.Length / Math.Max(0.001, last - first):F0} SMS/s)");
         Console.WriteLine($"Twilio: {records.Length} requests, {records.Select(r => r.To).Distinct().Count()} distinct numbers, {duplicateToBody} duplicate To+Body");
         Console.WriteLine($"Database: {string.Join(", ", byStatus.OrderBy(s => s.Key).Select(s => $"{s.Key} {s.Value}"))}; {dbSids.Count} distinct SIDs, matching Twilio's: {twilioSids.SetEquals(dbSids)}");
-        await PrintSlicesPerWorkerAsync(connection);
 
         if (problems.Count > 0)
         {
@@ -192,26 +191,6 @@ internal static class Driver
 
     // 06 20 00 00 00, 06 20 00 00 01, ...: distinct French mobiles, one per appointment.
     private static string Phone(int i) => $"06{20_000_000 + i:D8}";
-
-    /// <summary>Which Workers ran the dispatch slices (Hangfire's job history): the proof they shared the work.</summary>
-    private static async Task PrintSlicesPerWorkerAsync(NpgsqlConnection connection)
-    {
-        try
-        {
-            var servers = await connection.QueryAsync<(string Server, long Slices)>(
-                """
-                select split_part((s.data::jsonb)->>'ServerId', ':', 1) as server, count(*) as slices
-                from hangfire.state s join hangfire.job j on j.id = s.jobid
-                where s.name = 'Processing' and j.invocationdata::text like '%RunSlice%'
-                group by 1 order by 1
-                """);
-            Console.WriteLine($"Dispatch slices run per Worker: {string.Join(", ", servers.Select(s => $"{s.Server} {s.Slices}"))}");
-        }
-        catch (PostgresException e)
-        {
-            Console.WriteLine($"(slices per Worker not available: {e.MessageText})");
-        }
-    }
 
     private static async Task WaitReadyAsync(HttpClient http, Uri url, TimeSpan limit)
     {

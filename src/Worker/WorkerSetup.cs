@@ -23,25 +23,32 @@ internal static class WorkerSetup
         // What the Api runs too (options, database, migration, tenants), then the Worker's own part.
         builder.AddRappelCore();
         services.AddSending(configuration);
-        services.AddRappelHangfire(configuration);
-        services.AddHangfireServer(options =>
+        services.AddOptions<WorkerHangfireOptions>().BindConfiguration(WorkerHangfireOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        var hangfire = configuration.GetSection(WorkerHangfireOptions.Section).Get<WorkerHangfireOptions>() ?? new();
+        var dispatch = configuration.GetSection(DispatchOptions.Section).Get<DispatchOptions>() ?? new();
+        services.AddRappelHangfire(configuration, WorkerConnections.For(dispatch, hangfire.WorkerCount).Hangfire);
+        services.AddHangfireServer((sp, options) =>
         {
             options.ServerName = $"worker-{Environment.MachineName}-{Environment.ProcessId}";
             options.SchedulePollingInterval = TimeSpan.FromSeconds(5);
-            options.WorkerCount = configuration.GetValue("Hangfire:WorkerCount", 12);
-            // On SIGTERM the slices stop claiming at once and wait only for the requests already at
+            // Hangfire runs the minute's tick and the nightly jobs only: sending is the Worker's own loop.
+            options.WorkerCount = sp.GetRequiredService<IOptions<WorkerHangfireOptions>>().Value.WorkerCount;
+            // On SIGTERM the loops stop claiming at once and wait only for the requests already at
             // Twilio (Twilio__RequestTimeout, 5 s by default): room for that, within the host's own timeout.
             options.ShutdownTimeout = TimeSpan.FromSeconds(25);
         });
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         services.AddHostedService<RecurringJobsRegistration>();
         services.AddTransient<PersonalDataRetention>();
+        services.AddOptions<HealthOptions>().BindConfiguration(HealthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddHostedService<WorkerHeartbeat>();
         services.AddSingleton<StatsCompactor>();
         services.AddHostedService(sp => sp.GetRequiredService<StatsCompactor>());
-        // Events have their own loop, beside the dispatch slices and never inside them (docs/ARCHITECTURE.md).
+        // Events have their own loop, beside the dispatch loops and never inside them (docs/ARCHITECTURE.md).
         services.AddHostedService(sp => sp.GetRequiredService<EventDelivery>());
         services.AddHostedService(sp => sp.GetRequiredService<WriteBackDelivery>());
+        // So do sends: each Worker claims for its own free slots (docs/ARCHITECTURE.md, "Work spread over Workers").
+        services.AddHostedService(sp => sp.GetRequiredService<DispatchLoop>());
     }
 
     /// <summary>
@@ -59,17 +66,23 @@ internal static class WorkerSetup
         services.AddOptions<DispatchOptions>()
             .BindConfiguration(DispatchOptions.Section)
             .ValidateDataAnnotations()
-            .Validate(o => o.Slices >= 1 && o.BatchSize >= 1 && o.Parallelism >= 1,
-                "Dispatch__Slices, Dispatch__BatchSize and Dispatch__Parallelism must each be at least 1.")
             .Validate(o => o.ClaimLease > TimeSpan.Zero && o.IdleDelay > TimeSpan.Zero && o.RecoveryInterval > TimeSpan.Zero,
                 "Dispatch__ClaimLease, Dispatch__IdleDelay and Dispatch__RecoveryInterval must be positive durations.")
             .ValidateOnStart();
         // The Dispatcher takes the options object itself.
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<DispatchOptions>>().Value);
-        // One insert per send at a time, at most Parallelism per slice: a few connections serve them all.
-        services.AddSingleton(sp => SendStarts.Create(
-            Database.GetConnectionString(configuration), Math.Max(4, sp.GetRequiredService<DispatchOptions>().Parallelism)));
+        // The pools follow the settings (WorkerConnections); a connection string too small for them stops the start, naming them.
+        // (Computed from the options given, not from the container: the check runs while the options are being built.)
+        int HangfireWorkers() => configuration.GetSection(WorkerHangfireOptions.Section).Get<WorkerHangfireOptions>()?.WorkerCount ?? WorkerHangfireOptions.DefaultWorkerCount;
+        services.AddOptions<DispatchOptions>()
+            .Validate(o => WorkerConnections.For(o, HangfireWorkers()).CheckAgainst(Database.GetConnectionString(configuration)) is null,
+                "ConnectionStrings__Postgres: its Maximum Pool Size is below what Dispatch__Slices × (Dispatch__Parallelism + 2) + 4 needs; raise it, lower those, or leave it out (docs/OPERATIONS.md, \"PostgreSQL sizing\")");
+        services.AddSingleton(sp => WorkerConnections.For(sp.GetRequiredService<DispatchOptions>(), HangfireWorkers()));
+        services.AddSingleton(sp => new DataSourcePoolSize(sp.GetRequiredService<WorkerConnections>().DataSource));
+        // One insert per send at a time: a few connections serve them all.
+        services.AddSingleton(sp => SendStarts.Create(Database.GetConnectionString(configuration), sp.GetRequiredService<WorkerConnections>().SendStarts));
         services.AddSingleton<Dispatcher>();
+        services.AddSingleton<DispatchLoop>();
         services.AddTransient<DispatchJobs>();
         services.AddTransient<Housekeeping>();
         services.AddTransient<TwilioErasure>();
@@ -129,4 +142,16 @@ internal sealed class RecurringJobsRegistration(IRecurringJobManager recurring) 
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+/// <summary>The <c>Hangfire__*</c> settings of a Worker.</summary>
+internal sealed class WorkerHangfireOptions
+{
+    public const string Section = "Hangfire";
+
+    public const int DefaultWorkerCount = 2;
+
+    /// <summary>Hangfire's workers: the minute's tick and the nightly retention, which may overlap.</summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 64, ErrorMessage = "Hangfire__WorkerCount must be between 1 and 64.")]
+    public int WorkerCount { get; set; } = DefaultWorkerCount;
 }

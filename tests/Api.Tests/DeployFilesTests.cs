@@ -1,5 +1,6 @@
 extern alias worker;
 
+using System.Globalization;
 using System.Reflection;
 using System.Text.RegularExpressions;
 using RappelRdv.Api.Infrastructure;
@@ -263,6 +264,34 @@ public sealed partial class DeployFilesTests
             Assert.Equal(".env", Get(services[name], "env_file"));
             Assert.Equal("service_healthy", Get(services[name], "depends_on", "postgres", "condition"));
         }
+    }
+
+    [Fact]
+    public void The_cloudnative_pg_overlay_adds_a_three_instance_cluster_a_transaction_pooler_and_a_worker_autoscaler_on_the_base()
+    {
+        // kubectl kustomize builds it (docs/OPERATIONS.md, "Past one machine"); here its parts are checked one by one.
+        var kustomization = Map(Load("deploy/overlays/cloudnative-pg/kustomization.yaml"));
+        var resources = List(kustomization["resources"]).Cast<string>().ToList();
+        Assert.Equal("../../kubernetes", resources[0]);
+        Assert.Equal("rappelrdv", (string)kustomization["namespace"]);
+        var documents = resources.Skip(1).SelectMany(r => LoadAll(Path.Combine(Root, "deploy", "overlays", "cloudnative-pg", r))).Select(Map).ToList();
+        IDictionary<object, object> Single(string kind) => documents.Single(d => (string)d["kind"] == kind);
+
+        var cluster = Single("Cluster");
+        Assert.Equal("postgresql.cnpg.io/v1", (string)cluster["apiVersion"]);
+        Assert.Equal("3", Get(cluster, "spec", "instances"));
+        Assert.Equal("rappel", Get(cluster, "spec", "bootstrap", "initdb", "database"));
+        var pooler = Single("Pooler");
+        Assert.Equal("postgresql.cnpg.io/v1", (string)pooler["apiVersion"]);
+        Assert.Equal(Get(cluster, "metadata", "name"), Get(pooler, "spec", "cluster", "name"));
+        Assert.Equal("transaction", Get(pooler, "spec", "pgbouncer", "poolMode"));
+        Assert.Equal("rw", Get(pooler, "spec", "type"));
+        var hpa = Single("HorizontalPodAutoscaler");
+        Assert.Equal("autoscaling/v2", (string)hpa["apiVersion"]);
+        Assert.Equal(("Deployment", "rappelrdv-worker"), (Get(hpa, "spec", "scaleTargetRef", "kind"), Get(hpa, "spec", "scaleTargetRef", "name")));
+        Assert.InRange(int.Parse(Get(hpa, "spec", "minReplicas"), CultureInfo.InvariantCulture), 2, int.Parse(Get(hpa, "spec", "maxReplicas"), CultureInfo.InvariantCulture));
+        // The HPA owns the Workers' count: the base's replicas are removed, not fought over.
+        Assert.Contains("path: /spec/replicas", File.ReadAllText(Path.Combine(Root, "deploy", "overlays", "cloudnative-pg", "kustomization.yaml")), StringComparison.Ordinal);
     }
 
     [Fact]

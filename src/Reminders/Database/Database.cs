@@ -29,12 +29,25 @@ public static class Database
             : throw new InvalidOperationException(
                 "ConnectionStrings__Postgres is not set: give it the PostgreSQL connection string (./run.sh sets it for you).");
 
+    /// <summary>
+    /// The data source's pool when the connection string does not set <c>Maximum Pool Size</c>: an Api's
+    /// requests each hold one for a few statements, and the bound keeps 1 Api + 2 Workers within
+    /// PostgreSQL's default 100 connections (docs/OPERATIONS.md, "PostgreSQL sizing"). A Worker
+    /// registers its own size (<see cref="DataSourcePoolSize"/>), computed from its settings.
+    /// </summary>
+    public const int DefaultPoolSize = 20;
+
     public static IServiceCollection AddRappelDatabase(this IServiceCollection services, IConfiguration configuration)
     {
         var connectionString = GetConnectionString(configuration);
-        services.AddSingleton(_ =>
+        services.AddSingleton(sp =>
         {
             var builder = new NpgsqlDataSourceBuilder(connectionString);
+            if (!SetsPoolSize(connectionString))
+            {
+                builder.ConnectionStringBuilder.MaxPoolSize = sp.GetService<DataSourcePoolSize>()?.Connections ?? DefaultPoolSize;
+            }
+
             // The same few statements run all day: let Npgsql prepare them, unless the operator chose otherwise.
             if (!connectionString.Contains("Max Auto Prepare", StringComparison.OrdinalIgnoreCase))
             {
@@ -53,6 +66,11 @@ public static class Database
         });
         return services;
     }
+
+    /// <summary>Whether the operator chose the pool's size in the connection string.</summary>
+    public static bool SetsPoolSize(string connectionString) =>
+        connectionString.Contains("Maximum Pool Size", StringComparison.OrdinalIgnoreCase)
+        || connectionString.Contains("MaxPoolSize", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// Whether an exception says the database is out of reach for now (down, restarting, paused,
@@ -114,3 +132,6 @@ public static class Database
 #pragma warning restore CA2254
     }
 }
+
+/// <summary>The size a host gives its data source's pool when the connection string leaves it unset.</summary>
+public sealed record DataSourcePoolSize(int Connections);

@@ -31,9 +31,14 @@ public static class HangfireStorage
     /// Hangfire with this storage and these serializer settings, for the Worker's server and the Api's
     /// dashboard alike: both must agree on them, or the dashboard cannot read the jobs the Worker writes.
     /// </summary>
-    public static IServiceCollection AddRappelHangfire(this IServiceCollection services, IConfiguration configuration)
+    /// <param name="maxPoolSize">
+    /// Hangfire's own pool (a second one beside the data source's): what its workers and background
+    /// processes need, not the data source's size, so that the connections a process may open add up
+    /// to a known figure (docs/OPERATIONS.md, "PostgreSQL sizing").
+    /// </param>
+    public static IServiceCollection AddRappelHangfire(this IServiceCollection services, IConfiguration configuration, int maxPoolSize = 5)
     {
-        var connectionString = Database.GetConnectionString(configuration);
+        var connectionString = new NpgsqlConnectionStringBuilder(Database.GetConnectionString(configuration)) { MaxPoolSize = maxPoolSize }.ConnectionString;
         // The host's own storage, registered before AddHangfire (which would otherwise take the static
         // JobStorage.Current): two hosts in one process (the tests) never read or write each other's jobs.
         services.AddSingleton<JobStorage>(_ => CreateStorage(connectionString));

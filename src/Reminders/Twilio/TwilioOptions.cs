@@ -19,8 +19,19 @@ public sealed class TwilioOptions : IValidatableObject
 
     public string? VoiceFromNumber { get; set; }
 
+    /// <summary>
+    /// The account's rate of REST calls, shared by every Worker on the database (contract §9.8): not per
+    /// process. Sends, calls and look-ups all count.
+    /// </summary>
     [Range(1, 10_000, ErrorMessage = "Twilio__MaxRequestsPerSecond must be between 1 and 10000.")]
     public int MaxRequestsPerSecond { get; set; } = 50;
+
+    /// <summary>
+    /// The account's rate of calls placed (Twilio's "calls per second", 1 unless the account was granted
+    /// more), shared by every Worker; a call also counts in <see cref="MaxRequestsPerSecond"/>.
+    /// </summary>
+    [Range(1, 1_000, ErrorMessage = "Twilio__MaxCallsPerSecond must be between 1 and 1000.")]
+    public int MaxCallsPerSecond { get; set; } = 1;
 
     /// <summary>
     /// How long a REST call may take before its outcome is unknown. Twilio answers a create in well

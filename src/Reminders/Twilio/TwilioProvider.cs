@@ -1,7 +1,7 @@
 using System.Net.Http;
-using System.Threading.RateLimiting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.RateLimiting;
@@ -19,51 +19,35 @@ namespace RappelRdv.Reminders.Twilio;
 /// Twilio's REST API through twilio-csharp, behind resilience pipelines per Worker process (one for
 /// the sends, one for the look-ups of recovery): a retry only where the request was surely not acted
 /// on (429 / 20429, connection refused), a circuit breaker on answers that leave the outcome unknown
-/// (5xx, timeouts), and one rate limiter for both at <c>Twilio__MaxRequestsPerSecond</c>.
+/// (5xx, timeouts), and one rate limiter for both at <c>Twilio__MaxRequestsPerSecond</c>, the account's
+/// rate shared by every Worker (<see cref="AccountRateLimiter"/>).
 /// </summary>
 public sealed class TwilioProvider : IMessageProvider, IDisposable
 {
     private readonly TwilioOptions options;
     private readonly IHttpClientFactory httpClients;
     private readonly ILogger<TwilioProvider> logger;
-    private readonly RateLimiter rateLimiter;
+    private readonly AccountRateLimiter requests;
+    private readonly AccountRateLimiter calls;
     private readonly ResiliencePipeline<ProviderResult> sends;
     private readonly ResiliencePipeline<ProviderResult> lookUps;
 
-    public TwilioProvider(IOptions<TwilioOptions> options, IHttpClientFactory httpClients, TimeProvider clock, ILogger<TwilioProvider> logger)
+    public TwilioProvider(
+        IOptions<TwilioOptions> options, IHttpClientFactory httpClients, NpgsqlDataSource db, TimeProvider clock, ILogger<TwilioProvider> logger)
     {
         this.options = options.Value;
         this.httpClients = httpClients;
         this.logger = logger;
-        // Refilled in small steps so that a burst is spread over the second rather than sent at its start.
-        // (System.Threading.RateLimiting has no TimeProvider: the bucket refills on the real clock.)
-        var (tokens, period) = BucketStep(this.options.MaxRequestsPerSecond);
-        rateLimiter = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = tokens,
-            TokensPerPeriod = tokens,
-            ReplenishmentPeriod = period,
-            QueueLimit = 100_000,
-            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
-            AutoReplenishment = true,
-        });
+        // The account's rates, shared with every Worker on the database (contract §9.8): every REST call
+        // takes a request token; a call also takes a call token first (Twilio counts calls per second apart).
+        requests = new AccountRateLimiter(db, "requests", this.options.MaxRequestsPerSecond, logger);
+        calls = new AccountRateLimiter(db, "calls", this.options.MaxCallsPerSecond, logger);
 
         // Sends and look-ups share the limiter: a look-up is a request to the same Twilio, and during an
         // incident it must not hammer it. Each has its own breaker: Messages-list calls failing (a
         // common Twilio incident of its own) must not open the circuit of the sends, and the reverse.
         sends = Build(clock, "sends");
         lookUps = Build(clock, "look-ups");
-    }
-
-    /// <summary>
-    /// The token bucket's refill: 10 to 20 steps a second (fewer under 20/s), each of whole tokens, the period chosen so
-    /// that they add up to exactly <paramref name="rate"/> a second. (Dividing the rate by 20 steps in
-    /// whole numbers gave 50/s as 2 tokens every 50 ms: 40/s.)
-    /// </summary>
-    internal static (int Tokens, TimeSpan Period) BucketStep(int rate)
-    {
-        var tokens = Math.Max(1, (int)Math.Ceiling(rate / 20.0));
-        return (tokens, TimeSpan.FromTicks(TimeSpan.TicksPerSecond * tokens / rate));
     }
 
     private ResiliencePipeline<ProviderResult> Build(TimeProvider clock, string name) =>
@@ -95,7 +79,7 @@ public sealed class TwilioProvider : IMessageProvider, IDisposable
                     return ValueTask.CompletedTask;
                 },
             })
-            .AddRateLimiter(new RateLimiterStrategyOptions { RateLimiter = args => rateLimiter.AcquireAsync(1, args.Context.CancellationToken) })
+            .AddRateLimiter(new RateLimiterStrategyOptions { RateLimiter = args => requests.AcquireAsync(1, args.Context.CancellationToken) })
             .Build();
 
     /// <summary>The error code we give a send refused because the circuit is open.</summary>
@@ -125,8 +109,17 @@ public sealed class TwilioProvider : IMessageProvider, IDisposable
             return ProviderResult.Accepted(message.Sid);
         }, cancellationToken);
 
-    public Task<ProviderResult> StartCallAsync(string to, Uri twimlUrl, Uri statusCallback, Func<Task> starting, CancellationToken cancellationToken) =>
-        ExecuteAsync(sends, starting, async client =>
+    public async Task<ProviderResult> StartCallAsync(string to, Uri twimlUrl, Uri statusCallback, Func<Task> starting, CancellationToken cancellationToken)
+    {
+        // Calls have their own rate (Twilio__MaxCallsPerSecond), waited for before the request's: a
+        // stopping Worker gives this wait up (the caller's token) and the call goes back to pending.
+        using var permit = await calls.AcquireAsync(1, cancellationToken);
+        if (!permit.IsAcquired)
+        {
+            return new ProviderResult(ProviderOutcome.NotSent, ErrorCode: BrokenCircuit, Error: "call rate limiter stopped");
+        }
+
+        return await ExecuteAsync(sends, starting, async client =>
         {
             var call = await CallResource.CreateAsync(
                 new CreateCallOptions(new PhoneNumber(to), new PhoneNumber(string.IsNullOrEmpty(options.VoiceFromNumber) ? options.FromNumber : options.VoiceFromNumber))
@@ -139,7 +132,8 @@ public sealed class TwilioProvider : IMessageProvider, IDisposable
                 },
                 client);
             return ProviderResult.Accepted(call.Sid);
-        }, cancellationToken);
+        }, CancellationToken.None);
+    }
 
     /// <summary>
     /// Lists by number only: no <c>DateSent</c> filter, since Twilio fills <c>date_sent</c> only once a
@@ -273,7 +267,11 @@ public sealed class TwilioProvider : IMessageProvider, IDisposable
 
     public const string HttpClientName = "twilio";
 
-    public void Dispose() => rateLimiter.Dispose();
+    public void Dispose()
+    {
+        requests.Dispose();
+        calls.Dispose();
+    }
 }
 
 /// <summary>No Twilio account: nothing leaves the machine; each send is logged with the phone masked.</summary>

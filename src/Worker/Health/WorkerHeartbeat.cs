@@ -1,5 +1,6 @@
 using System.Globalization;
 using Hangfire;
+using Microsoft.Extensions.Options;
 
 namespace RappelRdv.Worker.Health;
 
@@ -9,7 +10,7 @@ namespace RappelRdv.Worker.Health;
 /// alive), the time is written to <c>Health:HeartbeatFile</c>. The Docker HEALTHCHECK and the
 /// Kubernetes liveness probe check that the file is less than a minute old. Unset: nothing is written.
 /// </summary>
-internal sealed class WorkerHeartbeat(IConfiguration configuration, JobStorage storage, TimeProvider clock, ILogger<WorkerHeartbeat> logger)
+internal sealed class WorkerHeartbeat(IOptions<HealthOptions> options, JobStorage storage, TimeProvider clock, ILogger<WorkerHeartbeat> logger)
     : BackgroundService
 {
     public const string FileKey = "Health:HeartbeatFile";
@@ -21,7 +22,7 @@ internal sealed class WorkerHeartbeat(IConfiguration configuration, JobStorage s
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var path = configuration[FileKey];
+        var path = options.Value.HeartbeatFile;
         if (string.IsNullOrEmpty(path))
         {
             return;
@@ -53,4 +54,13 @@ internal sealed class WorkerHeartbeat(IConfiguration configuration, JobStorage s
             await Task.Delay(alive ? Interval : TimeSpan.FromSeconds(1), clock, stoppingToken);
         }
     }
+}
+
+/// <summary>The <c>Health__*</c> settings of a Worker.</summary>
+internal sealed class HealthOptions
+{
+    public const string Section = "Health";
+
+    /// <summary>Where the heartbeat is written (<c>Health__HeartbeatFile</c>); unset, nothing is.</summary>
+    public string? HeartbeatFile { get; set; }
 }

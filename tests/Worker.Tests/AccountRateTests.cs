@@ -1,0 +1,60 @@
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using RappelRdv.Worker.Dispatch;
+
+namespace RappelRdv.Worker.Tests;
+
+/// <summary>
+/// One Twilio account, many Workers (contract §9.8): <c>Twilio__MaxRequestsPerSecond</c> is the
+/// account's rate, not each Worker's. Two Workers' dispatch loops over one database send a burst at
+/// that rate, not twice it, and both take part. Counted at the fake Twilio over a window of a few
+/// seconds, with wide margins: the test asserts "the cap, not twice the cap", not a stopwatch figure.
+/// </summary>
+public sealed class AccountRateTests(DispatchHarness harness) : IClassFixture<DispatchHarness>, IAsyncLifetime
+{
+    private const int Rate = 20;
+
+    public Task InitializeAsync() => harness.ResetAsync();
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    [Fact]
+    public async Task Two_Workers_with_one_account_rate_send_at_that_rate_not_twice_it()
+    {
+        var (tenantId, settings) = await harness.TenantAsync();
+        // More than the window can carry at twice the rate: work stays due for both the whole time.
+        for (var i = 0; i < 240; i++)
+        {
+            await harness.DueNowAsync(tenantId, settings, $"rdv-{i}", $"06 12 34 {i / 100:D2} {i % 100:D2}");
+        }
+
+        var workers = new[] { "+33700000001", "+33700000002" }
+            .Select(from => harness.BuildServices(new()
+            {
+                ["Twilio:MaxRequestsPerSecond"] = Rate.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["Twilio:FromNumber"] = from,
+            }).GetRequiredService<DispatchLoop>())
+            .ToList();
+        using var stopping = new CancellationTokenSource();
+        var loops = workers.Select(loop => loop.RunAsync(DateTime.MaxValue, stopping.Token)).ToList();
+
+        // Past the start (the bucket's first burst), then a window of about 4 s.
+        await harness.Twilio.WaitForRequestsAsync(Rate);
+        var before = harness.Twilio.Messages.Count;
+        var window = Stopwatch.StartNew();
+        await Task.Delay(TimeSpan.FromSeconds(4));
+        var sent = harness.Twilio.Messages.Count - before;
+        var seconds = window.Elapsed.TotalSeconds;
+        await stopping.CancelAsync();
+        await Task.WhenAll(loops);
+
+        var rate = sent / seconds;
+        // Twice the rate would be 40/s: well above the upper bound. The lower one leaves room for a loaded machine.
+        Assert.InRange(rate, Rate * 0.5, Rate * 1.3);
+        var byWorker = harness.Twilio.Messages.GroupBy(m => m["From"]).ToDictionary(g => g.Key, g => g.Count());
+        Assert.True(byWorker.Count == 2 && byWorker.Values.All(n => n >= 10), $"both Workers send: {string.Join(", ", byWorker)}");
+        // Nothing twice, and what a stopped loop had claimed but not started went back.
+        Assert.Equal(harness.Twilio.Messages.Count, harness.Twilio.Messages.Select(m => m["To"]).Distinct().Count());
+        Assert.Equal(0, await harness.ScalarAsync<long>("select count(*) from messages where status = 'sending'"));
+    }
+}

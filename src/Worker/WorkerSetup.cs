@@ -1,5 +1,6 @@
 using Hangfire;
 using Microsoft.Extensions.Options;
+using Polly;
 using RappelRdv.Reminders.Database;
 using RappelRdv.Reminders.Hosting;
 using RappelRdv.Reminders.Twilio;
@@ -107,6 +108,13 @@ internal static class WorkerSetup
         services.AddHttpClient(TwilioProvider.HttpClientName, (sp, client) =>
                 client.Timeout = sp.GetRequiredService<IOptions<TwilioOptions>>().Value.RequestTimeout)
             .AddHttpMessageHandler(sp => new TwilioHostRewriter(new Uri(sp.GetRequiredService<IOptions<TwilioOptions>>().Value.ApiBaseUrl)));
+        // The sends' and the look-ups' pipelines from Polly's registry (telemetry on the meter "Polly"),
+        // each with its own circuit breaker and the account's shared request rate.
+        services.AddSingleton<TwilioAccountRates>();
+        services.AddResiliencePipeline<string, ProviderResult>(TwilioProvider.SendPipeline,
+            (builder, context) => TwilioProvider.ConfigurePipeline(builder, context.ServiceProvider, "sends"));
+        services.AddResiliencePipeline<string, ProviderResult>(TwilioProvider.LookUpPipeline,
+            (builder, context) => TwilioProvider.ConfigurePipeline(builder, context.ServiceProvider, "look-ups"));
         services.AddSingleton<TwilioProvider>();
         services.AddSingleton<SimulatedProvider>();
         services.AddSingleton<IMessageProvider>(sp => sp.GetRequiredService<IOptions<TwilioOptions>>().Value.IsSimulated

@@ -1,9 +1,11 @@
 using System.Net.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Polly;
 using Polly.CircuitBreaker;
+using Polly.Registry;
 using Polly.RateLimiting;
 using Polly.Retry;
 using RappelRdv.Reminders.Phones;
@@ -22,36 +24,50 @@ namespace RappelRdv.Reminders.Twilio;
 /// (5xx, timeouts), and one rate limiter for both at <c>Twilio__MaxRequestsPerSecond</c>, the account's
 /// rate shared by every Worker (<see cref="AccountRateLimiter"/>).
 /// </summary>
-public sealed class TwilioProvider : IMessageProvider, IDisposable
+public sealed class TwilioProvider : IMessageProvider
 {
     private readonly TwilioOptions options;
     private readonly IHttpClientFactory httpClients;
     private readonly ILogger<TwilioProvider> logger;
-    private readonly AccountRateLimiter requests;
-    private readonly AccountRateLimiter calls;
+    private readonly TwilioAccountRates rates;
     private readonly ResiliencePipeline<ProviderResult> sends;
     private readonly ResiliencePipeline<ProviderResult> lookUps;
 
+    /// <summary>The pipeline of the sends in the resilience registry (Polly's telemetry names it so).</summary>
+    public const string SendPipeline = "twilio-send";
+
+    /// <summary>The pipeline of recovery's look-ups, with a circuit breaker of its own.</summary>
+    public const string LookUpPipeline = "twilio-lookup";
+
     public TwilioProvider(
-        IOptions<TwilioOptions> options, IHttpClientFactory httpClients, NpgsqlDataSource db, TimeProvider clock, ILogger<TwilioProvider> logger)
+        IOptions<TwilioOptions> options, IHttpClientFactory httpClients, TwilioAccountRates rates,
+        ResiliencePipelineProvider<string> pipelines, ILogger<TwilioProvider> logger)
     {
         this.options = options.Value;
         this.httpClients = httpClients;
         this.logger = logger;
-        // The account's rates, shared with every Worker on the database (contract §9.8): every REST call
-        // takes a request token; a call also takes a call token first (Twilio counts calls per second apart).
-        requests = new AccountRateLimiter(db, "requests", this.options.MaxRequestsPerSecond, logger);
-        calls = new AccountRateLimiter(db, "calls", this.options.MaxCallsPerSecond, logger);
+        this.rates = rates;
 
-        // Sends and look-ups share the limiter: a look-up is a request to the same Twilio, and during an
-        // incident it must not hammer it. Each has its own breaker: Messages-list calls failing (a
-        // common Twilio incident of its own) must not open the circuit of the sends, and the reverse.
-        sends = Build(clock, "sends");
-        lookUps = Build(clock, "look-ups");
+        // Sends and look-ups share the account's request rate: a look-up is a request to the same
+        // Twilio, and during an incident it must not hammer it. Each has its own breaker: Messages-list
+        // calls failing (a common Twilio incident of its own) must not open the circuit of the sends,
+        // and the reverse. Both come from the registry (WorkerSetup), which gives them telemetry.
+        sends = pipelines.GetPipeline<ProviderResult>(SendPipeline);
+        lookUps = pipelines.GetPipeline<ProviderResult>(LookUpPipeline);
     }
 
-    private ResiliencePipeline<ProviderResult> Build(TimeProvider clock, string name) =>
-        new ResiliencePipelineBuilder<ProviderResult> { TimeProvider = clock }
+    /// <summary>
+    /// One of the two pipelines, as registered by the host with <c>AddResiliencePipeline</c>: a retry
+    /// only of what Twilio surely did not act on, a circuit breaker on unknown outcomes, the account's
+    /// request rate; the clock is the host's <see cref="TimeProvider"/> (a fake one in tests).
+    /// </summary>
+    public static void ConfigurePipeline(ResiliencePipelineBuilder<ProviderResult> builder, IServiceProvider services, string name)
+    {
+        var options = services.GetRequiredService<IOptions<TwilioOptions>>().Value;
+        var logger = services.GetRequiredService<ILogger<TwilioProvider>>();
+        var requests = services.GetRequiredService<TwilioAccountRates>().Requests;
+        builder.TimeProvider = services.GetRequiredService<TimeProvider>();
+        builder
             .AddRetry(new RetryStrategyOptions<ProviderResult>
             {
                 ShouldHandle = args => ValueTask.FromResult(args.Outcome.Result is { Outcome: ProviderOutcome.NotSent, ErrorCode: not BrokenCircuit }),
@@ -79,8 +95,8 @@ public sealed class TwilioProvider : IMessageProvider, IDisposable
                     return ValueTask.CompletedTask;
                 },
             })
-            .AddRateLimiter(new RateLimiterStrategyOptions { RateLimiter = args => requests.AcquireAsync(1, args.Context.CancellationToken) })
-            .Build();
+            .AddRateLimiter(new RateLimiterStrategyOptions { RateLimiter = args => requests.AcquireAsync(1, args.Context.CancellationToken) });
+    }
 
     /// <summary>The error code we give a send refused because the circuit is open.</summary>
     public const int BrokenCircuit = -1;
@@ -113,7 +129,7 @@ public sealed class TwilioProvider : IMessageProvider, IDisposable
     {
         // Calls have their own rate (Twilio__MaxCallsPerSecond), waited for before the request's: a
         // stopping Worker gives this wait up (the caller's token) and the call goes back to pending.
-        using var permit = await calls.AcquireAsync(1, cancellationToken);
+        using var permit = await rates.Calls.AcquireAsync(1, cancellationToken);
         if (!permit.IsAcquired)
         {
             return new ProviderResult(ProviderOutcome.NotSent, ErrorCode: BrokenCircuit, Error: "call rate limiter stopped");
@@ -266,11 +282,23 @@ public sealed class TwilioProvider : IMessageProvider, IDisposable
         new(options.AccountSid, options.AuthToken, httpClient: new SystemNetHttpClient(httpClients.CreateClient(HttpClientName)));
 
     public const string HttpClientName = "twilio";
+}
+
+/// <summary>
+/// The account's rates, shared with every Worker on the database (contract §9.8): every REST call
+/// takes a request token; a call also takes a call token first (Twilio counts calls per second apart).
+/// A singleton of its own so that the registered pipelines and <see cref="TwilioProvider"/> share them.
+/// </summary>
+public sealed class TwilioAccountRates(IOptions<TwilioOptions> options, NpgsqlDataSource db, ILogger<TwilioProvider> logger) : IDisposable
+{
+    internal AccountRateLimiter Requests { get; } = new(db, "requests", options.Value.MaxRequestsPerSecond, logger);
+
+    internal AccountRateLimiter Calls { get; } = new(db, "calls", options.Value.MaxCallsPerSecond, logger);
 
     public void Dispose()
     {
-        requests.Dispose();
-        calls.Dispose();
+        Requests.Dispose();
+        Calls.Dispose();
     }
 }
 

@@ -105,17 +105,13 @@ public sealed class DispatchHarness : IAsyncLifetime
     /// <summary>Waits (bounded) until a session of this database waits for a row lock.</summary>
     public async Task WaitForLockWaitAsync()
     {
-        for (var i = 0; i < 1_000; i++)
+        var waiting = await Eventually.ValueAsync(
+            () => ScalarAsync<long>("select count(*) from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'"),
+            count => count > 0);
+        if (waiting == 0)
         {
-            if (await ScalarAsync<long>("select count(*) from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'") > 0)
-            {
-                return;
-            }
-
-            await Task.Delay(10);
+            throw new TimeoutException("no session waited for a lock in time");
         }
-
-        throw new TimeoutException("no session waited for a lock within 10 s");
     }
 
     public async Task<List<(string Kind, string Channel, string Status, string? Error)>> MessagesAsync(long appointmentId)

@@ -192,15 +192,8 @@ public sealed class DispatchTests(DispatchHarness harness) : IClassFixture<Dispa
         Assert.Equal(2, await harness.ScalarAsync<int>("select count(*) from messages where status = 'sent'"));
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        for (var i = 0; i < 1_000 && !condition(); i++)
-        {
-            await Task.Delay(10);
-        }
-
-        Assert.True(condition(), "not reached within 10 s");
-    }
+    private static Task WaitUntilAsync(Func<bool> condition) =>
+        Eventually.UntilAsync(condition, () => "not reached in time");
 
     [Fact]
     public async Task Error_21610_marks_the_number_opted_out()

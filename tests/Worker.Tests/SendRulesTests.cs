@@ -1,3 +1,4 @@
+using RappelRdv.Reminders.Messages;
 using RappelRdv.Reminders.Tenants;
 using RappelRdv.TestSupport;
 using RappelRdv.Worker.Dispatch;

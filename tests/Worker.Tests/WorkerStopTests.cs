@@ -94,15 +94,9 @@ public abstract class WorkerStopTests : IAsyncLifetime
 
     protected static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout)
     {
-        var deadline = TimeProvider.System.GetUtcNow() + timeout;
-        while (!await condition())
+        if (!await Eventually.ValueAsync(condition, held => held, timeout))
         {
-            if (TimeProvider.System.GetUtcNow() > deadline)
-            {
-                throw new TimeoutException($"not reached within {timeout}");
-            }
-
-            await Task.Delay(100);
+            throw new TimeoutException($"not reached within {timeout}");
         }
     }
 

@@ -10,9 +10,9 @@ namespace RappelRdv.Reminders.Messages;
 /// A message as everything that acts on it sees it: the row, its appointment, the tenant's settings
 /// (parsed once, here), whether the number opted out, the last message that may have reached the
 /// citizen. One shape and one query (<see cref="MessageSnapshots"/>) for the replies, the calls and
-/// the failures; its columns are the dispatcher's, which can read it the same way.
+/// the failures, and for the Worker's dispatcher, which reads it from the same columns. Public for that host.
 /// </summary>
-internal sealed record MessageSnapshot(
+public sealed record MessageSnapshot(
     Guid Id,
     string Kind,
     string Channel,
@@ -57,8 +57,9 @@ internal sealed record MessageSnapshot(
 }
 
 /// <summary>The one query of <see cref="MessageSnapshot"/>.</summary>
-internal static class MessageSnapshots
+public static class MessageSnapshots
 {
+    /// <summary>The snapshot of a message "m", up to its joins: a caller adds its where clause (and locks).</summary>
     public const string Columns =
         """
         select m.id, m.kind, m.channel, m.only_if_unconfirmed, m.plan_version, m.status, m.claim_token, m.attempts,
@@ -81,7 +82,7 @@ internal static class MessageSnapshots
         """;
 
     /// <summary>The message of this id (of this channel, when given), or null.</summary>
-    public static Task<MessageSnapshot?> ByIdAsync(
+    internal static Task<MessageSnapshot?> ByIdAsync(
         NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid messageId, string? channel = null) =>
         connection.QuerySingleOrDefaultAsync<MessageSnapshot>(
             $"""
@@ -91,7 +92,7 @@ internal static class MessageSnapshots
             new { messageId, channel }, transaction);
 
     /// <summary>The message Twilio knows by this SID, or null.</summary>
-    public static Task<MessageSnapshot?> BySidAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sid) =>
+    internal static Task<MessageSnapshot?> BySidAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sid) =>
         connection.QuerySingleOrDefaultAsync<MessageSnapshot>(
             $"""
             {Columns}

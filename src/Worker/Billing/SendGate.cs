@@ -2,6 +2,7 @@ using Npgsql;
 using RappelRdv.Reminders.Appointments;
 using RappelRdv.Reminders.Budgets;
 using RappelRdv.Reminders.Database;
+using RappelRdv.Reminders.Messages;
 using RappelRdv.Reminders.Tenants;
 using RappelRdv.Reminders.Texts;
 using RappelRdv.Worker.Dispatch;

@@ -199,9 +199,7 @@ internal sealed class Dispatcher(
         var due = await connection.QueryAsync<MessageSnapshot>(
             new CommandDefinition(
                 $"""
-                {SnapshotColumns}
-                from messages m
-                {SnapshotJoins}
+                {MessageSnapshots.Columns}
                 where m.id in (
                     select id from messages
                     where status = 'pending' and due_at <= @now
@@ -213,17 +211,10 @@ internal sealed class Dispatcher(
                 new { now, batchSize },
                 transaction,
                 cancellationToken: cancellationToken));
-        // A batch is mostly one tenant's: its settings are parsed once.
-        var settings = new Dictionary<string, TenantSettings>(StringComparer.Ordinal);
         var drafts = new List<Draft>();
         foreach (var m in due)
         {
-            if (!settings.TryGetValue(m.Settings, out var parsed))
-            {
-                settings[m.Settings] = parsed = TenantSettings.FromJson(m.Settings);
-            }
-
-            var (channel, body) = Compose(m, parsed);
+            var (channel, body) = Compose(m);
             drafts.Add(new Draft(m.Id, m.AppointmentId, Guid.NewGuid(), channel, body));
         }
 
@@ -253,9 +244,7 @@ internal sealed class Dispatcher(
         await using (var reads = await connection.QueryMultipleAsync(new CommandDefinition(
             $"""
             select 1 from appointments where id = @appointmentId for update;
-            {SnapshotColumns}
-            from messages m
-            {SnapshotJoins}
+            {MessageSnapshots.Columns}
             where m.id = @messageId
             for update of m;
             """,
@@ -276,9 +265,9 @@ internal sealed class Dispatcher(
 
         stopping.ThrowIfCancellationRequested();
         var now = clock.GetUtcNow();
-        var settings = TenantSettings.FromJson(m.Settings);
+        var settings = m.TenantSettings;
         var decision = SendRules.Decide(m, settings, now);
-        if (decision.Verdict == Verdict.Send && Compose(m, settings) != (channel, body))
+        if (decision.Verdict == Verdict.Send && Compose(m) != (channel, body))
         {
             // The appointment changed between the claim and the lock: start again with the new text.
             decision = new SendDecision(Verdict.Defer, "changed while being prepared", now);
@@ -316,10 +305,9 @@ internal sealed class Dispatcher(
     }
 
     /// <summary>The channel and text of a message; for a call, the text it will speak, kept to show what was heard.</summary>
-    private static (string Channel, string Body) Compose(MessageSnapshot m, TenantSettings settings)
+    private static (string Channel, string Body) Compose(MessageSnapshot m)
     {
-        var context = new MessageContext(m.Service, m.StartsAt, settings.Zone, m.Mode, m.LocationName, m.LocationAddress, m.LocationPhone,
-            m.Language, settings.Texts?.TemplatesFor(m.Language, m.Variant));
+        var context = m.Context();
         var channel = m.Channel == Channels.Sms && (m.SmsUnusable || !m.PhoneIsMobile) ? Channels.Voice : m.Channel;
         return (channel, channel == Channels.Sms ? SmsTexts.For(m.Kind, context) : VoiceTexts.Announcement(m.Kind, context));
     }
@@ -498,30 +486,4 @@ internal sealed class Dispatcher(
         await transaction.CommitAsync(CancellationToken.None);
         return outcome;
     }
-
-    // What a send depends on (MessageSnapshot), for a message "m": the claim reads it from the rows it
-    // just claimed, the send from the table.
-    private const string SnapshotColumns =
-        """
-        select m.id, m.kind, m.channel, m.only_if_unconfirmed, m.plan_version, m.status, m.claim_token, m.attempts,
-               a.id as appointment_id, a.tenant_id, a.external_id, a.starts_at as starts_at_utc, a.status as appointment_status,
-               a.outcome, a.phone, a.phone_is_mobile, a.channel as citizen_channel, a.service, a.location_name,
-               a.location_address, a.location_phone, a.mode, a.plan_version as current_plan_version, t.settings::text as settings,
-               exists (select 1 from opt_outs o where o.tenant_id = a.tenant_id and o.phone = a.phone) as opted_out,
-               coalesce((select f.sms_unusable from phone_flags f where f.phone = a.phone), false) as sms_unusable,
-               -- The 15-minute gap counts what may have reached the citizen: sent, and started with its
-               -- outcome unknown (its send recorded in message_sends, its answer lost).
-               greatest(
-                   (select max(s.sent_at) from messages s
-                    where s.appointment_id = a.id and s.id <> m.id and s.kind <> 'reply' and s.status in ('sent', 'delivered')),
-                   (select max(ms.started_at) from messages s join message_sends ms on ms.message_id = s.id and ms.claim_token = s.claim_token
-                    where s.appointment_id = a.id and s.id <> m.id and s.kind <> 'reply' and s.status = 'sending')) as last_sent_at_utc,
-               a.language, a.variant
-        """;
-
-    private const string SnapshotJoins =
-        """
-        join appointments a on a.id = m.appointment_id
-        join tenants t on t.id = a.tenant_id
-        """;
 }

@@ -1,46 +1,9 @@
 using RappelRdv.Reminders.Appointments;
+using RappelRdv.Reminders.Messages;
 using RappelRdv.Reminders.Planning;
 using RappelRdv.Reminders.Tenants;
 
 namespace RappelRdv.Worker.Dispatch;
-
-/// <summary>Everything a send depends on, read in one query just before it.</summary>
-internal sealed record MessageSnapshot(
-    Guid Id,
-    string Kind,
-    string Channel,
-    bool OnlyIfUnconfirmed,
-    int PlanVersion,
-    string Status,
-    Guid? ClaimToken,
-    int Attempts,
-    long AppointmentId,
-    long TenantId,
-    string ExternalId,
-    DateTime StartsAtUtc,
-    string AppointmentStatus,
-    string? Outcome,
-    string? Phone,
-    bool PhoneIsMobile,
-    string CitizenChannel,
-    string? Service,
-    string? LocationName,
-    string? LocationAddress,
-    string? LocationPhone,
-    string Mode,
-    int CurrentPlanVersion,
-    string Settings,
-    bool OptedOut,
-    bool SmsUnusable,
-    // The last message of the appointment that may have reached the citizen: sent, or started with its outcome unknown.
-    DateTime? LastSentAtUtc,
-    string Language = "fr",
-    string? Variant = null)
-{
-    public DateTimeOffset StartsAt => new(StartsAtUtc, TimeSpan.Zero);
-
-    public DateTimeOffset? LastSentAt => LastSentAtUtc is { } value ? new DateTimeOffset(value, TimeSpan.Zero) : null;
-}
 
 internal enum Verdict
 {

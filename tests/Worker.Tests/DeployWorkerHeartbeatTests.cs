@@ -15,6 +15,7 @@ public sealed class DeployWorkerHeartbeatTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         File.Delete(file);
+        File.Delete(file + ".next");
         await database.DisposeAsync();
     }
 

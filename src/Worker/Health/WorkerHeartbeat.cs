@@ -41,7 +41,7 @@ internal sealed class WorkerHeartbeat(IOptions<HealthOptions> options, JobStorag
                     && s.Heartbeat is { } beat && now.UtcDateTime - beat < ServerSilence);
                 if (alive)
                 {
-                    await File.WriteAllTextAsync(path, now.ToString("O", CultureInfo.InvariantCulture), stoppingToken);
+                    await WriteAtomicallyAsync(path, now.ToString("O", CultureInfo.InvariantCulture), stoppingToken);
                 }
             }
             catch (Exception e) when (e is not OperationCanceledException)
@@ -53,6 +53,17 @@ internal sealed class WorkerHeartbeat(IOptions<HealthOptions> options, JobStorag
             // Soon again while the server is still starting, then at the normal pace.
             await Task.Delay(alive ? Interval : TimeSpan.FromSeconds(1), clock, stoppingToken);
         }
+    }
+
+    /// <summary>
+    /// Writes beside the file, then renames over it: a reader (the probe, a test) sees the old
+    /// time or the new one, never the empty file a truncating write leaves for a moment.
+    /// </summary>
+    private static async Task WriteAtomicallyAsync(string path, string content, CancellationToken cancellationToken)
+    {
+        var next = path + ".next";
+        await File.WriteAllTextAsync(next, content, cancellationToken);
+        File.Move(next, path, overwrite: true);
     }
 }
 

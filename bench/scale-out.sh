@@ -2,7 +2,8 @@
 # Scale-out, proven: 2 Apis and 3 Workers (Release builds) on one PostgreSQL, a fake Twilio on
 # loopback; COUNT appointments (5,000) pushed over both Apis with a reminder due at once; then
 # each SMS must have left exactly once. Prints the figures; exits non-zero on any loss or duplicate.
-#   bench/scale-out.sh      (env: COUNT=5000 TIMEOUT=900 CONCURRENCY=16 WORKER_POOL=72 API_POOL=20 Dispatch__Parallelism=8)
+#   bench/scale-out.sh      (env: COUNT=5000 TIMEOUT=900 CONCURRENCY=16 WORKER_POOL=72 API_POOL=20 Dispatch__Parallelism=8
+#                            WORKERS=3 CAP= STOP_AFTER= STOP_SIGNAL=TERM)
 # Traffic stays on 127.0.0.1. Everything it starts is stopped at the end (by pid).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +18,10 @@ CONCURRENCY=${CONCURRENCY:-16}
 # not the push, is what the figures measure.
 WORKERS=${WORKERS:-3}
 CAP=${CAP:-}
+# STOP_AFTER=s: s seconds after the Workers start, worker-1 gets STOP_SIGNAL (TERM: a deploy; KILL: a
+# crash), to see its share go to the others (the contract: within a minute). The rate after it is printed.
+STOP_AFTER=${STOP_AFTER:-}
+STOP_SIGNAL=${STOP_SIGNAL:-TERM}
 data=.data/bench-scale-out
 logs=$data/logs
 
@@ -75,6 +80,13 @@ start_workers() {
       dotnet "$(bin src/Worker RappelRdv.Worker)" >"$logs/worker-$n.log" 2>&1 &
     echo $! >>"$data/worker-pids"
   done
+  if [[ -n "$STOP_AFTER" ]]; then
+    ( sleep "$STOP_AFTER"
+      kill -"$STOP_SIGNAL" "$(head -1 "$data/worker-pids")"
+      psql_bench "select now()" >"$data/stopped-at"
+      echo "worker-1 sent SIG$STOP_SIGNAL at $(cat "$data/stopped-at")" ) &
+    pids+=($!)
+  fi
 }
 psql_bench() { PGPASSWORD=$(cat "$data/password") "$(pg_bindir)/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -d rappel -tAc "$1"; }
 if [[ -z "$CAP" ]]; then
@@ -110,6 +122,16 @@ psql_bench "with s as (select date_trunc('second', sent_at) t, count(*) n from m
     round((select sum(n) from s, b where s.t >= b.t0 + (b.t1 - b.t0) * 0.2 and s.t < b.t1 - (b.t1 - b.t0) * 0.2)
           / greatest(1, extract(epoch from (b.t1 - b.t0)) * 0.6)::numeric, 1),
     (select max(n5) from w), round((select max(n5) from w) / 5.0, 1)) from b"
+if [[ -s "$data/stopped-at" ]]; then
+  # From 5 s after the stop to 2 s before the last send: what the remaining Workers sent without worker-1.
+  psql_bench "with s as (select date_trunc('second', sent_at) t, count(*) n from messages where kind = 'reminder' and sent_at is not null group by 1),
+    b as (select '$(cat "$data/stopped-at")'::timestamptz + interval '5 seconds' t0, max(t) - interval '2 seconds' t1 from s)
+    select format('After worker-1 stopped (SIG$STOP_SIGNAL): %s SMS/s from 5 s after the stop to the end of the burst (%s s); first send after the stop %s s later',
+      round((select sum(n) from s, b where s.t >= b.t0 and s.t < b.t1) / greatest(1, extract(epoch from (b.t1 - b.t0)))::numeric, 1),
+      round(extract(epoch from (b.t1 - b.t0))::numeric, 0),
+      round(extract(epoch from ((select min(sent_at) from messages where kind = 'reminder' and sent_at > '$(cat "$data/stopped-at")'::timestamptz)
+        - '$(cat "$data/stopped-at")'::timestamptz))::numeric, 2)) from b"
+fi
 for n in $(seq 1 "$WORKERS"); do
   echo "worker-$n: $(grep -c '"Sent {Kind}' "$logs/worker-$n.log" || true) SMS sent, $(grep -c '"@l":"Error"' "$logs/worker-$n.log" || true) errors logged"
 done

@@ -28,7 +28,7 @@ public sealed partial class DeployFilesTests
 
     /// <summary>Keys read by name in src/ (besides the options classes, whose properties are read by reflection below).</summary>
     private static readonly string[] RawKeys =
-        ["ConnectionStrings:Postgres", "Webhooks:AllowPrivateNetworks", "Demo:HistoryEndpoint", "ForwardedHeaders:KnownProxies", "ForwardedHeaders:KnownNetworks", "Logging:FilePath", "Hangfire:WorkerCount", WorkerHeartbeat.FileKey, "urls", "RdvSolidarites:SecretsKey"];
+        ["ConnectionStrings:Postgres", "Webhooks:AllowPrivateNetworks", "Demo:HistoryEndpoint", "ForwardedHeaders:KnownProxies", "ForwardedHeaders:KnownNetworks", "Hangfire:WorkerCount", WorkerHeartbeat.FileKey, "urls", "RdvSolidarites:SecretsKey"];
 
     /// <summary>Read by ASP.NET Core and .NET themselves.</summary>
     private static readonly string[] HostingKeys = ["ASPNETCORE_URLS", "ASPNETCORE_ENVIRONMENT", "DOTNET_ENVIRONMENT"];

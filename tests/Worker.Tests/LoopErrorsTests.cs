@@ -1,0 +1,100 @@
+using Dapper;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using RappelRdv.TestSupport;
+using RappelRdv.Worker.Hosting;
+
+namespace RappelRdv.Worker.Tests;
+
+/// <summary>The three answers of the claim loops (dispatch, events, write-backs) to what a round throws.</summary>
+public sealed class LoopErrorsTests : IAsyncLifetime
+{
+    private readonly string applicationName = $"loop-errors-{Guid.NewGuid():N}"[..30];
+
+    private readonly NpgsqlDataSource db;
+
+    private readonly RecordingLogger logger = new();
+
+    public LoopErrorsTests()
+    {
+        var server = Environment.GetEnvironmentVariable("ConnectionStrings__Postgres")
+            ?? throw new InvalidOperationException("ConnectionStrings__Postgres is not set: run the tests through ./test.sh.");
+        db = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(server) { ApplicationName = applicationName }.ConnectionString);
+    }
+
+    [Fact]
+    public void The_stops_cancellation_ends_the_loop_and_logs_nothing()
+    {
+        using var stop = new CancellationTokenSource();
+        stop.Cancel();
+
+        Assert.True(LoopErrors.EndsLoop(new OperationCanceledException(stop.Token), stop.Token, db, logger, "Dispatch"));
+        Assert.Empty(logger.Entries);
+    }
+
+    [Fact]
+    public void A_cancellation_that_is_not_the_stops_is_logged_and_the_loop_goes_on()
+    {
+        Assert.False(LoopErrors.EndsLoop(new TaskCanceledException("an HTTP timeout"), CancellationToken.None, db, logger, "Event delivery"));
+
+        var entry = Assert.Single(logger.Entries);
+        Assert.Equal(LogLevel.Error, entry.Level);
+        Assert.StartsWith("Event delivery: a round failed", entry.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_database_that_does_not_answer_clears_the_pool_and_the_loop_goes_on()
+    {
+        // One idle connection in the pool, as a loop leaves it between rounds.
+        await using (var connection = await db.OpenConnectionAsync())
+        {
+            await connection.ExecuteAsync("select 1");
+        }
+
+        Assert.Equal(1, await SessionsAsync());
+
+        Assert.False(LoopErrors.EndsLoop(new NpgsqlException("Exception while reading from stream"), CancellationToken.None, db, logger, "Dispatch"));
+        Assert.False(LoopErrors.EndsLoop(new TimeoutException("Timeout during connection attempt"), CancellationToken.None, db, logger, "Dispatch"));
+
+        Assert.Equal([LogLevel.Warning, LogLevel.Warning], logger.Entries.Select(e => e.Level));
+        Assert.All(logger.Entries, e => Assert.StartsWith("Dispatch paused: the database does not answer", e.Message, StringComparison.Ordinal));
+        // Cleared: the idle connection is closed, not handed to the next round.
+        Assert.Equal(0, await Eventually.ValueAsync(SessionsAsync, count => count == 0));
+    }
+
+    [Fact]
+    public void Anything_else_is_logged_as_an_error_with_its_exception_and_the_loop_goes_on()
+    {
+        var error = new InvalidOperationException("a bug");
+
+        Assert.False(LoopErrors.EndsLoop(error, CancellationToken.None, db, logger, "RDV-Solidarités write-backs"));
+
+        var entry = Assert.Single(logger.Entries);
+        Assert.Equal(LogLevel.Error, entry.Level);
+        Assert.Same(error, entry.Exception);
+    }
+
+    /// <summary>The sessions of this test's pool, seen from another connection.</summary>
+    private async Task<long> SessionsAsync()
+    {
+        await using var other = new NpgsqlConnection(Environment.GetEnvironmentVariable("ConnectionStrings__Postgres"));
+        await other.OpenAsync();
+        return await other.ExecuteScalarAsync<long>("select count(*) from pg_stat_activity where application_name = @applicationName", new { applicationName });
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await db.DisposeAsync();
+
+    private sealed class RecordingLogger : ILogger
+    {
+        public List<(LogLevel Level, string Message, Exception? Exception)> Entries { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Entries.Add((logLevel, formatter(state, exception), exception));
+    }
+}

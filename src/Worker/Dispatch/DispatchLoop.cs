@@ -54,22 +54,15 @@ internal sealed class DispatchLoop(
             }
             catch (Exception e)
             {
-                if (LoopErrors.EndsLoop(e, stopping, db, logger, "Dispatch"))
+                if (ClaimLoops.EndsLoop(e, stopping, db, logger, "Dispatch"))
                 {
                     break;
                 }
             }
 
-            if (!busy)
+            if (!busy && !await ClaimLoops.IdleAsync(options.IdleDelay, clock, stopping))
             {
-                try
-                {
-                    await Task.Delay(options.IdleDelay, clock, stopping);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
+                break;
             }
         }
 

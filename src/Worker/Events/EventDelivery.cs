@@ -78,7 +78,7 @@ internal sealed class EventDelivery(
             }
             catch (Exception e)
             {
-                if (LoopErrors.EndsLoop(e, stopping, db, logger, "Event delivery"))
+                if (ClaimLoops.EndsLoop(e, stopping, db, logger, "Event delivery"))
                 {
                     break;
                 }

@@ -47,22 +47,15 @@ internal sealed class WriteBackDelivery(
             }
             catch (Exception e)
             {
-                if (LoopErrors.EndsLoop(e, stoppingToken, db, logger, "RDV-Solidarités write-backs"))
+                if (ClaimLoops.EndsLoop(e, stoppingToken, db, logger, "RDV-Solidarités write-backs"))
                 {
                     break;
                 }
             }
 
-            if (claimed == 0)
+            if (claimed == 0 && !await ClaimLoops.IdleAsync(options.IdleDelay, clock, stoppingToken))
             {
-                try
-                {
-                    await Task.Delay(options.IdleDelay, clock, stoppingToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
+                break;
             }
         }
     }

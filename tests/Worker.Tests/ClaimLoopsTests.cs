@@ -1,21 +1,22 @@
 using Dapper;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 using RappelRdv.TestSupport;
 using RappelRdv.Worker.Hosting;
 
 namespace RappelRdv.Worker.Tests;
 
-/// <summary>The three answers of the claim loops (dispatch, events, write-backs) to what a round throws.</summary>
-public sealed class LoopErrorsTests : IAsyncLifetime
+/// <summary>The claim loops' (dispatch, events, write-backs) three answers to what a round throws, and their idle wait.</summary>
+public sealed class ClaimLoopsTests : IAsyncLifetime
 {
-    private readonly string applicationName = $"loop-errors-{Guid.NewGuid():N}"[..30];
+    private readonly string applicationName = $"claim-loops-{Guid.NewGuid():N}"[..30];
 
     private readonly NpgsqlDataSource db;
 
     private readonly RecordingLogger logger = new();
 
-    public LoopErrorsTests()
+    public ClaimLoopsTests()
     {
         var server = Environment.GetEnvironmentVariable("ConnectionStrings__Postgres")
             ?? throw new InvalidOperationException("ConnectionStrings__Postgres is not set: run the tests through ./test.sh.");
@@ -28,14 +29,14 @@ public sealed class LoopErrorsTests : IAsyncLifetime
         using var stop = new CancellationTokenSource();
         stop.Cancel();
 
-        Assert.True(LoopErrors.EndsLoop(new OperationCanceledException(stop.Token), stop.Token, db, logger, "Dispatch"));
+        Assert.True(ClaimLoops.EndsLoop(new OperationCanceledException(stop.Token), stop.Token, db, logger, "Dispatch"));
         Assert.Empty(logger.Entries);
     }
 
     [Fact]
     public void A_cancellation_that_is_not_the_stops_is_logged_and_the_loop_goes_on()
     {
-        Assert.False(LoopErrors.EndsLoop(new TaskCanceledException("an HTTP timeout"), CancellationToken.None, db, logger, "Event delivery"));
+        Assert.False(ClaimLoops.EndsLoop(new TaskCanceledException("an HTTP timeout"), CancellationToken.None, db, logger, "Event delivery"));
 
         var entry = Assert.Single(logger.Entries);
         Assert.Equal(LogLevel.Error, entry.Level);
@@ -53,8 +54,8 @@ public sealed class LoopErrorsTests : IAsyncLifetime
 
         Assert.Equal(1, await SessionsAsync());
 
-        Assert.False(LoopErrors.EndsLoop(new NpgsqlException("Exception while reading from stream"), CancellationToken.None, db, logger, "Dispatch"));
-        Assert.False(LoopErrors.EndsLoop(new TimeoutException("Timeout during connection attempt"), CancellationToken.None, db, logger, "Dispatch"));
+        Assert.False(ClaimLoops.EndsLoop(new NpgsqlException("Exception while reading from stream"), CancellationToken.None, db, logger, "Dispatch"));
+        Assert.False(ClaimLoops.EndsLoop(new TimeoutException("Timeout during connection attempt"), CancellationToken.None, db, logger, "Dispatch"));
 
         Assert.Equal([LogLevel.Warning, LogLevel.Warning], logger.Entries.Select(e => e.Level));
         Assert.All(logger.Entries, e => Assert.StartsWith("Dispatch paused: the database does not answer", e.Message, StringComparison.Ordinal));
@@ -67,11 +68,27 @@ public sealed class LoopErrorsTests : IAsyncLifetime
     {
         var error = new InvalidOperationException("a bug");
 
-        Assert.False(LoopErrors.EndsLoop(error, CancellationToken.None, db, logger, "RDV-Solidarités write-backs"));
+        Assert.False(ClaimLoops.EndsLoop(error, CancellationToken.None, db, logger, "RDV-Solidarités write-backs"));
 
         var entry = Assert.Single(logger.Entries);
         Assert.Equal(LogLevel.Error, entry.Level);
         Assert.Same(error, entry.Exception);
+    }
+
+    [Fact]
+    public async Task The_idle_wait_runs_on_the_loops_clock_and_a_stop_ends_it()
+    {
+        var clock = new FakeTimeProvider();
+        using var stop = new CancellationTokenSource();
+
+        var idle = ClaimLoops.IdleAsync(TimeSpan.FromSeconds(1), clock, stop.Token);
+        Assert.False(idle.IsCompleted);
+        clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.True(await idle);
+
+        var stopped = ClaimLoops.IdleAsync(TimeSpan.FromSeconds(1), clock, stop.Token);
+        await stop.CancelAsync();
+        Assert.False(await stopped);
     }
 
     /// <summary>The sessions of this test's pool, seen from another connection.</summary>

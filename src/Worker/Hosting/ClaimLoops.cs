@@ -3,9 +3,10 @@ using Npgsql;
 namespace RappelRdv.Worker.Hosting;
 
 /// <summary>
-/// What a Worker's claim loop (dispatch, events, RDV-Solidarités write-backs) does with what one round
-/// threw. A loop that ended would leave the Worker idle for the rest of its life (a hosted service that
-/// throws stops the host), so only a stop ends it:
+/// The skeleton the Worker's claim loops (dispatch, events, RDV-Solidarités write-backs) share: what one
+/// round's error does (<see cref="EndsLoop"/>) and the wait when a round found nothing
+/// (<see cref="IdleAsync"/>). A loop that ended would leave the Worker idle for the rest of its life (a
+/// hosted service that throws stops the host), so only a stop ends it:
 /// <list type="bullet">
 /// <item>the host is stopping and the round was cancelled: the loop leaves;</item>
 /// <item>the database does not answer: the pool is cleared (its idle connections died with the
@@ -13,7 +14,7 @@ namespace RappelRdv.Worker.Hosting;
 /// <item>anything else: logged as an error, and the loop goes on.</item>
 /// </list>
 /// </summary>
-internal static class LoopErrors
+internal static class ClaimLoops
 {
     /// <summary>
     /// True when the loop must leave (<paramref name="error"/> is the stop's cancellation); otherwise
@@ -32,6 +33,20 @@ internal static class LoopErrors
             default:
                 logger.LogError(error, "{Loop}: a round failed; the loop goes on", loop);
                 return false;
+        }
+    }
+
+    /// <summary>A round found nothing: waits <paramref name="idleDelay"/> on the loop's clock. False when the host stops meanwhile.</summary>
+    public static async Task<bool> IdleAsync(TimeSpan idleDelay, TimeProvider clock, CancellationToken stopping)
+    {
+        try
+        {
+            await Task.Delay(idleDelay, clock, stopping);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
         }
     }
 }

@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using RappelRdv.Contracts;
 using RappelRdv.TestSupport;
+using Serilog.Core;
 
 namespace RappelRdv.Api.Tests;
 
@@ -22,22 +23,10 @@ public sealed class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
 
     public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 11, 27, 9, 0, 0, TimeSpan.Zero));
 
-    public string LogFile { get; } = Path.Combine(Path.GetTempPath(), $"rappel-api-{Guid.NewGuid():N}.log");
+    /// <summary>The Api's log, as its stdout gets it (<see cref="LogLines"/>).</summary>
+    public LogLines Log { get; } = new();
 
     public Dictionary<string, string?> Settings { get; } = [];
-
-    /// <summary>The Api's log file once it holds <paramref name="until"/>: the file sink flushes on a short timer.</summary>
-    public Task<string> ReadLogAsync(string until) =>
-        Eventually.ValueAsync(async () =>
-        {
-            if (!File.Exists(LogFile))
-            {
-                return "";
-            }
-
-            await using var stream = new FileStream(LogFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            return await new StreamReader(stream).ReadToEndAsync();
-        }, log => log.Contains(until, StringComparison.Ordinal), TimeSpan.FromSeconds(5));
 
     public async Task InitializeAsync() => await Database.InitializeAsync();
 
@@ -47,14 +36,13 @@ public sealed class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseSetting("ConnectionStrings:Postgres", Database.ConnectionString);
         builder.UseSetting("Admin:ApiKey", AdminKey);
         builder.UseSetting("Metrics:Token", MetricsToken);
-        builder.UseSetting("Logging:FilePath", LogFile);
         builder.UseSetting("PublicBaseUrl", "http://rappel.test");
         foreach (var (key, value) in Settings)
         {
             builder.UseSetting(key, value);
         }
 
-        builder.ConfigureServices(services => services.AddSingleton<TimeProvider>(Clock));
+        builder.ConfigureServices(services => services.AddSingleton<TimeProvider>(Clock).AddSingleton<ILogEventSink>(Log));
     }
 
     /// <summary>A client whose every <c>/v1</c> answer is checked against docs/openapi.json (<see cref="OpenApiConformance"/>).</summary>
@@ -90,9 +78,5 @@ public sealed class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
     {
         await base.DisposeAsync();
         await Database.DisposeAsync();
-        if (Environment.GetEnvironmentVariable("KEEP_TEST_LOGS") is null)
-        {
-            File.Delete(LogFile);
-        }
     }
 }

@@ -28,7 +28,7 @@ public sealed partial class DeployFilesTests
 
     /// <summary>Keys read by name in src/ (besides the options classes, whose properties are read by reflection below).</summary>
     private static readonly string[] RawKeys =
-        ["ConnectionStrings:Postgres", "Webhooks:AllowPrivateNetworks", "Demo:HistoryEndpoint", "ForwardedHeaders:KnownProxies", "ForwardedHeaders:KnownNetworks", "Logging:FilePath", "Hangfire:WorkerCount", WorkerHeartbeat.FileKey, "urls", "RdvSolidarites:SecretsKey"];
+        ["ConnectionStrings:Postgres", "ConnectionStrings:PostgresDirect", "Webhooks:AllowPrivateNetworks", "Demo:HistoryEndpoint", "ForwardedHeaders:KnownProxies", "ForwardedHeaders:KnownNetworks", "Hangfire:WorkerCount", WorkerHeartbeat.FileKey, "urls", "RdvSolidarites:SecretsKey"];
 
     /// <summary>Read by ASP.NET Core and .NET themselves.</summary>
     private static readonly string[] HostingKeys = ["ASPNETCORE_URLS", "ASPNETCORE_ENVIRONMENT", "DOTNET_ENVIRONMENT"];
@@ -292,6 +292,31 @@ public sealed partial class DeployFilesTests
         Assert.InRange(int.Parse(Get(hpa, "spec", "minReplicas"), CultureInfo.InvariantCulture), 2, int.Parse(Get(hpa, "spec", "maxReplicas"), CultureInfo.InvariantCulture));
         // The HPA owns the Workers' count: the base's replicas are removed, not fought over.
         Assert.Contains("path: /spec/replicas", File.ReadAllText(Path.Combine(Root, "deploy", "overlays", "cloudnative-pg", "kustomization.yaml")), StringComparison.Ordinal);
+
+        // Every process: its pools through the Pooler, and what needs a session (migrations, LISTEN) to the primary itself.
+        var patches = List(kustomization["patches"]).Select(Map).Where(p => p.ContainsKey("path")).Select(p => (string)p["path"]).ToList();
+        Assert.Contains("database-connections.yaml", patches);
+        var workloads = LoadAll(Path.Combine(Root, "deploy", "overlays", "cloudnative-pg", "database-connections.yaml")).Select(Map).ToList();
+        Assert.Equal(
+            ["Deployment/rappelrdv-api", "Deployment/rappelrdv-worker", "Job/rappelrdv-migrate"],
+            workloads.Select(w => $"{w["kind"]}/{Get(w, "metadata", "name")}").Order(StringComparer.Ordinal));
+        foreach (var workload in workloads)
+        {
+            var env = List(Map(List(PodSpec(workload)["containers"]).Single())["env"]).Select(Map).ToList();
+            string Value(string name) => (string)env.Single(e => (string)e["name"] == name)["value"];
+            var pooled = new Npgsql.NpgsqlConnectionStringBuilder(Value("ConnectionStrings__Postgres"));
+            var direct = new Npgsql.NpgsqlConnectionStringBuilder(Value("ConnectionStrings__PostgresDirect"));
+            Assert.Equal(Get(pooler, "metadata", "name"), pooled.Host);
+            Assert.Equal($"{Get(cluster, "metadata", "name")}-rw", direct.Host);
+            Assert.True(pooled.NoResetOnClose);
+            Assert.All(new[] { pooled, direct }, c => Assert.Equal(("rappel", "rappel"), (c.Database, c.Username)));
+            // The password CloudNativePG generated for the database's owner, defined before the strings that expand it.
+            var password = env.FindIndex(e => e.ContainsKey("valueFrom")
+                && Get(e, "valueFrom", "secretKeyRef", "name") == $"{Get(cluster, "metadata", "name")}-app" && Get(e, "valueFrom", "secretKeyRef", "key") == "password");
+            Assert.InRange(password, 0, env.FindIndex(e => (string)e["name"] == "ConnectionStrings__Postgres") - 1);
+            Assert.Equal($"$({env[password]["name"]})", pooled.Password);
+            Assert.Equal(pooled.Password, direct.Password);
+        }
     }
 
     [Fact]

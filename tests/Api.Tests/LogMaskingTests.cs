@@ -3,11 +3,11 @@ using Microsoft.Extensions.Logging;
 
 namespace RappelRdv.Api.Tests;
 
-/// <summary>What the real log file of the Api holds when an exception carries a phone number, and numbers hide in identifiers and non-string values.</summary>
+/// <summary>What the Api's log output holds when an exception carries a phone number, and numbers hide in identifiers and non-string values.</summary>
 public sealed class LogMaskingTests(ApiFactory api) : IClassFixture<ApiFactory>
 {
     [Fact]
-    public async Task An_exception_quoting_a_phone_and_numbers_of_every_shape_reach_the_log_file_masked()
+    public async Task An_exception_quoting_a_phone_and_numbers_of_every_shape_reach_the_log_output_masked()
     {
         var logger = api.Services.GetRequiredService<ILoggerFactory>().CreateLogger("RappelRdv.Tests.Masking");
         Exception thrown;
@@ -31,12 +31,12 @@ public sealed class LogMaskingTests(ApiFactory api) : IClassFixture<ApiFactory>
         logger.LogError(thrown, "Send failed for {ExternalId} ({Number}, {Numbers}) " + marker + " retry 0033698765432", "rdv_0698765432", 33698765432L,
             new Dictionary<string, object> { ["to"] = 698765432L, ["id"] = "appt-33698765432x" });
 
-        var log = await api.ReadLogAsync(marker);
+        var log = await api.Log.WaitForAsync(marker);
 
         Assert.Contains(marker, log, StringComparison.Ordinal);
         Assert.Contains("InvalidOperationException", log, StringComparison.Ordinal);   // the exception is there, its type and stack with it
         Assert.Contains("FormatException", log, StringComparison.Ordinal);
-        Assert.Contains(nameof(An_exception_quoting_a_phone_and_numbers_of_every_shape_reach_the_log_file_masked), log, StringComparison.Ordinal);
+        Assert.Contains(nameof(An_exception_quoting_a_phone_and_numbers_of_every_shape_reach_the_log_output_masked), log, StringComparison.Ordinal);
         foreach (var needle in new[] { "98765432", "98 76 54 32", "8765432" })
         {
             Assert.DoesNotContain(needle, log, StringComparison.Ordinal);

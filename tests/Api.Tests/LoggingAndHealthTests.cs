@@ -20,7 +20,7 @@ public sealed class LoggingAndHealthTests(ApiFactory api) : IClassFixture<ApiFac
         await agenda.PutAsJsonAsync("/v1/appointments/bad", new { startsAt = "2026-12-03T09:30:00+01:00", citizen = new { phone = "06 98 76 54 3" } });
         await agenda.GetAsync("/v1/appointments/logged?phone=0698765432");
 
-        var log = await api.ReadLogAsync(until: "/v1/appointments/logged\",\"StatusCode\":200");
+        var log = await api.Log.WaitForAsync("/v1/appointments/logged\",\"StatusCode\":200");
 
         Assert.Contains("/v1/appointments/logged", log, StringComparison.Ordinal);
         foreach (var needle in new[] { "698765432", "06 98 76 54 32", "69876543", "494112233", "98 76 54" })

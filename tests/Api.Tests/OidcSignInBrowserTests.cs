@@ -65,9 +65,7 @@ public sealed class OidcBrowserFixture : IAsyncLifetime
 
                 if (attempt == 5)
                 {
-                    var errors = File.Exists(Api.LogFile)
-                        ? File.ReadLines(Api.LogFile).Where(l => l.Contains("Error", StringComparison.Ordinal) || l.Contains("Exception", StringComparison.Ordinal)).TakeLast(10)
-                        : [];
+                    var errors = Api.Log.Lines.Where(l => l.Contains("Error", StringComparison.Ordinal) || l.Contains("Exception", StringComparison.Ordinal)).TakeLast(10);
                     throw new HttpRequestException(
                         $"GET /dashboard/signin answered {(int)answer.StatusCode} five times; the Api logged:\n{string.Join("\n", errors)}");
                 }

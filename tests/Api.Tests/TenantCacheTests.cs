@@ -106,21 +106,12 @@ public sealed class TenantCacheTests(ApiFactory api) : IClassFixture<ApiFactory>
     /// <summary>A second Api on the same database, as in a deployment with several replicas.</summary>
     private sealed class OtherApi(string connectionString) : WebApplicationFactory<Program>
     {
-        private readonly string logFile = Path.Combine(Path.GetTempPath(), $"rappel-api-other-{Guid.NewGuid():N}.log");
-
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
             builder.UseEnvironment("Development");
             builder.UseSetting("ConnectionStrings:Postgres", connectionString);
             builder.UseSetting("Admin:ApiKey", ApiFactory.AdminKey);
-            builder.UseSetting("Logging:FilePath", logFile);
             builder.UseSetting("PublicBaseUrl", "http://rappel.test");
-        }
-
-        public override async ValueTask DisposeAsync()
-        {
-            await base.DisposeAsync();
-            File.Delete(logFile);
         }
 
         public HttpClient Admin()

@@ -29,17 +29,20 @@ public sealed class DispatchHarness : IAsyncLifetime
     }
 
     /// <summary>
-    /// Awaits work whose waits run on the fake clock (Polly's retry delays): the clock moves on in
-    /// small steps until the work is done, bounded.
+    /// Awaits work whose waits run on the fake clock (Polly's retry delays): the clock moves on a step
+    /// each time <see cref="Eventually"/> looks, until the work is done. The work says nothing when it
+    /// starts a wait (FakeTimeProvider shows no timers), so the clock cannot be moved once, exactly
+    /// when needed: moved before the wait began, it would only push that wait further off.
     /// </summary>
     public async Task<T> AdvancingClockAsync<T>(Task<T> work, TimeSpan? step = null)
     {
-        for (var i = 0; i < 2_000 && !work.IsCompleted; i++)
-        {
-            Clock.Advance(step ?? TimeSpan.FromMilliseconds(100));
-            await Task.WhenAny(work, Task.Delay(5));
-        }
-
+        await Eventually.UntilAsync(
+            () =>
+            {
+                Clock.Advance(work.IsCompleted ? TimeSpan.Zero : step ?? TimeSpan.FromMilliseconds(100));
+                return work.IsCompleted;
+            },
+            () => $"the work was still waiting with the clock at {Clock.GetUtcNow():O}");
         return await work;
     }
 

@@ -7,7 +7,7 @@ namespace RappelRdv.Api.Operator;
 /// exits, without serving. The Kubernetes migration Job runs it before a release. The Api and the
 /// Worker also migrate at start-up under an advisory lock, so this is the same step made explicit:
 /// a failed migration stops the rollout instead of leaving pods crash-looping. Needs only
-/// <c>ConnectionStrings__Postgres</c>.
+/// <c>ConnectionStrings__Postgres</c> (it migrates through <c>ConnectionStrings__PostgresDirect</c> when that is set).
 /// </summary>
 internal static class MigrateOnly
 {
@@ -22,7 +22,7 @@ internal static class MigrateOnly
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("RappelRdv.Migrations");
         try
         {
-            var connectionString = Database.GetConnectionString(app.Configuration);
+            var connectionString = Database.GetDirectConnectionString(app.Configuration);
             Database.Migrate(connectionString, logger);
             HangfireStorage.Install(connectionString);
             logger.LogInformation("Migrations applied; exiting ({Flag})", Flag);

@@ -135,7 +135,8 @@ internal sealed class TenantChangeListener(IConfiguration configuration, TenantC
     // A connection that died quietly is found by this ping, within this delay.
     private static readonly TimeSpan PingInterval = TimeSpan.FromSeconds(15);
 
-    private readonly string connectionString = ListenerConnectionString(Database.GetConnectionString(configuration));
+    // A LISTEN needs a session that stays: never through a transaction pooler.
+    private readonly string connectionString = ListenerConnectionString(Database.GetDirectConnectionString(configuration));
 
     private static string ListenerConnectionString(string connectionString)
     {

@@ -13,6 +13,9 @@ public static class Database
 {
     public const string ConnectionStringName = "Postgres";
 
+    /// <summary>The connection string of what needs a session of its own (<see cref="GetDirectConnectionString"/>).</summary>
+    public const string DirectConnectionStringName = "PostgresDirect";
+
     // Any number of Api and Worker processes start at once: the first to take this lock
     // migrates, the others wait and then find nothing left to do.
     private const long MigrationLockKey = 0x5261707065_6C52;
@@ -28,6 +31,15 @@ public static class Database
             ? value
             : throw new InvalidOperationException(
                 "ConnectionStrings__Postgres is not set: give it the PostgreSQL connection string (./run.sh sets it for you).");
+
+    /// <summary>
+    /// What needs a session that stays, which a transaction-mode pooler (PgBouncer, CloudNativePG's
+    /// <c>Pooler</c>) does not give: the migrations' and Hangfire's install, under session advisory
+    /// locks, and the Api's <c>LISTEN tenant_changed</c>. <c>ConnectionStrings__PostgresDirect</c> when
+    /// set (the server itself), else <c>ConnectionStrings__Postgres</c>.
+    /// </summary>
+    public static string GetDirectConnectionString(IConfiguration configuration) =>
+        configuration.GetConnectionString(DirectConnectionStringName) is { Length: > 0 } direct ? direct : GetConnectionString(configuration);
 
     /// <summary>
     /// The data source's pool when the connection string does not set <c>Maximum Pool Size</c>: an Api's

@@ -16,7 +16,8 @@ internal sealed class MigrationService(IConfiguration configuration, TimeProvide
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var connectionString = Database.GetConnectionString(configuration);
+        // Session advisory locks: never through a transaction pooler.
+        var connectionString = Database.GetDirectConnectionString(configuration);
         for (var attempt = 1; ; attempt++)
         {
             try

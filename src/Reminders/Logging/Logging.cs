@@ -23,12 +23,10 @@ public static class Logging
                 .ReadFrom.Configuration(builder.Configuration)
                 .Enrich.FromLogContext()
                 .Enrich.With<PhoneMaskingEnricher>()
-                .WriteTo.Console(new PhoneMaskingFormatter());
-            // Logging:FilePath adds a JSON file of the same lines (used by the tests that read real log output).
-            if (builder.Configuration["Logging:FilePath"] is { Length: > 0 } path)
-            {
-                configuration.WriteTo.File(new PhoneMaskingFormatter(), path, buffered: false);
-            }
+                .WriteTo.Console(new PhoneMaskingFormatter())
+                // Any ILogEventSink registered in the container gets the same events: how the tests read the log,
+                // in memory (tests/Support/LogLines.cs formats them with PhoneMaskingFormatter, as stdout does).
+                .ReadFrom.Services(services);
         }, preserveStaticLogger: true);
     }
 }

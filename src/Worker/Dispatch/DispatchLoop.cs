@@ -1,4 +1,5 @@
 using Npgsql;
+using RappelRdv.Worker.Hosting;
 
 namespace RappelRdv.Worker.Dispatch;
 
@@ -51,32 +52,17 @@ internal sealed class DispatchLoop(
                 // Short rounds: the end is looked at every few seconds.
                 busy |= await dispatcher.DispatchDueAsync(sends, stopping, maxClaims: 4 * options.Parallelism) > 0;
             }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException && !stopping.IsCancellationRequested)
-            {
-                logger.LogWarning("Dispatch paused: the database does not answer ({Reason})", e.Message);
-                // Its idle connections died with it: the next round opens fresh ones.
-                db.Clear();
-            }
-            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-            {
-                break;
-            }
             catch (Exception e)
             {
-                // A loop that ended would leave this Worker idle for the rest of its life: log, wait, go on.
-                logger.LogError(e, "Dispatch round failed; the loop goes on");
-            }
-
-            if (!busy)
-            {
-                try
-                {
-                    await Task.Delay(options.IdleDelay, clock, stopping);
-                }
-                catch (OperationCanceledException)
+                if (ClaimLoops.EndsLoop(e, stopping, db, logger, "Dispatch"))
                 {
                     break;
                 }
+            }
+
+            if (!busy && !await ClaimLoops.IdleAsync(options.IdleDelay, clock, stopping))
+            {
+                break;
             }
         }
 

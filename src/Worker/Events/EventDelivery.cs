@@ -4,6 +4,7 @@ using System.Text;
 using Dapper;
 using Npgsql;
 using RappelRdv.Reminders.Events;
+using RappelRdv.Worker.Hosting;
 
 namespace RappelRdv.Worker.Events;
 
@@ -75,20 +76,12 @@ internal sealed class EventDelivery(
                     running.Add(DeliverInBackgroundAsync(e, senders, stopping));
                 }
             }
-            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException)
-            {
-                logger.LogWarning("Event delivery paused: the database does not answer ({Reason})", e.Message);
-                // Its idle connections died with it: the next claim opens fresh ones.
-                db.Clear();
-            }
             catch (Exception e)
             {
-                // Never ends the loop (a hosted service that throws stops the host): the next round tries again.
-                logger.LogError(e, "Claiming due events failed; trying again");
+                if (ClaimLoops.EndsLoop(e, stopping, db, logger, "Event delivery"))
+                {
+                    break;
+                }
             }
             finally
             {

@@ -2,6 +2,7 @@ using Npgsql;
 using RappelRdv.Reminders.RdvSolidarites;
 using RappelRdv.Reminders.Tenants;
 using RappelRdv.Worker.Events;
+using RappelRdv.Worker.Hosting;
 
 namespace RappelRdv.Worker.RdvSolidarites;
 
@@ -44,31 +45,17 @@ internal sealed class WriteBackDelivery(
             {
                 claimed = await DeliverDueAsync(stoppingToken);
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException)
-            {
-                logger.LogWarning("RDV-Solidarités write-backs paused: the database does not answer ({Reason})", e.Message);
-                db.Clear();
-            }
             catch (Exception e)
             {
-                // Never ends the loop (a hosted service that throws stops the host): the next round tries again.
-                logger.LogError(e, "Claiming due RDV-Solidarités write-backs failed; trying again");
-            }
-
-            if (claimed == 0)
-            {
-                try
-                {
-                    await Task.Delay(options.IdleDelay, clock, stoppingToken);
-                }
-                catch (OperationCanceledException)
+                if (ClaimLoops.EndsLoop(e, stoppingToken, db, logger, "RDV-Solidarités write-backs"))
                 {
                     break;
                 }
+            }
+
+            if (claimed == 0 && !await ClaimLoops.IdleAsync(options.IdleDelay, clock, stoppingToken))
+            {
+                break;
             }
         }
     }

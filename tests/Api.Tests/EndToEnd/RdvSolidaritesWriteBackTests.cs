@@ -415,7 +415,7 @@ public sealed class RdvSolidaritesWriteBackTests(EndToEndHarness e2e) : IClassFi
             Assert.DoesNotContain(secret, tenant, StringComparison.Ordinal);
             Assert.DoesNotContain(secret, audit, StringComparison.Ordinal);
             Assert.DoesNotContain(secret, stored, StringComparison.Ordinal);
-            Assert.DoesNotContain(secret, await File.ReadAllTextAsync(e2e.Api.LogFile), StringComparison.Ordinal);
+            Assert.DoesNotContain(secret, e2e.Api.Log.Text, StringComparison.Ordinal);
         }
     }
 

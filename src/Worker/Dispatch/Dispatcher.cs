@@ -514,4 +514,3 @@ internal sealed class Dispatcher(
         return outcome;
     }
 }
-

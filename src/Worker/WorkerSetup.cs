@@ -80,7 +80,7 @@ internal static class WorkerSetup
                 "ConnectionStrings__Postgres: its Maximum Pool Size is below what Dispatch__Slices × (Dispatch__Parallelism + 2) + 4 needs; raise it, lower those, or leave it out (docs/OPERATIONS.md, \"PostgreSQL sizing\")");
         services.AddSingleton(sp => WorkerConnections.For(sp.GetRequiredService<DispatchOptions>(), HangfireWorkers()));
         services.AddSingleton(sp => new DataSourcePoolSize(sp.GetRequiredService<WorkerConnections>().DataSource));
-        // One insert per send at a time: a few connections serve them all.
+        // Start records (written in groups) and budgets' reservations: a few connections serve them all.
         services.AddSingleton(sp => SendStarts.Create(Database.GetConnectionString(configuration), sp.GetRequiredService<WorkerConnections>().SendStarts));
         services.AddSingleton<Dispatcher>();
         services.AddSingleton<DispatchLoop>();

@@ -29,10 +29,12 @@ public static class SendingPause
         || (error is not null && (error.Contains("insufficient funds", StringComparison.OrdinalIgnoreCase)
             || error.Contains("insufficient balance", StringComparison.OrdinalIgnoreCase)));
 
+    /// <summary>Until when sending is paused (one row, or none), for a caller that reads it beside other statements; takes <c>@now</c>.</summary>
+    public const string PausedUntilSql = "select paused_until from twilio_account where paused_until > @now";
+
     /// <summary>Until when sending is paused, or null.</summary>
     public static Task<DateTime?> PausedUntilAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, DateTimeOffset now) =>
-        connection.ExecuteScalarAsync<DateTime?>(
-            "select paused_until from twilio_account where paused_until > @now", new { now }, transaction);
+        connection.ExecuteScalarAsync<DateTime?>(PausedUntilSql, new { now }, transaction);
 
     /// <summary>
     /// Pauses sending and puts the refused message back to wait for the end of the pause (or skips

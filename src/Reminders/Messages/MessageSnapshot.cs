@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Dapper;
 using Npgsql;
 using RappelRdv.Reminders.Database;
@@ -48,8 +49,22 @@ public sealed record MessageSnapshot(
 
     public DateTimeOffset? LastSentAt => LastSentAtUtc?.AsUtc();
 
-    /// <summary>The tenant's settings, parsed once per read.</summary>
-    public TenantSettings TenantSettings { get; } = TenantSettings.FromJson(Settings);
+    private TenantSettings? parsedSettings;
+
+    /// <summary>The tenant's settings, parsed once per read, at first use (or shared: <see cref="ShareSettings"/>).</summary>
+    public TenantSettings TenantSettings => parsedSettings ??= TenantSettings.FromJson(Settings);
+
+    /// <summary>
+    /// Takes the tenant's settings from <paramref name="parsed"/> (keyed by their text), parsing and adding
+    /// them there if absent: a claim of 64 messages of one tenant parses its settings once, not 64 times.
+    /// The key is the text itself, so a changed setting is a new key, never a stale parse.
+    /// </summary>
+    public MessageSnapshot ShareSettings(ConcurrentDictionary<string, TenantSettings> parsed)
+    {
+        var settings = parsed.GetOrAdd(Settings, TenantSettings.FromJson);
+        parsedSettings = settings;
+        return this;
+    }
 
     /// <summary>What the message's text (or an answer about its appointment) is written from.</summary>
     public MessageContext Context() =>

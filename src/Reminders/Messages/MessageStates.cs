@@ -21,8 +21,9 @@ namespace RappelRdv.Reminders.Messages;
 /// <c>SKIP LOCKED</c>. A message being sent is thus invisible to recovery, and a message being
 /// reconciled cannot be sent (the send waits for the lock, then finds its token gone).</item>
 /// <item>Just before the request leaves, <see cref="MarkStartedAsync"/> commits a row in
-/// <c>message_sends</c>: after a crash, a claim without it never reached Twilio and goes back to
-/// pending at once; a claim with it is looked up at Twilio first.</item>
+/// <c>message_sends</c> (sends leaving together share one statement and one commit; each waits for
+/// it): after a crash, a claim without it never reached Twilio and goes back to pending at once; a
+/// claim with it is looked up at Twilio first.</item>
 /// </list>
 /// Callers hold the transaction; these methods only write.
 /// </summary>
@@ -43,19 +44,22 @@ public static class MessageStates
             transaction);
 
     /// <summary>
-    /// Records, committed at once on its own connection, that this claim's request is about to leave
-    /// for Twilio. Safe to repeat (a retry of a refused request).
+    /// Records, in one statement committed at once on its own connection, that these claims' requests
+    /// are about to leave for Twilio (a group of sends leaving together: the Worker's SendStarts). Safe
+    /// to repeat (a retry of a refused request keeps its first start). Nothing of the group may leave
+    /// before this returns: it is what tells recovery to ask Twilio rather than send again.
     /// </summary>
-    public static async Task MarkStartedAsync(NpgsqlDataSource db, Guid id, Guid claimToken, DateTimeOffset now)
+    public static async Task MarkStartedAsync(NpgsqlDataSource db, Guid[] ids, Guid[] claimTokens, DateTimeOffset[] startedAt)
     {
         await using var command = db.CreateCommand(
             """
-            insert into message_sends (message_id, claim_token, started_at) values ($1, $2, $3)
+            insert into message_sends (message_id, claim_token, started_at)
+            select * from unnest($1::uuid[], $2::uuid[], $3::timestamptz[])
             on conflict do nothing
             """);
-        command.Parameters.Add(new NpgsqlParameter { Value = id });
-        command.Parameters.Add(new NpgsqlParameter { Value = claimToken });
-        command.Parameters.Add(new NpgsqlParameter { Value = now });
+        command.Parameters.Add(new NpgsqlParameter { Value = ids });
+        command.Parameters.Add(new NpgsqlParameter { Value = claimTokens });
+        command.Parameters.Add(new NpgsqlParameter { Value = startedAt });
         await command.ExecuteNonQueryAsync(CancellationToken.None);
     }
 

@@ -18,10 +18,11 @@ namespace RappelRdv.Worker.Billing;
 internal static class SendGate
 {
     public static async Task<SendDecision?> CheckAsync(
-        NpgsqlDataSource holds, NpgsqlConnection connection, NpgsqlTransaction transaction, MessageSnapshot m, Guid claimToken, string channel,
+        NpgsqlDataSource holds, DateTime? pausedUntil, MessageSnapshot m, Guid claimToken, string channel,
         string body, TenantSettings settings, DateTimeOffset now, ILogger logger)
     {
-        if (await SendingPause.PausedUntilAsync(connection, transaction, now) is { } paused)
+        // The pause is read by the caller in its send's transaction, with the message (one round trip less).
+        if (pausedUntil is { } paused)
         {
             var until = paused.AsUtc();
             return until < m.StartsAt

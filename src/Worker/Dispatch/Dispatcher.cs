@@ -1,8 +1,10 @@
+using System.Collections.Concurrent;
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using RappelRdv.Contracts;
 using RappelRdv.Reminders.Appointments;
+using RappelRdv.Reminders.Budgets;
 using RappelRdv.Reminders.Delivery;
 using RappelRdv.Reminders.Events;
 using RappelRdv.Reminders.Messages;
@@ -23,8 +25,10 @@ namespace RappelRdv.Worker.Dispatch;
 /// <item>before sending, the message and its appointment are locked and read again and every rule is
 /// checked (<see cref="SendRules"/>); both locks are held until Twilio's answer is committed, so a PUT,
 /// a DELETE, another send of the same appointment or recovery waits for it and never races it;</item>
-/// <item>just before the request leaves, the send is recorded as started (its own commit): a claim
-/// without that record never reached Twilio and can go back to <c>pending</c> at once;</item>
+/// <item>just before the request leaves, the send is recorded as started (committed on its own
+/// connection, in a group with the sends leaving at the same moment: <see cref="SendStarts"/>; the
+/// request waits for that commit): a claim without that record never reached Twilio and can go back
+/// to <c>pending</c> at once;</item>
 /// <item>a crash or a lost answer leaves the message <c>sending</c>: <see cref="RecoverAsync"/> asks
 /// Twilio whether it has it before anything else is done.</item>
 /// </list>
@@ -35,6 +39,16 @@ internal sealed class Dispatcher(
     NpgsqlDataSource db, SendStarts starts, IMessageProvider provider, CallbackUrls urls, IOptions<TwilioOptions> twilio, TimeProvider clock,
     ILogger<Dispatcher> logger, DispatchOptions options)
 {
+    /// <summary>
+    /// Tenants' settings as parsed, keyed by their text: each claim and each send reads the settings
+    /// with the message and would parse them again (a JSON document a message, twice). A changed
+    /// setting is a new text, hence a new parse; the memo is emptied when it grows past a few hundred
+    /// (old texts are never read again).
+    /// </summary>
+    private readonly ConcurrentDictionary<string, TenantSettings> parsedSettings = new();
+
+    private const int MaxParsedSettings = 512;
+
     /// <summary>
     /// Claims and sends what is due until nothing is due, <paramref name="maxClaims"/> are claimed or
     /// <paramref name="stopping"/> fires, and waits for those sends. Returns how many were claimed.
@@ -212,9 +226,15 @@ internal sealed class Dispatcher(
                 transaction,
                 cancellationToken: cancellationToken));
         var drafts = new List<Draft>();
+        if (parsedSettings.Count > MaxParsedSettings)
+        {
+            parsedSettings.Clear();
+        }
+
         foreach (var m in due)
         {
-            var (channel, body) = Compose(m);
+            // A batch is mostly one tenant's 9:00: its settings are parsed once, not once per message.
+            var (channel, body) = Compose(m.ShareSettings(parsedSettings));
             drafts.Add(new Draft(m.Id, m.AppointmentId, Guid.NewGuid(), channel, body));
         }
 
@@ -240,20 +260,24 @@ internal sealed class Dispatcher(
         // (SKIP LOCKED). The snapshot is read by the second statement of the same round trip, after the
         // first lock is granted: a new statement, it sees whatever committed meanwhile.
         await using var transaction = await connection.BeginTransactionAsync(stopping);
+        // The account's pause is read in the same round trip, after the locks (SendGate decides with it).
         MessageSnapshot? m;
+        DateTime? pausedUntil;
         await using (var reads = await connection.QueryMultipleAsync(new CommandDefinition(
             $"""
             select 1 from appointments where id = @appointmentId for update;
             {MessageSnapshots.Columns}
             where m.id = @messageId
             for update of m;
+            {SendingPause.PausedUntilSql};
             """,
-            new { appointmentId = draft.AppointmentId, messageId = draft.MessageId },
+            new { appointmentId = draft.AppointmentId, messageId = draft.MessageId, now = clock.GetUtcNow() },
             transaction,
             cancellationToken: stopping)))
         {
             await reads.ReadAsync<int>();
-            m = await reads.ReadSingleOrDefaultAsync<MessageSnapshot>();
+            m = (await reads.ReadSingleOrDefaultAsync<MessageSnapshot>())?.ShareSettings(parsedSettings);
+            pausedUntil = await reads.ReadSingleOrDefaultAsync<DateTime?>();
         }
 
         if (m is null || m.Status != MessageStatus.Sending || m.ClaimToken != claimToken)
@@ -273,7 +297,7 @@ internal sealed class Dispatcher(
             decision = new SendDecision(Verdict.Defer, "changed while being prepared", now);
         }
 
-        decision = decision.Verdict == Verdict.Send ? await SendGate.CheckAsync(starts.Holds, connection, transaction, m, claimToken, channel, body, settings, now, logger) ?? decision : decision;
+        decision = decision.Verdict == Verdict.Send ? await SendGate.CheckAsync(starts.Holds, pausedUntil, m, claimToken, channel, body, settings, now, logger) ?? decision : decision;
 
         if (decision.Verdict != Verdict.Send)
         {
@@ -291,6 +315,9 @@ internal sealed class Dispatcher(
                 throw new StoppedBeforeSendException();
             }
 
+            // Waits for the commit of its group of start records (SendStarts): the request leaves only
+            // after it. A group that failed sends nothing; its claims wait for recovery, which finds no
+            // record and gives them back (given back at once, they would be claimed and fail again at once).
             progress.Handled = true;
             await starts.RecordAsync(m.Id, claimToken, clock.GetUtcNow());
         }

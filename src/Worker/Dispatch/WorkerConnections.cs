@@ -11,7 +11,8 @@ namespace RappelRdv.Worker.Dispatch;
 /// claims and give-backs, the RDV-Solidarités write-backs' claims, the tick's housekeeping, the retention and
 /// statistics jobs, the rate's takes:
 /// each a few statements, they wait for one another rather than widen the pool);</item>
-/// <item>the send starts: <c>clamp(slots ÷ 4, 2, 8)</c> (one short insert per send);</item>
+/// <item>the send starts: <c>clamp(slots ÷ 4, 2, 8)</c> (the start records, one group insert at a time, and the
+/// budgets' reservations, a few statements each);</item>
 /// <item>Hangfire: <c>Hangfire__WorkerCount + 6</c> (its workers and its own background processes).</item>
 /// </list>
 /// With the defaults (1 loop × 16 slots, 2 Hangfire workers) that is 22 + 4 + 8 = 34, and 1 Api

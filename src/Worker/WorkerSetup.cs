@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Polly;
 using RappelRdv.Reminders.Database;
 using RappelRdv.Reminders.Hosting;
+using RappelRdv.Reminders.Telemetry;
 using RappelRdv.Reminders.Twilio;
 using RappelRdv.Worker.Billing;
 using RappelRdv.Worker.Dispatch;
@@ -23,6 +24,7 @@ internal static class WorkerSetup
 
         // What the Api runs too (options, database, migration, tenants), then the Worker's own part.
         builder.AddRappelCore();
+        builder.AddRappelTelemetry(RappelTelemetry.WorkerService);
         services.AddSending(configuration);
         services.AddOptions<WorkerHangfireOptions>().BindConfiguration(WorkerHangfireOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         var hangfire = configuration.GetSection(WorkerHangfireOptions.Section).Get<WorkerHangfireOptions>() ?? new();

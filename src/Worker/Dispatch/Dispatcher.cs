@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -7,6 +8,7 @@ using RappelRdv.Reminders.Delivery;
 using RappelRdv.Reminders.Events;
 using RappelRdv.Reminders.Messages;
 using RappelRdv.Reminders.Phones;
+using RappelRdv.Reminders.Telemetry;
 using RappelRdv.Reminders.Tenants;
 using RappelRdv.Reminders.Texts;
 using RappelRdv.Reminders.Twilio;
@@ -132,6 +134,7 @@ internal sealed class Dispatcher(
     private async Task RunAsync(Draft draft, SemaphoreSlim slots, CancellationToken stopping)
     {
         var progress = new SendProgress();
+        using var span = StartSpan(draft);
         try
         {
             await Task.Yield();
@@ -139,6 +142,7 @@ internal sealed class Dispatcher(
         }
         catch (Exception e)
         {
+            span?.SetStatus(ActivityStatusCode.Error, e.GetType().Name);
             if (e is not (OperationCanceledException or StoppedBeforeSendException))
             {
                 logger.LogError(e, "Dispatch of message {MessageId} failed", draft.MessageId);
@@ -156,6 +160,15 @@ internal sealed class Dispatcher(
             slots.Release();
         }
     }
+
+    /// <summary>
+    /// The send's span (Twilio's request nests in it): its own trace, linked to the span that planned the
+    /// message (<see cref="RappelTelemetry.StartProcessing"/>). Ids only: never the number or the text.
+    /// </summary>
+    private static Activity? StartSpan(Draft draft) => RappelTelemetry.StartProcessing(
+        draft.Channel == Channels.Sms ? "send sms" : "send call", draft.Traceparent,
+        ("rappel.message.id", draft.MessageId.ToString()), ("rappel.tenant.id", draft.TenantId), ("rappel.message.kind", draft.Kind),
+        ("rappel.channel", draft.Channel));
 
     private async Task ReleaseQuietlyAsync(Draft draft, bool knownNotSent)
     {
@@ -183,7 +196,8 @@ internal sealed class Dispatcher(
     }
 
     /// <summary>A claimed message with the text it will carry, already committed.</summary>
-    private sealed record Draft(Guid MessageId, long AppointmentId, Guid ClaimToken, string Channel, string Body);
+    private sealed record Draft(
+        Guid MessageId, long AppointmentId, Guid ClaimToken, string Channel, string Body, long TenantId = 0, string Kind = "", string? Traceparent = null);
 
     /// <summary>
     /// Claims a batch, with the text of each message committed in the same transaction: if we crash
@@ -215,7 +229,7 @@ internal sealed class Dispatcher(
         foreach (var m in due)
         {
             var (channel, body) = Compose(m);
-            drafts.Add(new Draft(m.Id, m.AppointmentId, Guid.NewGuid(), channel, body));
+            drafts.Add(new Draft(m.Id, m.AppointmentId, Guid.NewGuid(), channel, body, m.TenantId, m.Kind, m.Traceparent));
         }
 
         if (drafts.Count > 0)

@@ -27,15 +27,18 @@ public sealed class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
     public Dictionary<string, string?> Settings { get; } = [];
 
     /// <summary>The Api's log file once it holds <paramref name="until"/>: the file sink flushes on a short timer.</summary>
-    public Task<string> ReadLogAsync(string until) =>
+    public Task<string> ReadLogAsync(string until) => ReadLogAsync(LogFile, until);
+
+    /// <summary>A host's log file (<c>Logging:FilePath</c>) once it holds <paramref name="until"/>.</summary>
+    public static Task<string> ReadLogAsync(string path, string until) =>
         Eventually.ValueAsync(async () =>
         {
-            if (!File.Exists(LogFile))
+            if (!File.Exists(path))
             {
                 return "";
             }
 
-            await using var stream = new FileStream(LogFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
             return await new StreamReader(stream).ReadToEndAsync();
         }, log => log.Contains(until, StringComparison.Ordinal), TimeSpan.FromSeconds(5));
 

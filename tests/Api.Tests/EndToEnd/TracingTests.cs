@@ -61,10 +61,21 @@ public sealed class TracingTests(EndToEndHarness e2e) : IClassFixture<EndToEndHa
         return services;
     }
 
-    private static HttpClient Agenda(WebApplicationFactory<Program> api, string key)
+    /// <summary>
+    /// A <c>traceparent</c> header for a request of this test, and its trace: the request's server span
+    /// continues it, which tells it from the requests other tests make meanwhile.
+    /// </summary>
+    private static (ActivityTraceId Trace, string Header) Caller()
+    {
+        var trace = ActivityTraceId.CreateRandom();
+        return (trace, $"00-{trace.ToHexString()}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
+    }
+
+    private static HttpClient Agenda(WebApplicationFactory<Program> api, string key, string traceparent)
     {
         var client = api.CreateClient();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        client.DefaultRequestHeaders.Add("traceparent", traceparent);
         return client;
     }
 
@@ -79,8 +90,8 @@ public sealed class TracingTests(EndToEndHarness e2e) : IClassFixture<EndToEndHa
         Assert.Equal(System.Net.HttpStatusCode.Created, response.StatusCode);
     }
 
-    private static Activity ServerSpan(IEnumerable<Activity> spans, string method, string route) =>
-        Assert.Single(spans, s => s.Kind == ActivityKind.Server && (string?)s.GetTagItem("http.request.method") == method
+    private static Activity ServerSpan(IEnumerable<Activity> spans, ActivityTraceId trace, string method, string route) =>
+        Assert.Single(spans, s => s.Kind == ActivityKind.Server && s.TraceId == trace && (string?)s.GetTagItem("http.request.method") == method
             && (string?)s.GetTagItem("http.route") == route);
 
     private static bool LinksTo(Activity span, Activity planner) =>
@@ -104,19 +115,20 @@ public sealed class TracingTests(EndToEndHarness e2e) : IClassFixture<EndToEndHa
         var (_, keys) = await e2e.TenantAsync("traced");
         const string PutLogged = "\"RequestMethod\":\"PUT\"";
         string logged;
+        var (trace, traceparent) = Caller();
         await using (var api = TracedApi())
         {
-            await PutAsync(Agenda(api, keys.ApiKey));
+            await PutAsync(Agenda(api, keys.ApiKey, traceparent));
             logged = (await ApiFactory.ReadLogAsync(apiLog, PutLogged)).Split('\n').Single(l => l.Contains(PutLogged, StringComparison.Ordinal));
         }
 
-        var put = ServerSpan(apiSpans, "PUT", "/v1/appointments/{externalId}/");
+        var put = ServerSpan(apiSpans, trace, "PUT", "/v1/appointments/{externalId}/");
         // The request's own log line carries its trace (Serilog's @tr), as any line written during it.
         Assert.Equal(put.TraceId.ToHexString(), JsonDocument.Parse(logged).RootElement.GetProperty("@tr").GetString());
 
         await using var connection = await e2e.Api.Database.DataSource.OpenConnectionAsync();
-        var (messageId, traceparent) = await connection.QuerySingleAsync<(Guid, string?)>("select id, traceparent from messages");
-        Assert.Equal(put.Id, traceparent);
+        var (messageId, planned) = await connection.QuerySingleAsync<(Guid, string?)>("select id, traceparent from messages");
+        Assert.Equal(put.Id, planned);
 
         e2e.Api.Clock.Advance(TimeSpan.FromHours(1));
         await using (var worker = TracedWorker())
@@ -143,6 +155,7 @@ public sealed class TracingTests(EndToEndHarness e2e) : IClassFixture<EndToEndHa
         await e2e.PutAppointmentAsync(agenda, "rdv-events", e2e.Api.Clock.GetUtcNow().AddHours(20));
         Assert.Equal(1, await e2e.DispatchAsync());
 
+        var (trace, traceparent) = Caller();
         await using (var api = TracedApi())
         {
             var form = new Dictionary<string, string>
@@ -153,11 +166,13 @@ public sealed class TracingTests(EndToEndHarness e2e) : IClassFixture<EndToEndHa
                 ["MessageSid"] = "SM" + Guid.NewGuid().ToString("N"),
                 ["AccountSid"] = FakeTwilio.AccountSid,
             };
-            var response = await api.CreateClient().SendAsync(TwilioSigner.SignedPost(EndToEndHarness.PublicBaseUrl, "/twilio/sms/inbound", form));
+            using var request = TwilioSigner.SignedPost(EndToEndHarness.PublicBaseUrl, "/twilio/sms/inbound", form);
+            request.Headers.Add("traceparent", traceparent);
+            var response = await api.CreateClient().SendAsync(request);
             response.EnsureSuccessStatusCode();
         }
 
-        var reply = ServerSpan(apiSpans, "POST", "/twilio/sms/inbound");
+        var reply = ServerSpan(apiSpans, trace, "POST", "/twilio/sms/inbound");
         await using (var worker = TracedWorker())
         {
             Assert.Equal(1, await worker.GetRequiredService<EventDelivery>().DeliverDueAsync(CancellationToken.None));

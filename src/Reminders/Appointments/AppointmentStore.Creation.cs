@@ -80,6 +80,8 @@ public sealed partial class AppointmentStore
     /// <summary>A batch of creations, in one statement: the rows created (an appointment that already exists has none).</summary>
     private static async Task<Dictionary<(long, string), CreatedRow>> InsertCreationsAsync(NpgsqlDataSource db, List<NewAppointment> batch)
     {
+        // The batch's own span, linked to the request of each creation in it.
+        using var span = RappelTelemetry.StartBatch("write creations", batch.Select(c => c.Traceparent), ("rappel.batch.size", batch.Count));
         await using var connection = await db.OpenConnectionAsync();
         // Before the plans are read: a targeted appointment's plan gains the rule's extra reminders.
         await DrawRisksAsync(connection, batch);

@@ -66,8 +66,9 @@ public static class RappelTelemetry
                 tracing.AddSource(SourceName)
                     .AddHttpClientInstrumentation(o => o.RecordException = false)
                     .AddNpgsql()
-                    // Before any exporter: what leaves the process is already masked.
-                    .AddProcessor(new PhoneMaskingProcessor());
+                    // Before any exporter: what leaves the process is already masked, and filtered.
+                    .AddProcessor(new PhoneMaskingProcessor())
+                    .AddProcessor(new UnparentedQueriesDropped());
                 if (!exporting && !sampled)
                 {
                     // Nothing would read what is recorded: a root span only carries its ids (for the logs), nothing below it is created.
@@ -101,14 +102,26 @@ public static class RappelTelemetry
     /// a child of the request's: a send comes hours or days later, and a trace that lasts days is one
     /// that collectors and tail samplers see as never complete. Null when nothing listens.
     /// </summary>
-    public static Activity? StartProcessing(string name, string? plannedBy, params ReadOnlySpan<(string Key, object? Value)> tags)
+    public static Activity? StartProcessing(string name, string? plannedBy, params ReadOnlySpan<(string Key, object? Value)> tags) =>
+        StartBatch(name, plannedBy is null ? [] : [plannedBy], tags);
+
+    /// <summary>The same for work that several spans planned (a batch of creations): a link to each.</summary>
+    public static Activity? StartBatch(string name, IEnumerable<string?> plannedBy, params ReadOnlySpan<(string Key, object? Value)> tags)
     {
         if (!Source.HasListeners())
         {
             return null;
         }
 
-        ActivityLink[]? links = plannedBy is not null && ActivityContext.TryParse(plannedBy, null, out var planned) ? [new ActivityLink(planned)] : null;
+        List<ActivityLink>? links = null;
+        foreach (var traceparent in plannedBy)
+        {
+            if (traceparent is not null && ActivityContext.TryParse(traceparent, null, out var planned))
+            {
+                (links ??= []).Add(new ActivityLink(planned));
+            }
+        }
+
         var activity = Source.StartActivity(name, ActivityKind.Consumer, parentContext: default, links: links);
         if (activity is { IsAllDataRequested: true })
         {
@@ -119,6 +132,22 @@ public static class RappelTelemetry
         }
 
         return activity;
+    }
+
+    /// <summary>
+    /// A PostgreSQL command outside any span is not exported: the loops' claims and polls (each idle loop
+    /// asks every second) and Hangfire's own queries would drown the rest. Those inside a request, a send or
+    /// a delivery are kept. (Clearing <c>Recorded</c> is how a processor keeps a span from the exporters after it.)
+    /// </summary>
+    private sealed class UnparentedQueriesDropped : BaseProcessor<Activity>
+    {
+        public override void OnEnd(Activity data)
+        {
+            if (data.ParentSpanId == default && data.Source.Name == "Npgsql")
+            {
+                data.ActivityTraceFlags &= ~ActivityTraceFlags.Recorded;
+            }
+        }
     }
 
     /// <summary>

@@ -126,6 +126,8 @@ public sealed class TracingTests(EndToEndHarness e2e) : IClassFixture<EndToEndHa
         // The request's own log line carries its trace (Serilog's @tr), as any line written during it.
         Assert.Equal(put.TraceId.ToHexString(), JsonDocument.Parse(logged).RootElement.GetProperty("@tr").GetString());
 
+        // The creation was written by the batch writer, in a span of its own linked to the PUT.
+        Assert.Single(apiSpans, s => s.DisplayName == "write creations" && LinksTo(s, put));
         await using var connection = await e2e.Api.Database.DataSource.OpenConnectionAsync();
         var (messageId, planned) = await connection.QuerySingleAsync<(Guid, string?)>("select id, traceparent from messages");
         Assert.Equal(put.Id, planned);
@@ -145,6 +147,9 @@ public sealed class TracingTests(EndToEndHarness e2e) : IClassFixture<EndToEndHa
             && ((string?)s.GetTagItem("url.full"))?.Contains("/Messages.json", StringComparison.Ordinal) == true);
         Assert.Equal(send.TraceId, twilio.TraceId);
         Assert.Equal("POST", twilio.GetTagItem("http.request.method"));
+        // The send's SQL is in its trace; SQL outside any span (the loops' polls) is never exported.
+        Assert.Contains(workerSpans, s => s.Source.Name == "Npgsql" && s.TraceId == send.TraceId);
+        Assert.DoesNotContain(apiSpans.Concat(workerSpans), s => s.Source.Name == "Npgsql" && s.ParentSpanId == default);
         NoPhoneIn(apiSpans.Concat(workerSpans), put.TraceId, send.TraceId);
     }
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Polly;
 using RappelRdv.Reminders.Database;
 using RappelRdv.Reminders.Hosting;
+using RappelRdv.Reminders.Telemetry;
 using RappelRdv.Reminders.Twilio;
 using RappelRdv.Worker.Billing;
 using RappelRdv.Worker.Dispatch;
@@ -23,6 +24,7 @@ internal static class WorkerSetup
 
         // What the Api runs too (options, database, migration, tenants), then the Worker's own part.
         builder.AddRappelCore();
+        builder.AddRappelTelemetry(RappelTelemetry.WorkerService);
         services.AddSending(configuration);
         services.AddOptions<WorkerHangfireOptions>().BindConfiguration(WorkerHangfireOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         var hangfire = configuration.GetSection(WorkerHangfireOptions.Section).Get<WorkerHangfireOptions>() ?? new();
@@ -75,9 +77,8 @@ internal static class WorkerSetup
         // The pools follow the settings (WorkerConnections); a connection string too small for them stops the start, naming them.
         // (Computed from the options given, not from the container: the check runs while the options are being built.)
         int HangfireWorkers() => configuration.GetSection(WorkerHangfireOptions.Section).Get<WorkerHangfireOptions>()?.WorkerCount ?? WorkerHangfireOptions.DefaultWorkerCount;
-        services.AddOptions<DispatchOptions>()
-            .Validate(o => WorkerConnections.For(o, HangfireWorkers()).CheckAgainst(Database.GetConnectionString(configuration)) is null,
-                "ConnectionStrings__Postgres: its Maximum Pool Size is below what Dispatch__Slices × (Dispatch__Parallelism + 2) + 4 needs; raise it, lower those, or leave it out (docs/OPERATIONS.md, \"PostgreSQL sizing\")");
+        services.AddSingleton<IValidateOptions<DispatchOptions>>(
+            new WorkerConnections.FitCheck(() => Database.GetConnectionString(configuration), HangfireWorkers));
         services.AddSingleton(sp => WorkerConnections.For(sp.GetRequiredService<DispatchOptions>(), HangfireWorkers()));
         services.AddSingleton(sp => new DataSourcePoolSize(sp.GetRequiredService<WorkerConnections>().DataSource));
         // Start records (written in groups) and budgets' reservations: a few connections serve them all.

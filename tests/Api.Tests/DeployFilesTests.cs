@@ -9,6 +9,7 @@ using RappelRdv.Api.Operator;
 using RappelRdv.Reminders.Hosting;
 using RappelRdv.Reminders.Budgets;
 using RappelRdv.Reminders.Security;
+using RappelRdv.Reminders.Telemetry;
 using RappelRdv.Reminders.Twilio;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
@@ -30,8 +31,13 @@ public sealed partial class DeployFilesTests
     private static readonly string[] RawKeys =
         ["ConnectionStrings:Postgres", "ConnectionStrings:PostgresDirect", "Webhooks:AllowPrivateNetworks", "Demo:HistoryEndpoint", "ForwardedHeaders:KnownProxies", "ForwardedHeaders:KnownNetworks", "Hangfire:WorkerCount", WorkerHeartbeat.FileKey, "urls", "RdvSolidarites:SecretsKey"];
 
-    /// <summary>Read by ASP.NET Core and .NET themselves.</summary>
-    private static readonly string[] HostingKeys = ["ASPNETCORE_URLS", "ASPNETCORE_ENVIRONMENT", "DOTNET_ENVIRONMENT"];
+    /// <summary>Read by ASP.NET Core and .NET themselves, and by OpenTelemetry's SDK (RappelTelemetry reads the first three too).</summary>
+    private static readonly string[] HostingKeys =
+    [
+        "ASPNETCORE_URLS", "ASPNETCORE_ENVIRONMENT", "DOTNET_ENVIRONMENT",
+        RappelTelemetry.OtlpEndpointKey, RappelTelemetry.ServiceNameKey, RappelTelemetry.SamplerKey,
+        "OTEL_TRACES_SAMPLER_ARG", "OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_HEADERS",
+    ];
 
     private static readonly string[] RequiredKeys = ["ConnectionStrings__Postgres", "Admin__ApiKey", "Metrics__Token", "PublicBaseUrl"];
 

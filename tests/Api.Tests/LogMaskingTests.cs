@@ -42,4 +42,19 @@ public sealed class LogMaskingTests(ApiFactory api) : IClassFixture<ApiFactory>
             Assert.DoesNotContain(needle, log, StringComparison.Ordinal);
         }
     }
+
+    [Fact]
+    public async Task A_measure_is_never_taken_for_a_phone_number()
+    {
+        // A request's Elapsed (milliseconds as a double) has as many digits as a number: it stays as it is.
+        var logger = api.Services.GetRequiredService<ILoggerFactory>().CreateLogger("RappelRdv.Tests.Masking");
+        var marker = Guid.NewGuid().ToString("N");
+        logger.LogInformation("Answered " + marker + " in {Elapsed} ms ({Duration}, {Number})", 23.313232123, TimeSpan.FromTicks(123456789012), 33698765432L);
+
+        var line = (await api.Log.WaitForAsync(marker)).Split('\n').Single(l => l.Contains(marker, StringComparison.Ordinal));
+
+        Assert.Contains("\"Elapsed\":23.313232123", line, StringComparison.Ordinal);
+        Assert.Contains("03:25:45.6789012", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("98765432", line, StringComparison.Ordinal);   // a long is still a number that may be a phone
+    }
 }

@@ -29,7 +29,8 @@ public sealed class WorkerConnectionsTests : IAsyncLifetime
 
         var refused = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
 
-        foreach (var setting in new[] { "ConnectionStrings__Postgres", "Maximum Pool Size", "Dispatch__Slices", "Dispatch__Parallelism" })
+        // The sizes themselves, not only the names: what the string sets and what the settings need.
+        foreach (var setting in new[] { "ConnectionStrings__Postgres", "Maximum Pool Size=23", "the 24 connections", "Dispatch__Slices", "Dispatch__Parallelism" })
         {
             Assert.Contains(setting, refused.Message, StringComparison.Ordinal);
         }

@@ -3,10 +3,12 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Json;
+using OpenTelemetry.Trace;
 using RappelRdv.Api.OpenApi;
 using RappelRdv.Api.Tenants;
 using RappelRdv.Api.Twilio;
 using RappelRdv.Reminders.Hosting;
+using RappelRdv.Reminders.Telemetry;
 using RappelRdv.Reminders.Tenants;
 using Serilog;
 
@@ -25,6 +27,12 @@ internal static class ApiSetup
 
         // What the Worker runs too (options, database, migration, tenants, appointments), then the Api's own part.
         builder.AddRappelCore();
+        // Traces: the engine's, and this host's requests (probes and scrapes aside).
+        builder.AddRappelTelemetry(RappelTelemetry.ApiService, tracing => tracing.AddAspNetCoreInstrumentation(o =>
+        {
+            o.RecordException = false;
+            o.Filter = context => !context.Request.Path.StartsWithSegments("/health") && !context.Request.Path.StartsWithSegments("/metrics");
+        }));
         builder.AddRequestLimits();
         services.AddSingleton<AuthFailureLimiter>();
         services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section).ValidateDataAnnotations().ValidateOnStart();

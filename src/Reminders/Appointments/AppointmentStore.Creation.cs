@@ -4,6 +4,7 @@ using RappelRdv.Contracts;
 using RappelRdv.Reminders.Database;
 using RappelRdv.Reminders.Messages;
 using RappelRdv.Reminders.Planning;
+using RappelRdv.Reminders.Telemetry;
 using RappelRdv.Reminders.Tenants;
 
 namespace RappelRdv.Reminders.Appointments;
@@ -27,6 +28,9 @@ public sealed partial class AppointmentStore
 
         /// <summary>The plan written: the tenant's, or with the rule's extra reminders when targeted.</summary>
         public PlanRows Plan { get; set; } = BasePlan;
+
+        /// <summary>The request's span, taken when it is queued: the writer runs outside any request.</summary>
+        public string? Traceparent { get; } = RappelTelemetry.CurrentTraceparent();
 
         /// <summary>The created row, or null when the appointment already exists.</summary>
         public TaskCompletionSource<CreatedRow?> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -76,6 +80,8 @@ public sealed partial class AppointmentStore
     /// <summary>A batch of creations, in one statement: the rows created (an appointment that already exists has none).</summary>
     private static async Task<Dictionary<(long, string), CreatedRow>> InsertCreationsAsync(NpgsqlDataSource db, List<NewAppointment> batch)
     {
+        // The batch's own span, linked to the request of each creation in it.
+        using var span = RappelTelemetry.StartBatch("write creations", batch.Select(c => c.Traceparent), ("rappel.batch.size", batch.Count));
         await using var connection = await db.OpenConnectionAsync();
         // Before the plans are read: a targeted appointment's plan gains the rule's extra reminders.
         await DrawRisksAsync(connection, batch);
@@ -139,6 +145,7 @@ public sealed partial class AppointmentStore
                 Statuses = messages.Select(m => m.Creation.Plan.Statuses[m.Index]).ToArray(),
                 Errors = messages.Select(m => m.Creation.Plan.Errors[m.Index]).ToArray(),
                 MessageNows = messages.Select(m => m.Creation.Now.UtcDateTime).ToArray(),
+                MessageTraceparents = messages.Select(m => m.Creation.Traceparent).ToArray(),
             });
         return rows.ToDictionary(r => (r.TenantId, r.ExternalId));
     }

@@ -95,7 +95,12 @@ internal sealed class CreationBatcher(
     {
         if (creationWriters.Wait(0))
         {
-            _ = Task.Run(WriteCreationsAsync);
+            // Not in the context of the request that happened to start it: its span (and log scope) would
+            // become the parent of every batch the writer goes on to write. Each creation carries its own.
+            using (ExecutionContext.SuppressFlow())
+            {
+                _ = Task.Run(WriteCreationsAsync);
+            }
         }
     }
 

@@ -2,13 +2,15 @@ using System.Text.Json;
 using Dapper;
 using Npgsql;
 using RappelRdv.Contracts;
+using RappelRdv.Reminders.Telemetry;
 
 namespace RappelRdv.Reminders.Events;
 
 /// <summary>
 /// Events for a tenant's agenda are written in the same transaction as the change they tell
 /// of (an outbox), then delivered by the Worker: nothing is told that did not happen, nothing
-/// that happened is lost.
+/// that happened is lost. Each keeps the <c>traceparent</c> of the span that caused it (a request,
+/// a send), when one is recorded: its delivery links back to it.
 /// </summary>
 internal static class EventOutbox
 {
@@ -28,11 +30,11 @@ internal static class EventOutbox
         var id = Guid.CreateVersion7(now);
         await connection.ExecuteAsync(
             """
-            insert into events (id, tenant_id, type, payload, created_at, next_attempt_at)
-            select @id, @tenantId, @type, @payload::jsonb, @now, @now
+            insert into events (id, tenant_id, type, payload, created_at, next_attempt_at, traceparent)
+            select @id, @tenantId, @type, @payload::jsonb, @now, @now, @traceparent
             from tenants where id = @tenantId and settings->>'webhookUrl' is not null
             """,
-            new { id, tenantId, type, payload, now },
+            new { id, tenantId, type, payload, now, traceparent = RappelTelemetry.CurrentTraceparent() },
             transaction);
     }
 }

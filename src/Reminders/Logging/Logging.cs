@@ -70,7 +70,9 @@ public sealed partial class PhoneMaskingEnricher : ILogEventEnricher
     internal static LogEventPropertyValue Mask(LogEventPropertyValue value) => value switch
     {
         ScalarValue { Value: null } => value,
-        // Whatever the type: a number is a long, a Guid or a Uri formatted as text by the sinks.
+        // A measure (a request's Elapsed milliseconds, 23.313232) is never a phone number, whatever its digits.
+        ScalarValue { Value: double or float or decimal or TimeSpan } => value,
+        // Whatever other type: a number is a long, a Guid or a Uri formatted as text by the sinks.
         ScalarValue scalar when Convert.ToString(scalar.Value, System.Globalization.CultureInfo.InvariantCulture) is { } text && LooksLikePhone(text) =>
             new ScalarValue(MaskText(text)),
         SequenceValue sequence => sequence.Elements.Select(Mask).ToArray() is var items && items.Where((v, i) => !ReferenceEquals(v, sequence.Elements[i])).Any()

@@ -4,6 +4,7 @@ using RappelRdv.Contracts;
 using RappelRdv.Reminders.Appointments;
 using RappelRdv.Reminders.Database;
 using RappelRdv.Reminders.Planning;
+using RappelRdv.Reminders.Telemetry;
 
 namespace RappelRdv.Reminders.Messages;
 
@@ -29,6 +30,8 @@ internal sealed record PlanRows(
 /// <summary>
 /// The outbound messages an appointment's plan creates, and those a failure plans again: every
 /// <c>insert</c> of a new message, here. Callers hold the transaction and the appointment's lock.
+/// Each row keeps the <c>traceparent</c> of the span that planned it (a request, a send), when one is
+/// recorded: its send links back to it (<see cref="RappelTelemetry.StartProcessing"/>).
 /// </summary>
 internal static class MessagePlans
 {
@@ -46,14 +49,15 @@ internal static class MessagePlans
         return connection.ExecuteAsync(
             """
             insert into messages (id, appointment_id, tenant_id, kind, channel, step, only_if_unconfirmed, plan_version,
-                due_at, status, error, created_at, updated_at)
-            select p.id, @appointmentId, @tenantId, p.kind, p.channel, p.step, p.only_if_unconfirmed, @planVersion, p.due_at, p.status, p.error, @now, @now
+                due_at, status, error, created_at, updated_at, traceparent)
+            select p.id, @appointmentId, @tenantId, p.kind, p.channel, p.step, p.only_if_unconfirmed, @planVersion, p.due_at, p.status, p.error, @now, @now,
+                @traceparent
             from unnest(@Ids, @Kinds, @Channels, @Steps, @OnlyIfUnconfirmed, @DueAts, @Statuses, @Errors)
                 as p(id, kind, channel, step, only_if_unconfirmed, due_at, status, error)
             """,
             new
             {
-                appointmentId, tenantId, planVersion, now,
+                appointmentId, tenantId, planVersion, now, traceparent = RappelTelemetry.CurrentTraceparent(),
                 rows.Ids, rows.Kinds, rows.Channels, rows.Steps, rows.OnlyIfUnconfirmed, rows.DueAts, rows.Statuses, rows.Errors,
             },
             transaction);
@@ -63,17 +67,20 @@ internal static class MessagePlans
     /// The plans of a batch of creations, as the part of the creation's single statement (a CTE named
     /// <c>plan</c>) that reads the appointments it inserted from the CTE <c>appointment</c>
     /// (<c>id, tenant_id, external_id</c>): one statement, so one transaction, for the whole batch.
+    /// <c>@MessageTraceparents</c> are the requests' (taken when each creation was queued: the batch is
+    /// written outside any request).
     /// </summary>
     public const string CreationPlansCte =
         """
         plan as (
             insert into messages (id, appointment_id, tenant_id, kind, channel, step, only_if_unconfirmed, plan_version,
-                due_at, status, error, created_at, updated_at)
-            select p.id, a.id, a.tenant_id, p.kind, p.channel, p.step, p.only_if_unconfirmed, 1, p.due_at, p.status, p.error, p.now, p.now
+                due_at, status, error, created_at, updated_at, traceparent)
+            select p.id, a.id, a.tenant_id, p.kind, p.channel, p.step, p.only_if_unconfirmed, 1, p.due_at, p.status, p.error, p.now, p.now,
+                p.traceparent
             from appointment a
             join unnest(@MessageTenantIds, @MessageExternalIds, @MessageIds, @Kinds, @MessageChannels, @Steps, @OnlyIfUnconfirmed,
-                @DueAts, @Statuses, @Errors, @MessageNows)
-                as p(tenant_id, external_id, id, kind, channel, step, only_if_unconfirmed, due_at, status, error, now)
+                @DueAts, @Statuses, @Errors, @MessageNows, @MessageTraceparents)
+                as p(tenant_id, external_id, id, kind, channel, step, only_if_unconfirmed, due_at, status, error, now, traceparent)
                 on p.tenant_id = a.tenant_id and p.external_id = a.external_id)
         """;
 
@@ -84,10 +91,15 @@ internal static class MessagePlans
         connection.ExecuteAsync(
             """
             insert into messages (id, appointment_id, tenant_id, kind, channel, only_if_unconfirmed, plan_version, due_at, status,
-                attempts, created_at, updated_at)
-            values (@id, @appointmentId, @tenantId, @kind, @channel, @onlyIfUnconfirmed, @planVersion, @dueAt, 'pending', @attempts, @now, @now)
+                attempts, created_at, updated_at, traceparent)
+            values (@id, @appointmentId, @tenantId, @kind, @channel, @onlyIfUnconfirmed, @planVersion, @dueAt, 'pending', @attempts, @now, @now,
+                @traceparent)
             """,
-            new { id = Guid.CreateVersion7(now), appointmentId, tenantId, kind, channel, onlyIfUnconfirmed, planVersion, dueAt, attempts, now },
+            new
+            {
+                id = Guid.CreateVersion7(now), appointmentId, tenantId, kind, channel, onlyIfUnconfirmed, planVersion, dueAt, attempts, now,
+                traceparent = RappelTelemetry.CurrentTraceparent(),
+            },
             transaction);
 
     /// <summary>The reminders, extra calls and replies of a demo history's appointments (<see cref="DemoHistory"/>): how many.</summary>

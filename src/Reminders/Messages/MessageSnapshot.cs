@@ -43,7 +43,9 @@ public sealed record MessageSnapshot(
     // The last message of the appointment that may have reached the citizen: sent, or started with its outcome unknown.
     DateTime? LastSentAtUtc,
     string Language = "fr",
-    string? Variant = null)
+    string? Variant = null,
+    // The span that planned the message (RappelTelemetry.CurrentTraceparent), for its send's link.
+    string? Traceparent = null)
 {
     public DateTimeOffset StartsAt => StartsAtUtc.AsUtc();
 
@@ -90,7 +92,7 @@ public static class MessageSnapshots
                     where s.appointment_id = a.id and s.id <> m.id and s.kind <> 'reply' and s.status in ('sent', 'delivered')),
                    (select max(ms.started_at) from messages s join message_sends ms on ms.message_id = s.id and ms.claim_token = s.claim_token
                     where s.appointment_id = a.id and s.id <> m.id and s.kind <> 'reply' and s.status = 'sending')) as last_sent_at_utc,
-               a.language, a.variant
+               a.language, a.variant, m.traceparent
         from messages m
         join appointments a on a.id = m.appointment_id
         join tenants t on t.id = a.tenant_id

@@ -1,6 +1,7 @@
 using Dapper;
 using Npgsql;
 using RappelRdv.Reminders.Appointments;
+using RappelRdv.Reminders.Telemetry;
 
 namespace RappelRdv.Reminders.RdvSolidarites;
 
@@ -35,16 +36,17 @@ public static class WriteBacks
     public static Task EnqueueAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long appointmentId, DateTimeOffset now) =>
         connection.ExecuteAsync(
             """
-            insert into rdvs_writebacks (appointment_id, tenant_id, participation_id, status, reason, created_at, updated_at, next_attempt_at)
+            insert into rdvs_writebacks (appointment_id, tenant_id, participation_id, status, reason, created_at, updated_at, next_attempt_at,
+                traceparent)
             select a.id, a.tenant_id, a.rdvs_participation_id,
                    case when a.rdvs_participation_id is null then 'failed' else 'pending' end,
                    case when a.rdvs_participation_id is null then @noId end,
-                   @now, @now, @now
+                   @now, @now, @now, @traceparent
             from appointments a join tenants t on t.id = a.tenant_id
             where a.id = @appointmentId and a.source = @source and jsonb_typeof(t.settings -> 'rdvSolidaritesApi') = 'object'
             on conflict (appointment_id) do nothing
             """,
-            new { appointmentId, now, source = AppointmentStore.RdvSolidaritesSource, noId = NoParticipationId },
+            new { appointmentId, now, source = AppointmentStore.RdvSolidaritesSource, noId = NoParticipationId, traceparent = RappelTelemetry.CurrentTraceparent() },
             transaction);
 
     /// <summary>
@@ -66,8 +68,8 @@ public static class WriteBacks
     public static Task<bool> ExistsAsync(NpgsqlConnection connection, long appointmentId) =>
         connection.ExecuteScalarAsync<bool>("select exists (select 1 from rdvs_writebacks where appointment_id = @appointmentId)", new { appointmentId });
 
-    /// <summary>A due write-back, claimed with what delivering it needs (the tenant's settings as they are now).</summary>
-    public sealed record Due(long AppointmentId, long TenantId, long ParticipationId, int Attempts, DateTime CreatedAt, string Settings);
+    /// <summary>A due write-back, claimed with what delivering it needs (the tenant's settings as they are now) and the span that enqueued it.</summary>
+    public sealed record Due(long AppointmentId, long TenantId, long ParticipationId, int Attempts, DateTime CreatedAt, string Settings, string? Traceparent = null);
 
     /// <summary>
     /// Takes at most <paramref name="count"/> due write-backs, at most <paramref name="perTenant"/> of a
@@ -98,7 +100,7 @@ public static class WriteBacks
             update rdvs_writebacks w set next_attempt_at = @leaseUntil, attempts = w.attempts + 1
             from claimed, tenants t
             where w.appointment_id = claimed.appointment_id and t.id = w.tenant_id
-            returning w.appointment_id, w.tenant_id, w.participation_id, w.attempts, w.created_at, t.settings::text as settings
+            returning w.appointment_id, w.tenant_id, w.participation_id, w.attempts, w.created_at, t.settings::text as settings, w.traceparent
             """,
             new { now, leaseUntil = now + lease, perTenant, count },
             cancellationToken: cancellationToken))).AsList();

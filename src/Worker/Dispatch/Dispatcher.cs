@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -9,6 +10,7 @@ using RappelRdv.Reminders.Delivery;
 using RappelRdv.Reminders.Events;
 using RappelRdv.Reminders.Messages;
 using RappelRdv.Reminders.Phones;
+using RappelRdv.Reminders.Telemetry;
 using RappelRdv.Reminders.Tenants;
 using RappelRdv.Reminders.Texts;
 using RappelRdv.Reminders.Twilio;
@@ -146,6 +148,7 @@ internal sealed class Dispatcher(
     private async Task RunAsync(Draft draft, SemaphoreSlim slots, CancellationToken stopping)
     {
         var progress = new SendProgress();
+        using var span = StartSpan(draft);
         try
         {
             await Task.Yield();
@@ -153,6 +156,7 @@ internal sealed class Dispatcher(
         }
         catch (Exception e)
         {
+            span?.SetStatus(ActivityStatusCode.Error, e.GetType().Name);
             if (e is not (OperationCanceledException or StoppedBeforeSendException))
             {
                 logger.LogError(e, "Dispatch of message {MessageId} failed", draft.MessageId);
@@ -170,6 +174,15 @@ internal sealed class Dispatcher(
             slots.Release();
         }
     }
+
+    /// <summary>
+    /// The send's span (Twilio's request nests in it): its own trace, linked to the span that planned the
+    /// message (<see cref="RappelTelemetry.StartProcessing"/>). Ids only: never the number or the text.
+    /// </summary>
+    private static Activity? StartSpan(Draft draft) => RappelTelemetry.StartProcessing(
+        draft.Channel == Channels.Sms ? "send sms" : "send call", draft.Traceparent,
+        ("rappel.message.id", draft.MessageId.ToString()), ("rappel.tenant.id", draft.TenantId), ("rappel.message.kind", draft.Kind),
+        ("rappel.channel", draft.Channel));
 
     private async Task ReleaseQuietlyAsync(Draft draft, bool knownNotSent)
     {
@@ -197,7 +210,8 @@ internal sealed class Dispatcher(
     }
 
     /// <summary>A claimed message with the text it will carry, already committed.</summary>
-    private sealed record Draft(Guid MessageId, long AppointmentId, Guid ClaimToken, string Channel, string Body);
+    private sealed record Draft(
+        Guid MessageId, long AppointmentId, Guid ClaimToken, string Channel, string Body, long TenantId = 0, string Kind = "", string? Traceparent = null);
 
     /// <summary>
     /// Claims a batch, with the text of each message committed in the same transaction: if we crash
@@ -235,7 +249,7 @@ internal sealed class Dispatcher(
         {
             // A batch is mostly one tenant's 9:00: its settings are parsed once, not once per message.
             var (channel, body) = Compose(m.ShareSettings(parsedSettings));
-            drafts.Add(new Draft(m.Id, m.AppointmentId, Guid.NewGuid(), channel, body));
+            drafts.Add(new Draft(m.Id, m.AppointmentId, Guid.NewGuid(), channel, body, m.TenantId, m.Kind, m.Traceparent));
         }
 
         if (drafts.Count > 0)

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace RappelRdv.Worker.Dispatch;
@@ -43,5 +44,17 @@ internal sealed record WorkerConnections(int DataSource, int SendStarts, int Han
         return $"ConnectionStrings__Postgres sets Maximum Pool Size={builder.MaxPoolSize}, below the {DataSource} connections this Worker's "
             + "sends need (Dispatch__Slices × (Dispatch__Parallelism + 2) + 4): raise Maximum Pool Size, or lower Dispatch__Slices or "
             + "Dispatch__Parallelism (or leave Maximum Pool Size out: the Worker then sizes its pool itself).";
+    }
+
+    /// <summary>
+    /// The start-up check: a connection string whose pool cannot hold this Worker's sends stops the start with
+    /// <see cref="CheckAgainst"/>'s message (the sizes and the settings to change), not a generic one.
+    /// </summary>
+    public sealed class FitCheck(Func<string> connectionString, Func<int> hangfireWorkers) : IValidateOptions<DispatchOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, DispatchOptions options) =>
+            For(options, hangfireWorkers()).CheckAgainst(connectionString()) is { } problem
+                ? ValidateOptionsResult.Fail($"{problem} See docs/OPERATIONS.md, \"PostgreSQL sizing\".")
+                : ValidateOptionsResult.Success;
     }
 }

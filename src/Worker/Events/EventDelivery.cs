@@ -1,9 +1,11 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Dapper;
 using Npgsql;
 using RappelRdv.Reminders.Events;
+using RappelRdv.Reminders.Telemetry;
 using RappelRdv.Worker.Hosting;
 
 namespace RappelRdv.Worker.Events;
@@ -217,7 +219,8 @@ internal sealed class EventDelivery(
                 where e.id = claimed.id and t.id = e.tenant_id
                 returning e.id, e.tenant_id, e.payload::text as payload, e.created_at, e.attempts,
                           t.settings->>'webhookUrl' as url, t.webhook_secret as secret,
-                          case when t.previous_webhook_secret_until > @now then t.previous_webhook_secret end as previous_secret
+                          case when t.previous_webhook_secret_until > @now then t.previous_webhook_secret end as previous_secret,
+                          e.traceparent
                 """,
                 new { now, leaseUntil = now + Lease, busyTenants, busyCounts, perTenant = options.PerTenant, count },
                 cancellationToken: cancellationToken))).AsList();
@@ -236,6 +239,9 @@ internal sealed class EventDelivery(
 
     private async Task DeliverAsync(DueEvent e, CancellationToken stopping)
     {
+        // One span per attempt, linked to the span that caused the event (a request, a send); the POST nests in it.
+        using var span = RappelTelemetry.StartProcessing("deliver event", e.Traceparent,
+            ("rappel.event.id", e.Id.ToString()), ("rappel.tenant.id", e.TenantId), ("rappel.attempt", e.Attempts));
         string? error = null;
         if (string.IsNullOrEmpty(e.Url))
         {
@@ -288,6 +294,11 @@ internal sealed class EventDelivery(
                 // The answer's body was cut while we read its first 64 KiB.
                 error = "the answer was cut short";
             }
+        }
+
+        if (error is not null)
+        {
+            span?.SetStatus(ActivityStatusCode.Error, error);
         }
 
         var now = clock.GetUtcNow();
@@ -395,7 +406,9 @@ internal sealed class EventDelivery(
         },
     };
 
-    internal sealed record DueEvent(Guid Id, long TenantId, string Payload, DateTime CreatedAt, int Attempts, string? Url, string Secret, string? PreviousSecret);
+    internal sealed record DueEvent(
+        Guid Id, long TenantId, string Payload, DateTime CreatedAt, int Attempts, string? Url, string Secret, string? PreviousSecret,
+        string? Traceparent = null);
 }
 
 internal static class DateTimeExtensions

@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using Npgsql;
 using RappelRdv.Reminders.RdvSolidarites;
+using RappelRdv.Reminders.Telemetry;
 using RappelRdv.Reminders.Tenants;
 using RappelRdv.Worker.Events;
 using RappelRdv.Worker.Hosting;
@@ -75,11 +77,18 @@ internal sealed class WriteBackDelivery(
 
     private async Task DeliverAsync(WriteBacks.Due w, CancellationToken stopping)
     {
+        // One span per attempt, linked to the span that enqueued it (a citizen's answer); the PATCH nests in it.
+        using var span = RappelTelemetry.StartProcessing("write back excused", w.Traceparent,
+            ("rappel.appointment.id", w.AppointmentId), ("rappel.tenant.id", w.TenantId), ("rappel.attempt", w.Attempts));
         WriteBackOutcome outcome;
         try
         {
             await Task.Yield();
             outcome = await AttemptAsync(w, stopping);
+            if (!outcome.Done)
+            {
+                span?.SetStatus(ActivityStatusCode.Error, outcome.Reason);
+            }
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {

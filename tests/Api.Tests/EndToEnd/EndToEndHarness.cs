@@ -71,6 +71,12 @@ public sealed class EndToEndHarness : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await ((IAsyncLifetime)Api).InitializeAsync();
+        workerServices = BuildWorkerServices();
+    }
+
+    /// <summary>The Worker's sending services as this harness runs them, plus what <paramref name="configure"/> adds (a test's own tracing).</summary>
+    internal ServiceProvider BuildWorkerServices(Action<IServiceCollection, IConfiguration>? configure = null)
+    {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["ConnectionStrings:Postgres"] = Api.Database.ConnectionString,
@@ -93,7 +99,8 @@ public sealed class EndToEndHarness : IAsyncLifetime
         // The fake agenda answers at once, but on a machine loaded by the rest of the suite its answer can
         // take longer than the product's 10 s: these tests check what is sent, not how fast the machine is.
         services.AddHttpClient(EventDelivery.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(60));
-        workerServices = services.BuildServiceProvider();
+        configure?.Invoke(services, configuration);
+        return services.BuildServiceProvider();
     }
 
     public async Task ResetAsync()

@@ -68,12 +68,20 @@ public sealed class DatabaseOutageTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, (await agenda.GetAsync("/v1/appointments/paused")).StatusCode);
         gate.Pause();
         var put = agenda.PutAsJsonAsync("/v1/appointments/paused", Appointment());
-        // The request waits for its batch on the Api's clock: move it past the write timeout.
-        for (var i = 0; i < 400 && !put.IsCompleted; i++)
-        {
-            api.Clock.Advance(TimeSpan.FromSeconds(1));
-            await Task.WhenAny(put, Task.Delay(25));
-        }
+        // The request waits for its batch on the Api's clock: move it on a second at each look until the
+        // write timeout has passed (the request says nothing when its wait starts: one move could come before it).
+        await Eventually.UntilAsync(
+            () =>
+            {
+                if (put.IsCompleted)
+                {
+                    return true;
+                }
+
+                api.Clock.Advance(TimeSpan.FromSeconds(1));
+                return false;
+            },
+            () => $"the creation still unanswered with the Api's clock at {api.Clock.GetUtcNow():O}");
 
         var response = await put;
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);

@@ -32,9 +32,16 @@ public static class Eventually
     }
 
     /// <summary>Waits until <paramref name="condition"/> holds; past the timeout, a <see cref="TimeoutException"/> saying what.</summary>
-    public static async Task UntilAsync(Func<bool> condition, Func<string> what, TimeSpan? timeout = null)
+    public static Task UntilAsync(Func<bool> condition, Func<string> what, TimeSpan? timeout = null) =>
+        UntilAsync(() => Task.FromResult(condition()), what, timeout);
+
+    /// <summary>
+    /// Waits until <paramref name="condition"/> (a query, a request) holds; past the timeout, a
+    /// <see cref="TimeoutException"/> saying what, <paramref name="what"/> being asked only then.
+    /// </summary>
+    public static async Task UntilAsync(Func<Task<bool>> condition, Func<string> what, TimeSpan? timeout = null)
     {
-        if (!await ValueAsync(() => Task.FromResult(condition()), held => held, timeout))
+        if (!await ValueAsync(condition, held => held, timeout))
         {
             throw new TimeoutException(what());
         }

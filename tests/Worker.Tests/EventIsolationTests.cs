@@ -50,19 +50,26 @@ public sealed class EventIsolationTests(DispatchHarness harness) : IClassFixture
     /// </summary>
     private async Task EventuallyAsync(Func<Task<bool>> condition, string what, TimeSpan? tick = null)
     {
-        for (var i = 0; i < 3_000; i++)
+        var held = await Eventually.ValueAsync(
+            async () =>
+            {
+                if (await condition())
+                {
+                    return true;
+                }
+
+                if (tick is { } step)
+                {
+                    harness.Clock.Advance(step);
+                }
+
+                return false;
+            },
+            done => done,
+            TimeSpan.FromMinutes(1));
+        if (held)
         {
-            if (await condition())
-            {
-                return;
-            }
-
-            if (tick is { } step)
-            {
-                harness.Clock.Advance(step);
-            }
-
-            await Task.Delay(20);
+            return;
         }
 
         await using var connection = await harness.Database.DataSource.OpenConnectionAsync();

@@ -31,15 +31,24 @@ public sealed class SendTimeBudgetTests(DispatchHarness harness) : IClassFixture
         // Twilio holds its answers: the sends that go are all in flight together, none counted as sent yet.
         harness.Twilio.HoldAnswers();
         var dispatch = harness.BuildServices().GetRequiredService<Dispatcher>().DispatchDueAsync(None);
-        // Every one of the eight is decided while the four that go are still at Twilio (bounded wait, not a measure).
-        var skipped = 0L;
-        await Eventually.UntilAsync(
-            async () => harness.Twilio.Received + (skipped = await CountAsync("select count(*) from messages where status = 'skipped'")) >= 8,
-            () => $"the eight reminders not all decided: {harness.Twilio.Received} at Twilio, {skipped} skipped");
+        try
+        {
+            // Every one of the eight is decided while the four that go are still at Twilio (bounded wait, not a measure).
+            var skipped = 0L;
+            await Eventually.UntilAsync(
+                async () => harness.Twilio.Received + (skipped = await CountAsync("select count(*) from messages where status = 'skipped'")) >= 8,
+                () => $"the eight reminders not all decided: {harness.Twilio.Received} at Twilio, {skipped} skipped");
 
-        Assert.Equal(4, harness.Twilio.Received);
-        Assert.Equal(4, await CountAsync("select count(*) from messages where status = 'skipped'"));
-        harness.Twilio.ReleaseAnswers();
+            Assert.Equal(4, harness.Twilio.Received);
+            Assert.Equal(4, await CountAsync("select count(*) from messages where status = 'skipped'"));
+        }
+        finally
+        {
+            // Whatever failed above, the sends in flight get their answers and the dispatch ends before the next test.
+            harness.Twilio.ReleaseAnswers();
+            await Task.WhenAny(dispatch, Task.Delay(TimeSpan.FromSeconds(30)));
+        }
+
         Assert.Equal(8, await dispatch);
 
         Assert.Equal(4, await CountAsync("select count(*) from messages where status = 'sent'"));

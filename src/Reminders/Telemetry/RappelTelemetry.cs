@@ -152,7 +152,7 @@ public static class RappelTelemetry
 
     /// <summary>
     /// The last line of defence for phone numbers in traces, as <see cref="PhoneMaskingEnricher"/> is for
-    /// logs: a tag that looks like a phone number (a path naming an external id such as <c>rdv_0612345678</c>,
+    /// logs: a tag that looks like a phone number (a path naming an external id made of <c>rdv_</c> and a mobile number,
     /// a URL, a statement's text) is masked when its span ends, before any exporter sees it. Only recorded
     /// spans reach it.
     /// </summary>

@@ -211,7 +211,7 @@ internal sealed class Dispatcher(
 
     /// <summary>A claimed message with the text it will carry, already committed.</summary>
     private sealed record Draft(
-        Guid MessageId, long AppointmentId, Guid ClaimToken, string Channel, string Body, long TenantId = 0, string Kind = "", string? Traceparent = null);
+        Guid MessageId, long AppointmentId, Guid ClaimToken, string Channel, string Body, long TenantId, string Kind, string? Traceparent);
 
     /// <summary>
     /// Claims a batch, with the text of each message committed in the same transaction: if we crash

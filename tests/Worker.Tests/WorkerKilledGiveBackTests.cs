@@ -37,6 +37,8 @@ public sealed class WorkerKilledGiveBackTests : WorkerStopTests
 
         var first = StartWorker(Lease);
         await WaitUntilAsync(async () => await SentAsync() == Count - Held && await SendingAsync() == Held, TimeSpan.FromSeconds(90));
+        // Each claim carries the Worker's number (it holds one before its loops start).
+        Assert.Equal(Held, await ScalarAsync("select count(claimed_by) from messages where status = 'sending'"));
         var number = await ScalarAsync("select min(claimed_by) from messages where status = 'sending'");
         Assert.Equal(number, await ScalarAsync("select max(claimed_by) from messages where status = 'sending'"));
         Assert.Equal(0, await ScalarAsync("select count(*) from message_sends"));

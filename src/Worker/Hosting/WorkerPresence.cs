@@ -20,8 +20,9 @@ namespace RappelRdv.Worker.Hosting;
 /// (<see cref="Number"/> null: its claims carry none and wait for their lease, as before) until it has
 /// taken a <b>new</b> one, as soon as the database answers. A number once lost is never held again.</item>
 /// </list>
-/// Registered before the claim loops: the host stops services in reverse order, so the lock goes only
-/// once the loops have given their claims back.
+/// Registered before the claim loops, which the host starts one after the other: its start waits (at most
+/// <see cref="StartWait"/>) for the first number, so that the loops' first claims carry it; and the host
+/// stops services in reverse order, so the lock goes only once the loops have given their claims back.
 /// </summary>
 internal sealed class WorkerPresence(IConfiguration configuration, TimeProvider clock, ILogger<WorkerPresence> logger) : BackgroundService
 {
@@ -29,6 +30,12 @@ internal sealed class WorkerPresence(IConfiguration configuration, TimeProvider 
     private static readonly TimeSpan PingInterval = TimeSpan.FromSeconds(5);
 
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How long the host's start waits for the first number. Past it (the direct connection refused while
+    /// the pooled one works), the Worker starts anyway: its claims carry no number until one is held.
+    /// </summary>
+    public static readonly TimeSpan StartWait = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// How often the events' and the write-backs' loops give back what a gone Worker claimed (the dispatch
@@ -54,6 +61,14 @@ internal sealed class WorkerPresence(IConfiguration configuration, TimeProvider 
         var builder = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false };
         builder.ApplicationName = $"{builder.ApplicationName ?? "rappel-worker"} worker-presence";
         return builder.ConnectionString;
+    }
+
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await base.StartAsync(cancellationToken);
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        await Task.WhenAny(Held, Task.Delay(StartWait, clock, bounded.Token));
+        await bounded.CancelAsync();
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -1,5 +1,7 @@
 using Dapper;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using RappelRdv.Reminders.Database;
 using RappelRdv.Reminders.Messages;
@@ -248,6 +250,31 @@ public sealed class GoneWorkerTests(DispatchHarness harness) : IClassFixture<Dis
         var due = Assert.Single(await WriteBacks.ClaimAsync(connection, 8, 2, TimeSpan.FromMinutes(1), liveNumber, now, None));
         Assert.Equal(goneAppointment, due.AppointmentId);
         Assert.Equal(1, due.Attempts);
+    }
+
+    [Fact]
+    public async Task The_number_is_held_on_the_direct_connection_even_when_the_pooled_one_leads_nowhere()
+    {
+        // Nothing listens on port 1: a session lock taken through the pooled string (a transaction pooler) would not hold.
+        var nowhere = new NpgsqlConnectionStringBuilder(harness.Database.ConnectionString) { Host = "127.0.0.1", Port = 1, Timeout = 1 }.ConnectionString;
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Postgres"] = nowhere,
+            ["ConnectionStrings:PostgresDirect"] = harness.Database.ConnectionString,
+        }).Build();
+        var presence = new WorkerPresence(configuration, TimeProvider.System, NullLogger<WorkerPresence>.Instance);
+        presences.Add(presence);
+
+        await presence.StartAsync(None);
+        await presence.Held.WaitAsync(Eventually.DefaultTimeout);
+
+        // Held by a session of its own, which names itself.
+        Assert.Equal("rappel-worker worker-presence", await harness.ScalarAsync<string>(
+            """
+            select a.application_name from pg_locks l join pg_stat_activity a on a.pid = l.pid
+            where l.locktype = 'advisory' and l.classid = @LockClass and l.objid = @number::oid and l.granted
+            """,
+            new { Claimers.LockClass, number = presence.Number }));
     }
 
     private async Task<IEnumerable<T>> QueryAsync<T>(string sql)

@@ -59,7 +59,7 @@ internal sealed class WorkerPresence(IConfiguration configuration, TimeProvider 
     private static string PresenceConnectionString(string connectionString)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false };
-        builder.ApplicationName = $"{builder.ApplicationName ?? "rappel-worker"} worker-presence";
+        builder.ApplicationName = $"{(string.IsNullOrEmpty(builder.ApplicationName) ? "rappel-worker" : builder.ApplicationName)} worker-presence";
         return builder.ConnectionString;
     }
 

@@ -9,6 +9,7 @@ using RappelRdv.Worker.Billing;
 using RappelRdv.Worker.Dispatch;
 using RappelRdv.Worker.Events;
 using RappelRdv.Worker.Health;
+using RappelRdv.Worker.Hosting;
 using RappelRdv.Worker.RdvSolidarites;
 using RappelRdv.Worker.Retention;
 using RappelRdv.Worker.Stats;
@@ -47,6 +48,8 @@ internal static class WorkerSetup
         services.AddHostedService<WorkerHeartbeat>();
         services.AddSingleton<StatsCompactor>();
         services.AddHostedService(sp => sp.GetRequiredService<StatsCompactor>());
+        // The Worker's number, before the claim loops: stopped after them, once their claims are given back.
+        services.AddHostedService(sp => sp.GetRequiredService<WorkerPresence>());
         // Events have their own loop, beside the dispatch loops and never inside them (docs/ARCHITECTURE.md).
         services.AddHostedService(sp => sp.GetRequiredService<EventDelivery>());
         services.AddHostedService(sp => sp.GetRequiredService<WriteBackDelivery>());
@@ -83,6 +86,8 @@ internal static class WorkerSetup
         services.AddSingleton(sp => new DataSourcePoolSize(sp.GetRequiredService<WorkerConnections>().DataSource));
         // Start records (written in groups) and budgets' reservations: a few connections serve them all.
         services.AddSingleton(sp => SendStarts.Create(Database.GetConnectionString(configuration), sp.GetRequiredService<WorkerConnections>().SendStarts));
+        // Not started here (the host starts it): without it, claims carry no number and wait for their lease.
+        services.AddSingleton<WorkerPresence>();
         services.AddSingleton<Dispatcher>();
         services.AddSingleton<DispatchLoop>();
         services.AddTransient<DispatchJobs>();

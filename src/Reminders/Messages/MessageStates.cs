@@ -1,5 +1,6 @@
 using Dapper;
 using Npgsql;
+using RappelRdv.Reminders.Database;
 
 namespace RappelRdv.Reminders.Messages;
 
@@ -24,23 +25,31 @@ namespace RappelRdv.Reminders.Messages;
 /// <c>message_sends</c> (sends leaving together share one statement and one commit; each waits for
 /// it): after a crash, a claim without it never reached Twilio and goes back to pending at once; a
 /// claim with it is looked up at Twilio first.</item>
+/// <item>Every claim carries its Worker's number (<c>claimed_by</c>), whose lock the Worker holds for its
+/// life (<see cref="Claimers"/>): a claim whose Worker is gone (killed, its node lost) is taken back at
+/// once, not after the lease, and only under that number's lock, which a start record of the same
+/// number also takes: a Worker still alive cannot record a start for a claim taken from it.</item>
 /// </list>
 /// Callers hold the transaction; these methods only write.
 /// </summary>
 public static class MessageStates
 {
-    /// <summary>Claims a batch the caller has locked (<c>FOR UPDATE SKIP LOCKED</c>): pending → sending, with the text it will carry.</summary>
+    /// <summary>
+    /// Claims a batch the caller has locked (<c>FOR UPDATE SKIP LOCKED</c>): pending → sending, with the text
+    /// it will carry and the number of the Worker claiming (<paramref name="claimedBy"/>; null while it holds
+    /// none: then only the lease brings the claim back).
+    /// </summary>
     public static Task ClaimAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, Guid[] ids, Guid[] claimTokens, string[] bodies, string[] channels,
-        DateTimeOffset now) =>
+        int? claimedBy, DateTimeOffset now) =>
         connection.ExecuteAsync(
             """
-            update messages m set status = 'sending', claim_token = d.claim_token, claimed_at = @now, body = d.body,
-                channel = d.channel, attempts = m.attempts + 1, updated_at = @now
+            update messages m set status = 'sending', claim_token = d.claim_token, claimed_at = @now, claimed_by = @claimedBy,
+                body = d.body, channel = d.channel, attempts = m.attempts + 1, updated_at = @now
             from unnest(@ids, @claimTokens, @bodies, @channels) as d(id, claim_token, body, channel)
             where m.id = d.id and m.status = 'pending'
             """,
-            new { ids, claimTokens, bodies, channels, now },
+            new { ids, claimTokens, bodies, channels, claimedBy, now },
             transaction);
 
     /// <summary>
@@ -48,20 +57,57 @@ public static class MessageStates
     /// are about to leave for Twilio (a group of sends leaving together: the Worker's SendStarts). Safe
     /// to repeat (a retry of a refused request keeps its first start). Nothing of the group may leave
     /// before this returns: it is what tells recovery to ask Twilio rather than send again.
+    /// <para>
+    /// Throws, recording nothing, when a claim of the group is no longer its sender's: recovery took it
+    /// from a Worker it believed gone (<see cref="Claimers"/>). The group first takes its claimers' numbers
+    /// shared, waiting while recovery holds one of them, then checks each claim token in a statement of its
+    /// own, which sees what recovery committed. Both statements are one batch, hence one implicit
+    /// transaction (one round trip, as before): the check and the insert happen under the locks.
+    /// </para>
     /// </summary>
     public static async Task MarkStartedAsync(NpgsqlDataSource db, Guid[] ids, Guid[] claimTokens, DateTimeOffset[] startedAt)
     {
-        await using var command = db.CreateCommand(
+        await using var batch = db.CreateBatch();
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(
+            $"""
+            select {Claimers.ShareForStart("number")} from (
+                select distinct m.claimed_by as number
+                from messages m join unnest($1::uuid[], $2::uuid[]) as d(id, claim_token) on m.id = d.id and m.claim_token = d.claim_token
+                where m.claimed_by is not null
+                order by 1) numbers
+            """)
+        {
+            Parameters = { new() { Value = ids }, new() { Value = claimTokens } },
+        });
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(
             """
-            insert into message_sends (message_id, claim_token, started_at)
-            select * from unnest($1::uuid[], $2::uuid[], $3::timestamptz[])
-            on conflict do nothing
-            """);
-        command.Parameters.Add(new NpgsqlParameter { Value = ids });
-        command.Parameters.Add(new NpgsqlParameter { Value = claimTokens });
-        command.Parameters.Add(new NpgsqlParameter { Value = startedAt });
-        await command.ExecuteNonQueryAsync(CancellationToken.None);
+            with started as (select * from unnest($1::uuid[], $2::uuid[], $3::timestamptz[]) as d(message_id, claim_token, started_at)),
+            ours as (
+                select s.* from started s
+                where exists (select 1 from messages m where m.id = s.message_id and m.claim_token = s.claim_token and m.status = 'sending')),
+            recorded as (insert into message_sends (message_id, claim_token, started_at) select * from ours on conflict do nothing)
+            select (select count(*) from started) - (select count(*) from ours)
+            """)
+        {
+            Parameters = { new() { Value = ids }, new() { Value = claimTokens }, new() { Value = startedAt } },
+        });
+        await using var reader = await batch.ExecuteReaderAsync(CancellationToken.None);
+        while (await reader.ReadAsync(CancellationToken.None))
+        {
+        }
+
+        await reader.NextResultAsync(CancellationToken.None);
+        await reader.ReadAsync(CancellationToken.None);
+        var taken = reader.GetInt64(0);
+        if (taken > 0)
+        {
+            throw new ClaimTakenException(taken);
+        }
     }
+
+    /// <summary>A start record refused: recovery took claims of the group back (their Worker seemed gone). None of the group may leave.</summary>
+    public sealed class ClaimTakenException(long count)
+        : InvalidOperationException($"{count} claims of this group were taken back by recovery before their sends left; none of the group leaves");
 
     /// <summary>Twilio accepted the message: sending → sent. False when the claim is no longer ours.</summary>
     public static async Task<bool> MarkSentAsync(
@@ -197,23 +243,46 @@ public static class MessageStates
     /// <summary>A claim past its lease, locked for reconciliation.</summary>
     public sealed record StuckMessage(Guid Id, Guid ClaimToken, string Channel, string? Body, DateTime ClaimedAt, string? Phone, DateTime? StartedAt);
 
-    /// <summary>Claims whose lease ended, oldest first: candidates only, each is locked by <see cref="LockStuckAsync"/>.</summary>
+    /// <summary>
+    /// Claims whose lease ended, and claims whose Worker is gone (its number's lock is held by nobody:
+    /// <see cref="Claimers.Gone"/>) however young, oldest first: candidates only, each is locked (and
+    /// its claimer's absence proved) by <see cref="LockStuckAsync"/>.
+    /// </summary>
     public static async Task<List<(Guid Id, Guid ClaimToken)>> FindStuckAsync(NpgsqlConnection connection, DateTimeOffset claimedBefore, int limit) =>
         (await connection.QueryAsync<(Guid, Guid)>(
-            """
+            $"""
             select id, claim_token from messages
-            where status = 'sending' and claimed_at < @claimedBefore and claim_token is not null
+            where status = 'sending' and claim_token is not null and (claimed_at < @claimedBefore or {Claimers.Gone("claimed_by")})
             order by claimed_at
             limit @limit
             """,
             new { claimedBefore, limit })).AsList();
 
     /// <summary>
-    /// Locks one stuck claim, or returns null when a send holds it (it is alive: SKIP LOCKED) or the
-    /// claim has changed meanwhile.
+    /// Locks one stuck claim, or returns null when a send holds it (it is alive: SKIP LOCKED), the claim
+    /// has changed meanwhile, or its lease runs on and its Worker is not surely gone. Before the lease
+    /// ends a claim is taken only from a Worker whose number this transaction could take exclusively
+    /// (<see cref="Claimers.TryTakeOver"/>): no Worker holds it, no start record of it is being written,
+    /// and none can be until the caller's commit.
     /// </summary>
-    public static Task<StuckMessage?> LockStuckAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id, Guid claimToken) =>
-        connection.QuerySingleOrDefaultAsync<StuckMessage>(
+    public static async Task<StuckMessage?> LockStuckAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id, Guid claimToken, DateTimeOffset claimedBefore)
+    {
+        var mayTake = await connection.ExecuteScalarAsync<bool?>(
+            $"""
+            select case when claimed_at < @claimedBefore then true
+                        when claimed_by is null then false
+                        else {Claimers.TryTakeOver("claimed_by")} end
+            from messages where id = @id and status = 'sending' and claim_token = @claimToken
+            """,
+            new { id, claimToken, claimedBefore },
+            transaction);
+        if (mayTake != true)
+        {
+            return null;
+        }
+
+        return await connection.QuerySingleOrDefaultAsync<StuckMessage>(
             """
             select m.id, m.claim_token, m.channel, m.body, m.claimed_at, a.phone, s.started_at
             from messages m
@@ -224,6 +293,7 @@ public static class MessageStates
             """,
             new { id, claimToken },
             transaction);
+    }
 
     /// <summary>
     /// Of the SIDs Twilio listed for a send, those no message holds (this one's earlier attempt
@@ -271,12 +341,13 @@ public static class MessageStates
     /// <summary>
     /// Not known yet (Twilio's look-up failed, or Twilio may still hold it): stays sending, looked at
     /// again one lease later (its lease starts again; how long Twilio may hold it is counted from the
-    /// start of its send, not from this), so that waiting messages cost one look-up per lease.
+    /// start of its send, not from this), so that waiting messages cost one look-up per lease. Recovery holds
+    /// it now, by lease alone: its claimer's number goes, or a claimer gone would bring it back every round.
     /// </summary>
     public static Task ReconcileLaterAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, StuckMessage m, string reason, DateTimeOffset now) =>
         connection.ExecuteAsync(
             """
-            update messages set error = @reason, claimed_at = @now, updated_at = @now
+            update messages set error = @reason, claimed_at = @now, claimed_by = null, updated_at = @now
             where id = @Id and status = 'sending' and claim_token = @ClaimToken
             """,
             new { m.Id, m.ClaimToken, reason, now },

@@ -1,6 +1,7 @@
 using Dapper;
 using Npgsql;
 using RappelRdv.Reminders.Appointments;
+using RappelRdv.Reminders.Database;
 using RappelRdv.Reminders.Telemetry;
 
 namespace RappelRdv.Reminders.RdvSolidarites;
@@ -75,10 +76,11 @@ public static class WriteBacks
     /// Takes at most <paramref name="count"/> due write-backs, at most <paramref name="perTenant"/> of a
     /// tenant, the first of each tenant before the second of any, and leases them for
     /// <paramref name="lease"/> (longer than any attempt: no two Workers write one at once, and a
-    /// crashed Worker's come back).
+    /// crashed Worker's come back), stamped with the claiming Worker's number (<paramref name="claimedBy"/>:
+    /// if that Worker dies, <see cref="GiveBackGoneAsync"/> brings them back before the lease ends).
     /// </summary>
     public static async Task<IReadOnlyList<Due>> ClaimAsync(
-        NpgsqlConnection connection, int count, int perTenant, TimeSpan lease, DateTimeOffset now, CancellationToken cancellationToken) =>
+        NpgsqlConnection connection, int count, int perTenant, TimeSpan lease, int? claimedBy, DateTimeOffset now, CancellationToken cancellationToken) =>
         (await connection.QueryAsync<Due>(new CommandDefinition(
             """
             with fair as (
@@ -97,31 +99,31 @@ public static class WriteBacks
                 where w.status = 'pending' and w.next_attempt_at <= @now
                 for update of w skip locked
             )
-            update rdvs_writebacks w set next_attempt_at = @leaseUntil, attempts = w.attempts + 1
+            update rdvs_writebacks w set next_attempt_at = @leaseUntil, attempts = w.attempts + 1, claimed_by = @claimedBy
             from claimed, tenants t
             where w.appointment_id = claimed.appointment_id and t.id = w.tenant_id
             returning w.appointment_id, w.tenant_id, w.participation_id, w.attempts, w.created_at, t.settings::text as settings, w.traceparent
             """,
-            new { now, leaseUntil = now + lease, perTenant, count },
+            new { now, leaseUntil = now + lease, perTenant, count, claimedBy },
             cancellationToken: cancellationToken))).AsList();
 
     /// <summary>RDV-Solidarités took it.</summary>
     public static Task DoneAsync(NpgsqlConnection connection, long appointmentId, DateTimeOffset now) =>
         connection.ExecuteAsync(
-            "update rdvs_writebacks set status = 'done', reason = null, updated_at = @now where appointment_id = @appointmentId and status = 'pending'",
+            "update rdvs_writebacks set status = 'done', reason = null, claimed_by = null, updated_at = @now where appointment_id = @appointmentId and status = 'pending'",
             new { appointmentId, now });
 
     /// <summary>Final: nothing more is tried.</summary>
     public static Task FailAsync(NpgsqlConnection connection, long appointmentId, string reason, DateTimeOffset now) =>
         connection.ExecuteAsync(
-            "update rdvs_writebacks set status = 'failed', reason = @reason, updated_at = @now where appointment_id = @appointmentId and status = 'pending'",
+            "update rdvs_writebacks set status = 'failed', reason = @reason, claimed_by = null, updated_at = @now where appointment_id = @appointmentId and status = 'pending'",
             new { appointmentId, reason, now });
 
     /// <summary>Tried again at <paramref name="next"/>; the reason shows meanwhile.</summary>
     public static Task RetryAsync(NpgsqlConnection connection, long appointmentId, string reason, DateTimeOffset next, DateTimeOffset now) =>
         connection.ExecuteAsync(
             """
-            update rdvs_writebacks set reason = @reason, updated_at = @now, next_attempt_at = @next
+            update rdvs_writebacks set reason = @reason, updated_at = @now, next_attempt_at = @next, claimed_by = null
             where appointment_id = @appointmentId and status = 'pending'
             """,
             new { appointmentId, reason, next, now });
@@ -129,6 +131,23 @@ public static class WriteBacks
     /// <summary>A stopping Worker gives its claim back at once, the attempt not counted.</summary>
     public static Task GiveBackAsync(NpgsqlConnection connection, long appointmentId, DateTimeOffset now) =>
         connection.ExecuteAsync(
-            "update rdvs_writebacks set next_attempt_at = @now, attempts = greatest(attempts - 1, 0) where appointment_id = @appointmentId and status = 'pending'",
+            """
+            update rdvs_writebacks set next_attempt_at = @now, attempts = greatest(attempts - 1, 0), claimed_by = null
+            where appointment_id = @appointmentId and status = 'pending'
+            """,
             new { appointmentId, now });
+
+    /// <summary>
+    /// The claims of a Worker that is gone (killed, its node lost: its number's lock is held by nobody)
+    /// are due again at once, the attempt not counted, as a stopping Worker's are; RDV-Solidarités may
+    /// then get <c>excused</c> twice, which changes nothing there. Returns how many.
+    /// </summary>
+    public static Task<int> GiveBackGoneAsync(NpgsqlConnection connection, DateTimeOffset now, CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(new CommandDefinition(
+            $"""
+            update rdvs_writebacks w set next_attempt_at = @now, attempts = greatest(w.attempts - 1, 0), claimed_by = null
+            where w.claimed_by is not null and w.status = 'pending' and {Claimers.Gone("w.claimed_by")}
+            """,
+            new { now },
+            cancellationToken: cancellationToken));
 }

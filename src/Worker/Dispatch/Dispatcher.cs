@@ -39,7 +39,7 @@ namespace RappelRdv.Worker.Dispatch;
 /// </summary>
 internal sealed class Dispatcher(
     NpgsqlDataSource db, SendStarts starts, IMessageProvider provider, CallbackUrls urls, IOptions<TwilioOptions> twilio, TimeProvider clock,
-    ILogger<Dispatcher> logger, DispatchOptions options)
+    ILogger<Dispatcher> logger, DispatchOptions options, Hosting.WorkerPresence presence)
 {
     /// <summary>
     /// Tenants' settings as parsed, keyed by their text: each claim and each send reads the settings
@@ -256,7 +256,7 @@ internal sealed class Dispatcher(
         {
             await MessageStates.ClaimAsync(connection, transaction,
                 [.. drafts.Select(d => d.MessageId)], [.. drafts.Select(d => d.ClaimToken)], [.. drafts.Select(d => d.Body)],
-                [.. drafts.Select(d => d.Channel)], now);
+                [.. drafts.Select(d => d.Channel)], presence.Number, now);
         }
 
         // Not cancelled from here: a claim committed without our knowing would wait for the lease.
@@ -406,8 +406,9 @@ internal sealed class Dispatcher(
         channel == Channels.Sms ? twilio.Value.ValidityPeriod + options.ClaimLease : 2 * options.ClaimLease;
 
     /// <summary>
-    /// Claims left <c>sending</c> past the lease by a crash or a lost answer, each locked (SKIP LOCKED:
-    /// one being sent is skipped) and settled alone, in its own transaction:
+    /// Claims left <c>sending</c> past the lease by a crash or a lost answer, and those of a Worker that is
+    /// gone at once (<see cref="MessageStates.FindStuckAsync"/>), each locked (SKIP LOCKED: one being sent
+    /// is skipped) and settled alone, in its own transaction:
     /// <list type="bullet">
     /// <item>never started: back to <c>pending</c>, at once (a call never placed is placed later);</item>
     /// <item>started, and Twilio lists exactly one match that no message holds (SMS: to the number, created
@@ -468,7 +469,7 @@ internal sealed class Dispatcher(
     private async Task<Recovery> RecoverOneAsync(NpgsqlConnection connection, Guid id, Guid claimToken, bool lookUpsFailing)
     {
         await using var transaction = await connection.BeginTransactionAsync(CancellationToken.None);
-        var m = await MessageStates.LockStuckAsync(connection, transaction, id, claimToken);
+        var m = await MessageStates.LockStuckAsync(connection, transaction, id, claimToken, clock.GetUtcNow() - options.ClaimLease);
         if (m is null)
         {
             return Recovery.Later;

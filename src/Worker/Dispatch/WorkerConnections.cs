@@ -14,17 +14,21 @@ namespace RappelRdv.Worker.Dispatch;
 /// each a few statements, they wait for one another rather than widen the pool);</item>
 /// <item>the send starts: <c>clamp(slots ÷ 4, 2, 8)</c> (the start records, one group insert at a time, and the
 /// budgets' reservations, a few statements each);</item>
-/// <item>Hangfire: <c>Hangfire__WorkerCount + 6</c> (its workers and its own background processes).</item>
+/// <item>Hangfire: <c>Hangfire__WorkerCount + 6</c> (its workers and its own background processes);</item>
+/// <item>the Worker's number (<see cref="Hosting.WorkerPresence"/>): 1, outside the pools, for its life.</item>
 /// </list>
-/// With the defaults (1 loop × 16 slots, 2 Hangfire workers) that is 22 + 4 + 8 = 34, and 1 Api
-/// (20 + 5 + its tenant listener = 26) with 2 Workers open at most 94: within PostgreSQL's default
+/// With the defaults (1 loop × 16 slots, 2 Hangfire workers) that is 22 + 4 + 8 + 1 = 35, and 1 Api
+/// (20 + 5 + its tenant listener = 26) with 2 Workers open at most 96: within PostgreSQL's default
 /// 100 less its 3 reserved connections.
 /// </summary>
 internal sealed record WorkerConnections(int DataSource, int SendStarts, int Hangfire)
 {
     public const int HangfireBackground = 6;
 
-    public int Total => DataSource + SendStarts + Hangfire;
+    /// <summary>The session that holds the Worker's number (<see cref="Hosting.WorkerPresence"/>).</summary>
+    public const int Presence = 1;
+
+    public int Total => DataSource + SendStarts + Hangfire + Presence;
 
     public static WorkerConnections For(DispatchOptions dispatch, int hangfireWorkers) =>
         new(dispatch.Slices * (dispatch.Parallelism + 2) + 4, Math.Clamp(dispatch.SendSlots / 4, 2, 8), hangfireWorkers + HangfireBackground);

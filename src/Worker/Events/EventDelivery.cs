@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using Dapper;
 using Npgsql;
+using RappelRdv.Reminders.Database;
 using RappelRdv.Reminders.Events;
 using RappelRdv.Reminders.Telemetry;
 using RappelRdv.Worker.Hosting;
@@ -23,9 +24,16 @@ namespace RappelRdv.Worker.Events;
 /// tenant whose endpoint fails is set aside until its next attempt, so one slow or dead endpoint
 /// takes its share of the senders and never another tenant's.
 /// </para>
+/// <para>
+/// A claim carries the Worker's number (<see cref="WorkerPresence"/>) while its attempt is in flight; every
+/// outcome clears it. Every <see cref="WorkerPresence.GoneClaimsInterval"/> the loop gives back at once the
+/// events claimed by a Worker that is gone (its number's lock held by nobody), rather than after their
+/// lease: an agenda may then get one twice, with the same <c>webhook-id</c>, as at least once allows.
+/// </para>
 /// </summary>
 internal sealed class EventDelivery(
-    NpgsqlDataSource db, IHttpClientFactory httpClients, TimeProvider clock, ILogger<EventDelivery> logger, EventOptions? options = null)
+    NpgsqlDataSource db, IHttpClientFactory httpClients, TimeProvider clock, ILogger<EventDelivery> logger, EventOptions? options = null,
+    WorkerPresence? presence = null)
     : BackgroundService
 {
     public const string HttpClientName = "webhooks";
@@ -56,12 +64,19 @@ internal sealed class EventDelivery(
     {
         using var senders = new SemaphoreSlim(options.Senders, options.Senders);
         var running = new List<Task>();
+        var nextGiveBack = clock.GetUtcNow();
         while (!stopping.IsCancellationRequested)
         {
             var claimed = 0;
             var free = 0;
             try
             {
+                if (clock.GetUtcNow() >= nextGiveBack)
+                {
+                    nextGiveBack = clock.GetUtcNow() + WorkerPresence.GoneClaimsInterval;
+                    await GiveBackGoneAsync(stopping);
+                }
+
                 await senders.WaitAsync(stopping);
                 free = 1;
                 while (senders.Wait(0))
@@ -176,6 +191,28 @@ internal sealed class EventDelivery(
     }
 
     /// <summary>
+    /// Events claimed by a Worker that is gone (killed, its node lost: its number's lock is held by
+    /// nobody) are due again at once, the attempt not counted, as a stopping Worker's are. Returns how many.
+    /// </summary>
+    public async Task<int> GiveBackGoneAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var given = await connection.ExecuteAsync(new CommandDefinition(
+            $"""
+            update events e set next_attempt_at = @now, attempts = greatest(e.attempts - 1, 0), claimed_by = null
+            where e.claimed_by is not null and e.status = 'pending' and {Claimers.Gone("e.claimed_by")}
+            """,
+            new { now = clock.GetUtcNow() },
+            cancellationToken: cancellationToken));
+        if (given > 0)
+        {
+            logger.LogWarning("{Count} events claimed by a Worker that is gone are due again at once", given);
+        }
+
+        return given;
+    }
+
+    /// <summary>
     /// Takes at most <paramref name="count"/> due events, at most <c>PerTenant</c> of a tenant less
     /// those it has in flight here, the first of each tenant before the second of any (a round-robin
     /// in one statement). The lease (next_attempt_at pushed a minute ahead) keeps other Workers off them.
@@ -214,7 +251,7 @@ internal sealed class EventDelivery(
                     where e.status = 'pending' and e.next_attempt_at <= @now
                     for update of e skip locked
                 )
-                update events e set next_attempt_at = @leaseUntil, attempts = attempts + 1
+                update events e set next_attempt_at = @leaseUntil, attempts = attempts + 1, claimed_by = @claimedBy
                 from claimed, tenants t
                 where e.id = claimed.id and t.id = e.tenant_id
                 returning e.id, e.tenant_id, e.payload::text as payload, e.created_at, e.attempts,
@@ -222,7 +259,7 @@ internal sealed class EventDelivery(
                           case when t.previous_webhook_secret_until > @now then t.previous_webhook_secret end as previous_secret,
                           e.traceparent
                 """,
-                new { now, leaseUntil = now + Lease, busyTenants, busyCounts, perTenant = options.PerTenant, count },
+                new { now, leaseUntil = now + Lease, busyTenants, busyCounts, perTenant = options.PerTenant, count, claimedBy = presence?.Number },
                 cancellationToken: cancellationToken))).AsList();
         }
 
@@ -276,7 +313,7 @@ internal sealed class EventDelivery(
                 // Stopping: the event is given back at once, for this Worker's successor or another one.
                 await using var giveBack = await db.OpenConnectionAsync(CancellationToken.None);
                 await giveBack.ExecuteAsync(
-                    "update events set next_attempt_at = @now, attempts = greatest(attempts - 1, 0) where id = @Id and status = 'pending'",
+                    "update events set next_attempt_at = @now, attempts = greatest(attempts - 1, 0), claimed_by = null where id = @Id and status = 'pending'",
                     new { e.Id, now = clock.GetUtcNow() });
                 throw;
             }
@@ -311,13 +348,13 @@ internal sealed class EventDelivery(
         if (error is null)
         {
             await connection.ExecuteAsync(
-                "update events set status = 'delivered', delivered_at = @now, last_error = null where id = @Id", new { e.Id, now });
+                "update events set status = 'delivered', delivered_at = @now, last_error = null, claimed_by = null where id = @Id", new { e.Id, now });
             return;
         }
 
         if (now - e.CreatedAt.AsUtcOffset() > GiveUpAfter)
         {
-            await connection.ExecuteAsync("update events set status = 'dead', last_error = @error where id = @Id", new { e.Id, error });
+            await connection.ExecuteAsync("update events set status = 'dead', last_error = @error, claimed_by = null where id = @Id", new { e.Id, error });
             logger.LogError("Gave up delivering event {EventId} after {Attempts} attempts: {Error}", e.Id, e.Attempts, error);
             return;
         }
@@ -326,7 +363,8 @@ internal sealed class EventDelivery(
         // This tenant's endpoint is failing: its other due events wait for the same moment.
         await connection.ExecuteAsync(
             """
-            update events set next_attempt_at = greatest(next_attempt_at, @next), last_error = case when id = @Id then @error else last_error end
+            update events set next_attempt_at = greatest(next_attempt_at, @next), last_error = case when id = @Id then @error else last_error end,
+                claimed_by = case when id = @Id then null else claimed_by end
             where tenant_id = @TenantId and status = 'pending' and (id = @Id or next_attempt_at <= @next)
             """,
             new { e.Id, e.TenantId, next, error });

@@ -25,10 +25,15 @@ namespace RappelRdv.Worker.RdvSolidarites;
 /// Retries (5xx, 429 at its Retry-After, 408, timeouts, no connection): 30 s, then doubling up to 6 h,
 /// for 3 days (the contract asks for 24 h). 403, 404, 422, any other 4xx and a second 401 are final.
 /// </para>
+/// <para>
+/// A claim carries the Worker's number (<see cref="WorkerPresence"/>) while its attempt is in flight; every
+/// <see cref="WorkerPresence.GoneClaimsInterval"/> the loop gives back at once what a Worker that is gone had
+/// claimed, rather than after the lease.
+/// </para>
 /// </summary>
 internal sealed class WriteBackDelivery(
     NpgsqlDataSource db, IHttpClientFactory httpClients, RdvSolidaritesSecrets secrets, TimeProvider clock,
-    ILogger<WriteBackDelivery> logger, EventOptions? options = null)
+    ILogger<WriteBackDelivery> logger, EventOptions? options = null, WorkerPresence? presence = null)
     : BackgroundService
 {
     public const string HttpClientName = "rdv-solidarites";
@@ -40,11 +45,18 @@ internal sealed class WriteBackDelivery(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var nextGiveBack = clock.GetUtcNow();
         while (!stoppingToken.IsCancellationRequested)
         {
             var claimed = 0;
             try
             {
+                if (clock.GetUtcNow() >= nextGiveBack)
+                {
+                    nextGiveBack = clock.GetUtcNow() + WorkerPresence.GoneClaimsInterval;
+                    await GiveBackGoneAsync(stoppingToken);
+                }
+
                 claimed = await DeliverDueAsync(stoppingToken);
             }
             catch (Exception e)
@@ -62,13 +74,26 @@ internal sealed class WriteBackDelivery(
         }
     }
 
+    /// <summary>Gives back at once what a Worker that is gone had claimed (<see cref="WriteBacks.GiveBackGoneAsync"/>). Returns how many.</summary>
+    public async Task<int> GiveBackGoneAsync(CancellationToken stopping)
+    {
+        await using var connection = await db.OpenConnectionAsync(stopping);
+        var given = await WriteBacks.GiveBackGoneAsync(connection, clock.GetUtcNow(), stopping);
+        if (given > 0)
+        {
+            logger.LogWarning("{Count} write-backs claimed by a Worker that is gone are due again at once", given);
+        }
+
+        return given;
+    }
+
     /// <summary>One round: claims what is due (fairly between tenants), delivers it and waits. Returns how many were claimed.</summary>
     public async Task<int> DeliverDueAsync(CancellationToken stopping)
     {
         IReadOnlyList<WriteBacks.Due> due;
         await using (var connection = await db.OpenConnectionAsync(stopping))
         {
-            due = await WriteBacks.ClaimAsync(connection, options.Senders, options.PerTenant, Lease, clock.GetUtcNow(), stopping);
+            due = await WriteBacks.ClaimAsync(connection, options.Senders, options.PerTenant, Lease, presence?.Number, clock.GetUtcNow(), stopping);
         }
 
         await Task.WhenAll(due.Select(w => DeliverAsync(w, stopping)));

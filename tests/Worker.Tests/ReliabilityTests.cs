@@ -216,8 +216,8 @@ public sealed class ReliabilityTests(DispatchHarness harness) : IClassFixture<Di
         harness.Twilio.HoldAnswers();
         using var stopping = new CancellationTokenSource();
         var dispatch = dispatcher.DispatchDueAsync(stopping.Token);
+        // The blocked one waits for the next round of its group (its appointment was held: SKIP LOCKED), the two others are at Twilio.
         await harness.Twilio.WaitForRequestsAsync(2);
-        await harness.WaitForLockWaitAsync();
 
         await stopping.CancelAsync();
         harness.Twilio.ReleaseAnswers();

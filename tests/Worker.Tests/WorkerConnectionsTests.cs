@@ -8,13 +8,13 @@ namespace RappelRdv.Worker.Tests;
 
 /// <summary>
 /// A Worker whose connection string gives its data source a pool smaller than its own settings need
-/// (<see cref="WorkerConnections"/>: Dispatch__Slices × (Dispatch__Parallelism + 2) + 4) refuses to
+/// (<see cref="WorkerConnections"/>: Dispatch__Slices × (Dispatch__Groups + 2) + 4) refuses to
 /// start, with a message naming the settings to change (docs/OPERATIONS.md, "PostgreSQL sizing").
 /// </summary>
 public sealed class WorkerConnectionsTests : IAsyncLifetime
 {
-    // 2 loops × (8 slots + 2) + 4.
-    private static readonly Dictionary<string, string?> Settings = new() { ["Dispatch:Slices"] = "2", ["Dispatch:Parallelism"] = "8" };
+    // 2 loops × (8 groups + 2) + 4; the send slots (Parallelism) hold no connection of their own.
+    private static readonly Dictionary<string, string?> Settings = new() { ["Dispatch:Slices"] = "2", ["Dispatch:Groups"] = "8", ["Dispatch:Parallelism"] = "200" };
 
     private readonly PostgresDatabase database = new();
 
@@ -30,7 +30,7 @@ public sealed class WorkerConnectionsTests : IAsyncLifetime
         var refused = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
 
         // The sizes themselves, not only the names: what the string sets and what the settings need.
-        foreach (var setting in new[] { "ConnectionStrings__Postgres", "Maximum Pool Size=23", "the 24 connections", "Dispatch__Slices", "Dispatch__Parallelism" })
+        foreach (var setting in new[] { "ConnectionStrings__Postgres", "Maximum Pool Size=23", "the 24 connections", "Dispatch__Slices", "Dispatch__Groups" })
         {
             Assert.Contains(setting, refused.Message, StringComparison.Ordinal);
         }

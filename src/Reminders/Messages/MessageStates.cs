@@ -123,6 +123,34 @@ public static class MessageStates
             transaction) > 0;
 
     /// <summary>
+    /// Twilio accepted these messages (a dispatch group's answers): sending → sent, in one statement, so
+    /// that their usage is counted by one statement that takes its counter rows in order (migration 0020).
+    /// Returns the ids that were still this claim's (a claim taken back meanwhile changes nothing).
+    /// </summary>
+    public static async Task<HashSet<Guid>> MarkSentAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<SentMessage> sent) =>
+        [.. await connection.QueryAsync<Guid>(
+            """
+            with sent as (
+                update messages m set status = 'sent', sent_at = d.sent_at, provider_id = d.sid, segments = d.segments,
+                    error = null, claim_token = null, updated_at = d.sent_at
+                from unnest(@ids, @claimTokens, @sids, @segments, @sentAt) as d(id, claim_token, sid, segments, sent_at)
+                where m.id = d.id and m.status = 'sending' and m.claim_token = d.claim_token
+                returning m.id),
+            forgotten as (delete from message_sends s using sent where s.message_id = sent.id)
+            select id from sent
+            """,
+            new
+            {
+                ids = sent.Select(s => s.Id).ToArray(),
+                claimTokens = sent.Select(s => s.ClaimToken).ToArray(),
+                sids = sent.Select(s => s.Sid).ToArray(),
+                segments = sent.Select(s => s.Segments).ToArray(),
+                sentAt = sent.Select(s => s.SentAt).ToArray(),
+            },
+            transaction)];
+
+    /// <summary>
     /// Twilio's answer was lost (timeout, 5xx, connection cut): the message stays <c>sending</c>, with
     /// its send recorded as started, and recovery asks Twilio after the lease. Never sent again blindly.
     /// </summary>
@@ -479,3 +507,6 @@ public static class MessageStates
             new { appointmentId, remindersAllowed, notificationsAllowed, reason, now },
             transaction);
 }
+
+/// <summary>One message Twilio accepted, as a dispatch group writes it (<see cref="MessageStates.MarkSentAsync(NpgsqlConnection, NpgsqlTransaction, IReadOnlyList{SentMessage})"/>).</summary>
+public sealed record SentMessage(Guid Id, Guid ClaimToken, string Sid, int? Segments, DateTimeOffset SentAt);

@@ -11,9 +11,20 @@ internal sealed class DispatchOptions
     [Range(1, 1_000, ErrorMessage = "Dispatch__BatchSize must be between 1 and 1000.")]
     public int BatchSize { get; set; } = 64;
 
-    /// <summary>Sends in flight per dispatch loop; each holds one database connection for the length of its send.</summary>
+    /// <summary>
+    /// Sends in flight per dispatch loop (each waiting on Twilio). They share the loop's <see cref="Groups"/>
+    /// connections: the sends of one claim go in one transaction (Dispatcher.SendGroupAsync).
+    /// </summary>
     [Range(1, 1_000, ErrorMessage = "Dispatch__Parallelism must be between 1 and 1000.")]
-    public int Parallelism { get; set; } = 16;
+    public int Parallelism { get; set; } = 64;
+
+    /// <summary>
+    /// Groups of sends in flight per dispatch loop: each holds one database connection and one transaction
+    /// (its messages' and appointments' locks) until its last answer is committed. A claim is one group, and
+    /// a claim waits for a free group as for free send slots.
+    /// </summary>
+    [Range(1, 100, ErrorMessage = "Dispatch__Groups must be between 1 and 100.")]
+    public int Groups { get; set; } = 8;
 
     /// <summary>
     /// Dispatch loops each Worker runs for its whole life (<see cref="DispatchLoop"/>), each with

@@ -69,26 +69,28 @@ internal sealed class Dispatcher(
     }
 
     /// <summary>The send slots of a dispatch loop, kept from one round to the next.</summary>
-    public SendSlots NewSends() => new(Math.Max(1, options.Parallelism));
+    public SendSlots NewSends() => new(Math.Max(1, options.Parallelism), Math.Max(1, options.Groups));
 
     /// <summary>
     /// One round of a dispatch loop: claims and starts sends in <paramref name="sends"/>' slots until
     /// nothing is due, <paramref name="maxClaims"/> are claimed or <paramref name="stopping"/> fires,
     /// and returns how many were claimed <b>without waiting for them</b>: a send that waits on Twilio
     /// (up to <c>Twilio__RequestTimeout</c>) holds its own slot, not the round, so the next round
-    /// claims for the other slots at once. The loop drains the slots when it ends.
+    /// claims for the other slots at once. Each claim is sent as one group (<see cref="SendGroupAsync"/>),
+    /// which holds one of the loop's <c>Dispatch__Groups</c> connections. The loop drains the slots when it ends.
     /// </summary>
     public async Task<int> DispatchDueAsync(SendSlots sends, CancellationToken stopping, int maxClaims = int.MaxValue)
     {
         var (slots, parallelism) = (sends.Slots, sends.Parallelism);
         // A claim waits until a quarter of the slots are free, then takes as many as are free: what is
         // held but not started stays near zero, and a claim still serves a few sends.
-        var claimAtLeast = Math.Max(1, parallelism / 4);
         var claimAtMost = Math.Max(1, Math.Min(options.BatchSize, parallelism));
+        var claimAtLeast = Math.Min(claimAtMost, Math.Max(1, parallelism / 4));
         var total = 0;
         while (total < maxClaims && !stopping.IsCancellationRequested)
         {
             var free = 0;
+            var group = false;
             try
             {
                 while (free < claimAtLeast)
@@ -101,6 +103,10 @@ internal sealed class Dispatcher(
                 {
                     free++;
                 }
+
+                // And a connection for the group: the sends of one claim share it.
+                await sends.Groups.WaitAsync(stopping);
+                group = true;
             }
             catch (OperationCanceledException)
             {
@@ -116,6 +122,7 @@ internal sealed class Dispatcher(
             catch (Exception)
             {
                 ReleaseSlots(slots, free);
+                ReleaseSlots(sends.Groups, group ? 1 : 0);
                 if (stopping.IsCancellationRequested)
                 {
                     break;
@@ -127,11 +134,12 @@ internal sealed class Dispatcher(
             ReleaseSlots(slots, free - drafts.Count);
             if (drafts.Count == 0)
             {
+                ReleaseSlots(sends.Groups, 1);
                 break;
             }
 
             total += drafts.Count;
-            sends.Add(drafts.Select(draft => RunAsync(draft, slots, stopping)));
+            sends.Add(SendGroupAsync(drafts, sends, stopping));
         }
 
         return total;
@@ -145,14 +153,271 @@ internal sealed class Dispatcher(
         }
     }
 
-    private async Task RunAsync(Draft draft, SemaphoreSlim slots, CancellationToken stopping)
+    /// <summary>
+    /// Sends one claim's messages as a group sharing one connection (issue 28: 64 sends in flight on a
+    /// few connections instead of one each). Round after round, each in its own transaction, until every
+    /// message is settled:
+    /// <list type="number">
+    /// <item>a round takes at most one message of each appointment, so the 15-minute rule of the second
+    /// sees the first committed (it goes in the next round);</item>
+    /// <item>the first round locks its appointments with <c>SKIP LOCKED</c>: one that a PUT, a reply or
+    /// another group holds goes to the next round rather than hold this one's sends back; later rounds
+    /// wait for their locks, in the order of the ids (no two groups wait on each other);</item>
+    /// <item>its messages are read again, locked, after the appointments' locks (<see cref="SendOneAsync"/>
+    /// decides each as a send alone did); the requests leave together, each after its start record's commit,
+    /// and each answer is written in the round's transaction as it arrives; one commit when the last
+    /// answers.</item>
+    /// </list>
+    /// What a send alone guaranteed holds for each message of the group: its rows stay locked until its
+    /// answer is committed (the price: a PUT of an appointment of the group waits for the group's slowest
+    /// answer, at most <c>Twilio__RequestTimeout</c>, rather than its own); nothing leaves without its
+    /// committed start record; a commit that fails leaves started sends to recovery, exactly as before.
+    /// </summary>
+    private async Task SendGroupAsync(List<Draft> drafts, SendSlots sends, CancellationToken stopping)
     {
-        var progress = new SendProgress();
+        await Task.Yield();
+        var pending = drafts.Select(d => new GroupedSend(d)).ToList();
+        try
+        {
+            await using var connection = await db.OpenConnectionAsync(stopping);
+            var waitForLocks = false;
+            while (pending.Count > 0)
+            {
+                var round = pending.DistinctBy(s => s.Draft.AppointmentId).ToList();
+                var next = pending.Except(round).ToList();
+                var notLocked = await SendRoundAsync(connection, round, waitForLocks, sends.Slots, stopping);
+                pending = [.. notLocked, .. next];
+                waitForLocks = true;
+            }
+        }
+        catch (Exception e)
+        {
+            // The connection or a round's locks failed: nothing of what is left was started.
+            if (e is not OperationCanceledException)
+            {
+                logger.LogError(e, "Dispatch of a group of {Count} messages failed", pending.Count);
+            }
+
+            foreach (var send in pending.Where(s => !s.Finished))
+            {
+                await FinishAsync(send, sends.Slots, e);
+            }
+        }
+        finally
+        {
+            sends.Groups.Release();
+        }
+    }
+
+    /// <summary>
+    /// One round of a group (<see cref="SendGroupAsync"/>): locks, reads, sends, writes each answer as it
+    /// arrives, commits once. Returns the sends whose appointment another transaction held (only when
+    /// <paramref name="waitForLocks"/> is false): they go in the next round.
+    /// </summary>
+    private async Task<List<GroupedSend>> SendRoundAsync(
+        NpgsqlConnection connection, List<GroupedSend> round, bool waitForLocks, SemaphoreSlim slots, CancellationToken stopping)
+    {
+        await using var transaction = await connection.BeginTransactionAsync(stopping);
+        // Two round trips for the whole round. The appointments first (a PUT, a DELETE, a reply or another
+        // send of the same appointment waits until this round commits), in the order of their ids; then the
+        // messages and the account's pause, read by a new statement after those locks: it sees whatever
+        // committed meanwhile. (An appointment erased meanwhile is not there: its message reads as gone.)
+        var locked = (await connection.QueryAsync<long>(new CommandDefinition(
+            waitForLocks
+                ? "select id from appointments where id = any(@ids) order by id for update"
+                : "select id from appointments where id = any(@ids) order by id for update skip locked",
+            new { ids = round.Select(s => s.Draft.AppointmentId).ToArray() },
+            transaction,
+            cancellationToken: stopping))).ToHashSet();
+        var (mine, notLocked) = waitForLocks
+            ? (round, [])
+            : (round.Where(s => locked.Contains(s.Draft.AppointmentId)).ToList(), round.Where(s => !locked.Contains(s.Draft.AppointmentId)).ToList());
+        if (mine.Count == 0)
+        {
+            return notLocked;
+        }
+
+        Dictionary<Guid, MessageSnapshot> snapshots;
+        DateTime? pausedUntil;
+        await using (var reads = await connection.QueryMultipleAsync(new CommandDefinition(
+            $"""
+            {MessageSnapshots.Columns}
+            where m.id = any(@messageIds)
+            for update of m;
+            {SendingPause.PausedUntilSql};
+            """,
+            new { messageIds = mine.Select(s => s.Draft.MessageId).ToArray(), now = clock.GetUtcNow() },
+            transaction,
+            cancellationToken: stopping)))
+        {
+            snapshots = (await reads.ReadAsync<MessageSnapshot>()).ToDictionary(m => m.Id, m => m.ShareSettings(parsedSettings));
+            pausedUntil = await reads.ReadSingleOrDefaultAsync<DateTime?>();
+        }
+
+        var writes = new RoundWrites(connection, transaction);
+        await Task.WhenAll(mine.Select(s => SendOneAsync(s, snapshots.GetValueOrDefault(s.Draft.MessageId), pausedUntil, writes, slots, stopping)));
+        await WriteAcceptedAsync(writes);
+
+        Exception? failed = null;
+        try
+        {
+            // Not cancelled: a request at Twilio finishes and its answer is written, even while the Worker stops.
+            if (writes.Broken)
+            {
+                // A statement failed: PostgreSQL aborted the transaction, a COMMIT would only roll it back.
+                throw new InvalidOperationException("a write of the round failed");
+            }
+
+            await transaction.CommitAsync(CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            // Not known to be committed: started sends are reconciled by recovery, the others given back, once
+            // the round's locks are gone (a give-back would otherwise wait for them).
+            logger.LogError(e, "The answers of {Count} messages could not be committed; recovery reconciles them", mine.Count);
+            failed = e;
+            await RollBackQuietlyAsync(transaction);
+        }
+
+        foreach (var send in mine)
+        {
+            await FinishAsync(send, slots, failed ?? send.Failure);
+        }
+
+        return notLocked;
+    }
+
+    private static async Task RollBackQuietlyAsync(NpgsqlTransaction transaction)
+    {
+        try
+        {
+            await transaction.RollbackAsync(CancellationToken.None);
+        }
+        catch (Exception)
+        {
+            // Already ended, or the connection is gone: its locks are gone with it.
+        }
+    }
+
+    /// <summary>
+    /// The round's accepted sends, in one statement: their usage is then counted by one statement whose counter
+    /// rows are locked in one order (migration 0020), so that two rounds never wait on each other in a circle.
+    /// A failure leaves the round broken: not committed, its sends reconciled by recovery.
+    /// </summary>
+    private async Task WriteAcceptedAsync(RoundWrites writes)
+    {
+        if (writes.Sent.Count == 0 || writes.Broken)
+        {
+            return;
+        }
+
+        try
+        {
+            await writes.RunAsync(() => MessageStates.MarkSentAsync(writes.Connection, writes.Transaction, writes.Sent));
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "The answers of {Count} messages accepted by Twilio could not be written", writes.Sent.Count);
+            return;
+        }
+
+        foreach (var (sent, kind, channel, phone) in writes.SentLog)
+        {
+            logger.LogInformation("Sent {Kind} {MessageId} by {Channel} to {Phone}", kind, sent.Id, channel, FrenchPhone.Mask(phone));
+        }
+    }
+
+    /// <summary>
+    /// Ends a send of a group once its round is over: a send that failed before its request may have left
+    /// (or, stopping, left nothing) gives its claim back now rather than after the lease, once the round's
+    /// locks are gone. Then its slot is free.
+    /// </summary>
+    private async Task FinishAsync(GroupedSend send, SemaphoreSlim slots, Exception? failure)
+    {
+        send.Finished = true;
+        try
+        {
+            if (failure is not null && (!send.Handled || failure is StoppedBeforeSendException))
+            {
+                await ReleaseQuietlyAsync(send.Draft, knownNotSent: failure is StoppedBeforeSendException);
+            }
+        }
+        finally
+        {
+            send.FreeSlot(slots);
+        }
+    }
+
+    /// <summary>
+    /// One message of a round, decided as a send alone was: the rules on the fresh snapshot, the budget,
+    /// then the request and its answer written in the round's transaction (<see cref="RoundWrites"/>: one
+    /// statement at a time on the shared connection). Never throws: a failure is kept for <see cref="FinishAsync"/>.
+    /// </summary>
+    private async Task SendOneAsync(
+        GroupedSend send, MessageSnapshot? m, DateTime? pausedUntil, RoundWrites writes, SemaphoreSlim slots, CancellationToken stopping)
+    {
+        var draft = send.Draft;
+        var (claimToken, channel, body) = (draft.ClaimToken, draft.Channel, draft.Body);
         using var span = StartSpan(draft);
         try
         {
             await Task.Yield();
-            await ProcessAsync(draft, progress, stopping);
+            if (m is null || m.Status != MessageStatus.Sending || m.ClaimToken != claimToken)
+            {
+                // Taken back meanwhile (recovery after the lease, a release): not ours to send.
+                send.Handled = true;
+                return;
+            }
+
+            stopping.ThrowIfCancellationRequested();
+            var now = clock.GetUtcNow();
+            var settings = m.TenantSettings;
+            var decision = SendRules.Decide(m, settings, now);
+            if (decision.Verdict == Verdict.Send && Compose(m) != (channel, body))
+            {
+                // The appointment changed between the claim and the lock: start again with the new text.
+                decision = new SendDecision(Verdict.Defer, "changed while being prepared", now);
+            }
+
+            decision = decision.Verdict == Verdict.Send ? await SendGate.CheckAsync(starts.Holds, pausedUntil, m, claimToken, channel, body, settings, now, logger) ?? decision : decision;
+            if (decision.Verdict != Verdict.Send)
+            {
+                await writes.RunAsync(() => SettleAsync(writes.Connection, writes.Transaction, m, claimToken, decision, now));
+                send.Handled = true;
+                return;
+            }
+
+            // Runs once the request may leave (after the rate limiter), before each attempt.
+            async Task Starting()
+            {
+                if (stopping.IsCancellationRequested || writes.Broken)
+                {
+                    // Stopping, or the round's transaction failed (its answer could not be written): not sent.
+                    throw new StoppedBeforeSendException();
+                }
+
+                // Waits for the commit of its group of start records (SendStarts): the request leaves only
+                // after it. A group that failed sends nothing; its claims wait for recovery, which finds no
+                // record and gives them back (given back at once, they would be claimed and fail again at once).
+                send.Handled = true;
+                await starts.RecordAsync(m.Id, claimToken, clock.GetUtcNow());
+            }
+
+            // From here nothing is cancelled: a request at Twilio finishes and its answer is written, even
+            // while the Worker stops (the host's shutdown timeout allows for Twilio's request timeout).
+            var result = channel == Channels.Sms
+                ? await provider.SendSmsAsync(m.Phone!, body, urls.SmsStatusOf(m.Id), Starting, CancellationToken.None)
+                : await provider.StartCallAsync(m.Phone!, urls.VoiceScript(m.Id), urls.VoiceStatus(m.Id), Starting, CancellationToken.None);
+            if (result.Outcome == ProviderOutcome.Accepted)
+            {
+                // Written with the round's other answers, in one statement, just before its commit (RoundWrites.Accepted).
+                writes.Accepted(new SentMessage(m.Id, claimToken, result.Sid!, channel == Channels.Sms ? Gsm7.Segments(body) : null, clock.GetUtcNow()),
+                    m.Kind, channel, m.Phone);
+            }
+            else
+            {
+                await writes.RunAsync(() => RecordResultAsync(writes.Connection, writes.Transaction, m, claimToken, channel, result, settings, clock.GetUtcNow()));
+            }
         }
         catch (Exception e)
         {
@@ -162,16 +427,105 @@ internal sealed class Dispatcher(
                 logger.LogError(e, "Dispatch of message {MessageId} failed", draft.MessageId);
             }
 
-            // Never at Twilio (or, refused there, not tried again because we are stopping): give it back now
-            // rather than after the lease. A send that may be at Twilio is left to recovery.
-            if (!progress.Handled || e is StoppedBeforeSendException)
-            {
-                await ReleaseQuietlyAsync(draft, knownNotSent: e is StoppedBeforeSendException);
-            }
+            send.Failure = e;
         }
         finally
         {
-            slots.Release();
+            // Its answer is in: the slot takes another send at once, while the round waits for its slowest answer.
+            // (A send that times out holds its group's connection, not the other sends' slots.)
+            send.FreeSlot(slots);
+        }
+    }
+
+    /// <summary>A claimed message in its group, and how far it went.</summary>
+    private sealed class GroupedSend(Draft draft)
+    {
+        public Draft Draft { get; } = draft;
+
+        /// <summary>True once the claim is settled, or once its request may have left for Twilio: nothing to give back.</summary>
+        public bool Handled { get; set; }
+
+        /// <summary>What stopped it, if anything did (kept for the end of the round).</summary>
+        public Exception? Failure { get; set; }
+
+        /// <summary>Its round is over (its claim given back if it must be).</summary>
+        public bool Finished { get; set; }
+
+        private int slotFreed;
+
+        /// <summary>Gives its send slot back, once: when its answer is in, or when its round ends without it.</summary>
+        public void FreeSlot(SemaphoreSlim slots)
+        {
+            if (Interlocked.Exchange(ref slotFreed, 1) == 0)
+            {
+                slots.Release();
+            }
+        }
+    }
+
+    /// <summary>
+    /// The round's transaction, shared by its sends: one statement at a time (a connection runs one). After
+    /// a failed statement the transaction is aborted: <see cref="Broken"/> stops the sends not yet started.
+    /// </summary>
+    private sealed class RoundWrites(NpgsqlConnection connection, NpgsqlTransaction transaction)
+    {
+        private readonly SemaphoreSlim one = new(1, 1);
+
+        public NpgsqlConnection Connection { get; } = connection;
+
+        public NpgsqlTransaction Transaction { get; } = transaction;
+
+        public bool Broken { get; private set; }
+
+        private readonly List<(SentMessage Sent, string Kind, string Channel, string? Phone)> sent = [];
+
+        /// <summary>What Twilio accepted in this round, written together at its end.</summary>
+        public IReadOnlyList<SentMessage> Sent
+        {
+            get
+            {
+                lock (sent)
+                {
+                    return [.. sent.Select(s => s.Sent)];
+                }
+            }
+        }
+
+        public IReadOnlyList<(SentMessage Sent, string Kind, string Channel, string? Phone)> SentLog
+        {
+            get
+            {
+                lock (sent)
+                {
+                    return [.. sent];
+                }
+            }
+        }
+
+        public void Accepted(SentMessage message, string kind, string channel, string? phone)
+        {
+            lock (sent)
+            {
+                sent.Add((message, kind, channel, phone));
+            }
+        }
+
+        public async Task RunAsync(Func<Task> write)
+        {
+            await one.WaitAsync(CancellationToken.None);
+            try
+            {
+                await write();
+            }
+            catch
+            {
+                Broken = true;
+                throw;
+            }
+            finally
+            {
+                one.Release();
+            }
         }
     }
 
@@ -195,12 +549,6 @@ internal sealed class Dispatcher(
             // The lease and recovery will give it back: it has no record of a start.
             logger.LogWarning(e, "Could not give back message {MessageId}; recovery will", draft.MessageId);
         }
-    }
-
-    private sealed class SendProgress
-    {
-        /// <summary>True once the claim is settled, or once its request may have left for Twilio: nothing to give back.</summary>
-        public bool Handled { get; set; }
     }
 
     /// <summary>Thrown before a request leaves, when the Worker is stopping: nothing was sent by this attempt.</summary>
@@ -264,87 +612,6 @@ internal sealed class Dispatcher(
         return drafts;
     }
 
-    private async Task ProcessAsync(Draft draft, SendProgress progress, CancellationToken stopping)
-    {
-        var (claimToken, channel, body) = (draft.ClaimToken, draft.Channel, draft.Body);
-        await using var connection = await db.OpenConnectionAsync(stopping);
-
-        // The appointment's row lock makes a concurrent PUT, DELETE, reply or other send of the same
-        // appointment wait until this send is settled; the message's row lock hides it from recovery
-        // (SKIP LOCKED). The snapshot is read by the second statement of the same round trip, after the
-        // first lock is granted: a new statement, it sees whatever committed meanwhile.
-        await using var transaction = await connection.BeginTransactionAsync(stopping);
-        // The account's pause is read in the same round trip, after the locks (SendGate decides with it).
-        MessageSnapshot? m;
-        DateTime? pausedUntil;
-        await using (var reads = await connection.QueryMultipleAsync(new CommandDefinition(
-            $"""
-            select 1 from appointments where id = @appointmentId for update;
-            {MessageSnapshots.Columns}
-            where m.id = @messageId
-            for update of m;
-            {SendingPause.PausedUntilSql};
-            """,
-            new { appointmentId = draft.AppointmentId, messageId = draft.MessageId, now = clock.GetUtcNow() },
-            transaction,
-            cancellationToken: stopping)))
-        {
-            await reads.ReadAsync<int>();
-            m = (await reads.ReadSingleOrDefaultAsync<MessageSnapshot>())?.ShareSettings(parsedSettings);
-            pausedUntil = await reads.ReadSingleOrDefaultAsync<DateTime?>();
-        }
-
-        if (m is null || m.Status != MessageStatus.Sending || m.ClaimToken != claimToken)
-        {
-            // Taken back meanwhile (recovery after the lease, a release): not ours to send.
-            progress.Handled = true;
-            return;
-        }
-
-        stopping.ThrowIfCancellationRequested();
-        var now = clock.GetUtcNow();
-        var settings = m.TenantSettings;
-        var decision = SendRules.Decide(m, settings, now);
-        if (decision.Verdict == Verdict.Send && Compose(m) != (channel, body))
-        {
-            // The appointment changed between the claim and the lock: start again with the new text.
-            decision = new SendDecision(Verdict.Defer, "changed while being prepared", now);
-        }
-
-        decision = decision.Verdict == Verdict.Send ? await SendGate.CheckAsync(starts.Holds, pausedUntil, m, claimToken, channel, body, settings, now, logger) ?? decision : decision;
-
-        if (decision.Verdict != Verdict.Send)
-        {
-            await SettleAsync(connection, transaction, m, claimToken, decision, now);
-            await transaction.CommitAsync(CancellationToken.None);
-            progress.Handled = true;
-            return;
-        }
-
-        // Runs once the request may leave (after the rate limiter), before each attempt.
-        async Task Starting()
-        {
-            if (stopping.IsCancellationRequested)
-            {
-                throw new StoppedBeforeSendException();
-            }
-
-            // Waits for the commit of its group of start records (SendStarts): the request leaves only
-            // after it. A group that failed sends nothing; its claims wait for recovery, which finds no
-            // record and gives them back (given back at once, they would be claimed and fail again at once).
-            progress.Handled = true;
-            await starts.RecordAsync(m.Id, claimToken, clock.GetUtcNow());
-        }
-
-        // From here nothing is cancelled: a request at Twilio finishes and its answer is written, even
-        // while the Worker stops (the host's shutdown timeout allows for Twilio's request timeout).
-        var result = channel == Channels.Sms
-            ? await provider.SendSmsAsync(m.Phone!, body, urls.SmsStatusOf(m.Id), Starting, CancellationToken.None)
-            : await provider.StartCallAsync(m.Phone!, urls.VoiceScript(m.Id), urls.VoiceStatus(m.Id), Starting, CancellationToken.None);
-        await RecordResultAsync(connection, transaction, m, claimToken, channel, body, result, settings, clock.GetUtcNow());
-        await transaction.CommitAsync(CancellationToken.None);
-    }
-
     /// <summary>The channel and text of a message; for a call, the text it will speak, kept to show what was heard.</summary>
     private static (string Channel, string Body) Compose(MessageSnapshot m)
     {
@@ -353,18 +620,13 @@ internal sealed class Dispatcher(
         return (channel, channel == Channels.Sms ? SmsTexts.For(m.Kind, context) : VoiceTexts.Announcement(m.Kind, context));
     }
 
+    /// <summary>What a send Twilio did not accept leaves behind (an accepted one is written with its round: <see cref="WriteAcceptedAsync"/>).</summary>
     private async Task RecordResultAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, MessageSnapshot m, Guid claimToken, string channel, string? body,
+        NpgsqlConnection connection, NpgsqlTransaction transaction, MessageSnapshot m, Guid claimToken, string channel,
         ProviderResult result, TenantSettings settings, DateTimeOffset now)
     {
         switch (result.Outcome)
         {
-            case ProviderOutcome.Accepted:
-                await MessageStates.MarkSentAsync(connection, transaction, m.Id, claimToken, result.Sid!,
-                    channel == Channels.Sms ? Gsm7.Segments(body!) : null, now);
-                logger.LogInformation("Sent {Kind} {MessageId} by {Channel} to {Phone}", m.Kind, m.Id, channel, FrenchPhone.Mask(m.Phone));
-                break;
-
             case ProviderOutcome.NotSent:
                 var retryAt = now + (result.ErrorCode == TwilioProvider.BrokenCircuit ? options.RetryAfterBrokenCircuit : options.RetryAfterNotSent);
                 await SettleAsync(connection, transaction, m, claimToken,

@@ -7,8 +7,8 @@ namespace RappelRdv.Worker.Dispatch;
 /// What a Worker may open at most, pool by pool, from its settings (docs/OPERATIONS.md, "PostgreSQL
 /// sizing", gives the same formulas for N processes):
 /// <list type="bullet">
-/// <item>the data source: <c>Dispatch__Slices × (Dispatch__Parallelism + 2)</c> (each send holds one
-/// connection while Twilio answers; each loop one to claim, one to reconcile) <c>+ 4</c> (events'
+/// <item>the data source: <c>Dispatch__Slices × (Dispatch__Groups + 2)</c> (each group of sends holds one
+/// connection while Twilio answers its sends; each loop one to claim, one to reconcile) <c>+ 4</c> (events'
 /// claims and give-backs, the RDV-Solidarités write-backs' claims, the tick's housekeeping, the retention and
 /// statistics jobs, the rate's takes:
 /// each a few statements, they wait for one another rather than widen the pool);</item>
@@ -17,8 +17,8 @@ namespace RappelRdv.Worker.Dispatch;
 /// <item>Hangfire: <c>Hangfire__WorkerCount + 6</c> (its workers and its own background processes);</item>
 /// <item>the Worker's number (<see cref="Hosting.WorkerPresence"/>): 1, outside the pools, for its life.</item>
 /// </list>
-/// With the defaults (1 loop × 16 slots, 2 Hangfire workers) that is 22 + 4 + 8 + 1 = 35, and 1 Api
-/// (20 + 5 + its tenant listener = 26) with 2 Workers open at most 96: within PostgreSQL's default
+/// With the defaults (1 loop of 64 send slots in 8 groups, 2 Hangfire workers) that is 14 + 8 + 8 + 1 = 31, and
+/// 1 Api (20 + 5 + its tenant listener = 26) with 2 Workers open at most 88: within PostgreSQL's default
 /// 100 less its 3 reserved connections.
 /// </summary>
 internal sealed record WorkerConnections(int DataSource, int SendStarts, int Hangfire)
@@ -31,7 +31,7 @@ internal sealed record WorkerConnections(int DataSource, int SendStarts, int Han
     public int Total => DataSource + SendStarts + Hangfire + Presence;
 
     public static WorkerConnections For(DispatchOptions dispatch, int hangfireWorkers) =>
-        new(dispatch.Slices * (dispatch.Parallelism + 2) + 4, Math.Clamp(dispatch.SendSlots / 4, 2, 8), hangfireWorkers + HangfireBackground);
+        new(dispatch.Slices * (dispatch.Groups + 2) + 4, Math.Clamp(dispatch.SendSlots / 4, 2, 8), hangfireWorkers + HangfireBackground);
 
     /// <summary>
     /// Null when the connection string leaves the data source's pool to us or gives it enough; else the
@@ -46,8 +46,8 @@ internal sealed record WorkerConnections(int DataSource, int SendStarts, int Han
         }
 
         return $"ConnectionStrings__Postgres sets Maximum Pool Size={builder.MaxPoolSize}, below the {DataSource} connections this Worker's "
-            + "sends need (Dispatch__Slices × (Dispatch__Parallelism + 2) + 4): raise Maximum Pool Size, or lower Dispatch__Slices or "
-            + "Dispatch__Parallelism (or leave Maximum Pool Size out: the Worker then sizes its pool itself).";
+            + "sends need (Dispatch__Slices × (Dispatch__Groups + 2) + 4): raise Maximum Pool Size, or lower Dispatch__Slices or "
+            + "Dispatch__Groups (or leave Maximum Pool Size out: the Worker then sizes its pool itself).";
     }
 
     /// <summary>

@@ -36,6 +36,8 @@ public sealed class SendGroupTests(DispatchHarness harness) : IClassFixture<Disp
             ["Dispatch:Parallelism"] = "64",
             ["Dispatch:Groups"] = "4",
             ["Dispatch:BatchSize"] = "16",
+            // Slots beyond one second of the account's rate would only wait for tokens: a rate that allows the 64.
+            ["Twilio:MaxRequestsPerSecond"] = "1000",
         }).GetRequiredService<Dispatcher>();
 
         harness.Twilio.HoldAnswers();
@@ -58,6 +60,19 @@ public sealed class SendGroupTests(DispatchHarness harness) : IClassFixture<Disp
         Assert.Equal(64, await dispatch);
         Assert.Equal(64, await CountAsync("select count(*) from messages where status = 'sent'"));
         Assert.Equal(64, harness.Twilio.Messages.Select(m => m["To"]).Distinct().Count());
+    }
+
+    [Theory]
+    [InlineData("10000", "128", 128)]
+    [InlineData("60", "128", 60)]
+    [InlineData("5", "128", 16)]
+    [InlineData("5", "4", 4)]
+    public void A_loop_keeps_no_more_sends_in_flight_than_one_second_of_the_accounts_rate(string rate, string parallelism, int slots)
+    {
+        var dispatcher = harness.BuildServices(new() { ["Twilio:MaxRequestsPerSecond"] = rate, ["Dispatch:Parallelism"] = parallelism })
+            .GetRequiredService<Dispatcher>();
+
+        Assert.Equal(slots, dispatcher.NewSends().Parallelism);
     }
 
     [Fact]

@@ -71,7 +71,7 @@ public abstract class WorkerStopTests : IAsyncLifetime
                 ["Dispatch__BatchSize"] = "20",
                 ["Dispatch__Slices"] = "2",
                 // Fewer sends in flight than messages, so that the stop finds claims not started as well as sends at
-                // Twilio (with the default 64 a loop, 2 loops take the whole burst at once).
+                // Twilio (with the default 128 a loop, 2 loops take the whole burst at once).
                 ["Dispatch__Parallelism"] = "8",
                 // Longer than any hold of the test: a request in flight at the signal is answered, not timed out.
                 ["Twilio__RequestTimeout"] = "00:01:00",

@@ -12,11 +12,13 @@ internal sealed class DispatchOptions
     public int BatchSize { get; set; } = 64;
 
     /// <summary>
-    /// Sends in flight per dispatch loop (each waiting on Twilio). They share the loop's <see cref="Groups"/>
-    /// connections: the sends of one claim go in one transaction (Dispatcher.SendGroupAsync).
+    /// Sends in flight per dispatch loop (each waiting on Twilio), never more than one second of the account's
+    /// rate (<c>Twilio__MaxRequestsPerSecond</c>): more would only wait for the rate's tokens holding their row
+    /// locks. They share the loop's <see cref="Groups"/> connections: the sends of one claim go in one
+    /// transaction (Dispatcher.SendGroupAsync).
     /// </summary>
     [Range(1, 1_000, ErrorMessage = "Dispatch__Parallelism must be between 1 and 1000.")]
-    public int Parallelism { get; set; } = 64;
+    public int Parallelism { get; set; } = 128;
 
     /// <summary>
     /// Groups of sends in flight per dispatch loop: each holds one database connection and one transaction

@@ -69,7 +69,14 @@ internal sealed class Dispatcher(
     }
 
     /// <summary>The send slots of a dispatch loop, kept from one round to the next.</summary>
-    public SendSlots NewSends() => new(Math.Max(1, options.Parallelism), Math.Max(1, options.Groups));
+    public SendSlots NewSends() =>
+        new(Math.Max(1, Math.Min(options.Parallelism, Math.Max(MinimumSlots, twilio.Value.MaxRequestsPerSecond))), Math.Max(1, options.Groups));
+
+    /// <summary>
+    /// Send slots a loop keeps however low the account's rate: slots beyond one second of the rate only wait for
+    /// tokens with their rows locked, but a few keep a low rate reached when Twilio answers slowly.
+    /// </summary>
+    private const int MinimumSlots = 16;
 
     /// <summary>
     /// One round of a dispatch loop: claims and starts sends in <paramref name="sends"/>' slots until
@@ -154,7 +161,7 @@ internal sealed class Dispatcher(
     }
 
     /// <summary>
-    /// Sends one claim's messages as a group sharing one connection (issue 28: 64 sends in flight on a
+    /// Sends one claim's messages as a group sharing one connection (issue 28: 128 sends in flight on a
     /// few connections instead of one each). Round after round, each in its own transaction, until every
     /// message is settled:
     /// <list type="number">

@@ -17,7 +17,7 @@ namespace RappelRdv.Worker.Dispatch;
 /// <item>Hangfire: <c>Hangfire__WorkerCount + 6</c> (its workers and its own background processes);</item>
 /// <item>the Worker's number (<see cref="Hosting.WorkerPresence"/>): 1, outside the pools, for its life.</item>
 /// </list>
-/// With the defaults (1 loop of 64 send slots in 8 groups, 2 Hangfire workers) that is 14 + 8 + 8 + 1 = 31, and
+/// With the defaults (1 loop of 128 send slots in 8 groups, 2 Hangfire workers) that is 14 + 8 + 8 + 1 = 31, and
 /// 1 Api (20 + 5 + its tenant listener = 26) with 2 Workers open at most 88: within PostgreSQL's default
 /// 100 less its 3 reserved connections.
 /// </summary>

@@ -2,7 +2,7 @@
 # Scale-out, proven: 2 Apis and 3 Workers (Release builds) on one PostgreSQL, a fake Twilio on
 # loopback; COUNT appointments (5,000) pushed over both Apis with a reminder due at once; then
 # each SMS must have left exactly once. Prints the figures; exits non-zero on any loss or duplicate.
-#   bench/scale-out.sh      (env: COUNT=5000 TIMEOUT=900 CONCURRENCY=16 WORKER_POOL=72 API_POOL=20 Dispatch__Parallelism=8
+#   bench/scale-out.sh      (env: COUNT=5000 TIMEOUT=900 CONCURRENCY=16 WORKER_POOL=72 API_POOL=20 Dispatch__Parallelism (product default)
 #                            WORKERS=3 CAP= STOP_AFTER= STOP_SIGNAL=TERM)
 # Traffic stays on 127.0.0.1. Everything it starts is stopped at the end (by pid).
 set -euo pipefail
@@ -45,9 +45,8 @@ pg_start "$data"
 # Each process names itself (pg_stat_activity.application_name) and caps its pools: every process
 # has two (Npgsql's data source, and Hangfire's), so one process holds at most 2 x the pool size.
 base_cs="${ConnectionStrings__Postgres%%;Maximum Pool Size=*}"
-# The sizing docs/OPERATIONS.md recommends: a dispatch slice holds up to 2 x Parallelism connections
-# and one Worker may run all 4 slices of a minute, so pool >= 2 x 4 x Parallelism + 8 (events).
-export Dispatch__Parallelism=${Dispatch__Parallelism:-8}
+# The Workers run the product's dispatch defaults (Dispatch__Parallelism and Dispatch__Groups unset unless
+# given): a Worker's data source needs Dispatch__Slices x (Dispatch__Groups + 2) + 4 (docs/OPERATIONS.md).
 WORKER_POOL=${WORKER_POOL:-72}
 API_POOL=${API_POOL:-20}
 cs() { echo "$base_cs;Maximum Pool Size=$2;Application Name=$1"; }
@@ -106,7 +105,7 @@ fi
 ) >"$logs/connections.log" &
 pids+=($!)
 
-echo "PostgreSQL, fake Twilio :$twilio_port, Apis :$api1_port :$api2_port, $WORKERS Workers${CAP:+ sharing an account rate of $CAP/s} (Dispatch__Parallelism=$Dispatch__Parallelism, pools $WORKER_POOL/$API_POOL); logs in $logs"
+echo "PostgreSQL, fake Twilio :$twilio_port, Apis :$api1_port :$api2_port, $WORKERS Workers${CAP:+ sharing an account rate of $CAP/s} (Dispatch__Parallelism=${Dispatch__Parallelism:-default}, pools $WORKER_POOL/$API_POOL); logs in $logs"
 set +e
 dotnet "$(bin bench/ScaleOut RappelRdv.Bench.ScaleOut)" drive \
   --apis "http://127.0.0.1:$api1_port,http://127.0.0.1:$api2_port" --twilio "http://127.0.0.1:$twilio_port" \

@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 
 namespace RappelRdv.Reminders.Appointments;
@@ -25,6 +24,7 @@ public sealed record AppointmentData(
     string? Language = null)
 {
     /// <summary>Identical descriptions have identical hashes: an identical PUT changes nothing.</summary>
+    /// <remarks>The JSON's UTF-8 bytes as the serializer writes them: the same bytes as its text encoded, without the text.</remarks>
     public byte[] ContentHash() =>
-        SHA256.HashData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(this with { StartsAt = StartsAt.ToUniversalTime() })));
+        SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(this with { StartsAt = StartsAt.ToUniversalTime() }));
 }

@@ -109,36 +109,21 @@ public static class MessageStates
     public sealed class ClaimTakenException(long count)
         : InvalidOperationException($"{count} claims of this group were taken back by recovery before their sends left; none of the group leaves");
 
-    /// <summary>Twilio accepted the message: sending → sent. False when the claim is no longer ours.</summary>
-    public static async Task<bool> MarkSentAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id, Guid claimToken, string sid, int? segments, DateTimeOffset now) =>
-        await connection.ExecuteAsync(
-            """
-            update messages set status = 'sent', sent_at = @now, provider_id = @sid, segments = @segments,
-                error = null, claim_token = null, updated_at = @now
-            where id = @id and status = 'sending' and claim_token = @claimToken;
-            delete from message_sends where message_id = @id;
-            """,
-            new { id, claimToken, sid, segments, now },
-            transaction) > 0;
-
     /// <summary>
     /// Twilio accepted these messages (a dispatch group's answers): sending → sent, in one statement, so
     /// that their usage is counted by one statement that takes its counter rows in order (migration 0020).
-    /// Returns the ids that were still this claim's (a claim taken back meanwhile changes nothing).
+    /// A claim taken back meanwhile changes nothing.
     /// </summary>
-    public static async Task<HashSet<Guid>> MarkSentAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<SentMessage> sent) =>
-        [.. await connection.QueryAsync<Guid>(
+    public static Task MarkSentAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<SentMessage> sent) =>
+        connection.ExecuteAsync(
             """
             with sent as (
                 update messages m set status = 'sent', sent_at = d.sent_at, provider_id = d.sid, segments = d.segments,
                     error = null, claim_token = null, updated_at = d.sent_at
                 from unnest(@ids, @claimTokens, @sids, @segments, @sentAt) as d(id, claim_token, sid, segments, sent_at)
                 where m.id = d.id and m.status = 'sending' and m.claim_token = d.claim_token
-                returning m.id),
-            forgotten as (delete from message_sends s using sent where s.message_id = sent.id)
-            select id from sent
+                returning m.id)
+            delete from message_sends s using sent where s.message_id = sent.id
             """,
             new
             {
@@ -148,7 +133,7 @@ public static class MessageStates
                 segments = sent.Select(s => s.Segments).ToArray(),
                 sentAt = sent.Select(s => s.SentAt).ToArray(),
             },
-            transaction)];
+            transaction);
 
     /// <summary>
     /// Twilio's answer was lost (timeout, 5xx, connection cut): the message stays <c>sending</c>, with
@@ -508,5 +493,5 @@ public static class MessageStates
             transaction);
 }
 
-/// <summary>One message Twilio accepted, as a dispatch group writes it (<see cref="MessageStates.MarkSentAsync(NpgsqlConnection, NpgsqlTransaction, IReadOnlyList{SentMessage})"/>).</summary>
+/// <summary>One message Twilio accepted, as a dispatch group writes it (<see cref="MessageStates.MarkSentAsync"/>).</summary>
 public sealed record SentMessage(Guid Id, Guid ClaimToken, string Sid, int? Segments, DateTimeOffset SentAt);

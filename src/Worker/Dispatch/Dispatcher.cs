@@ -97,7 +97,6 @@ internal sealed class Dispatcher(
         while (total < maxClaims && !stopping.IsCancellationRequested)
         {
             var free = 0;
-            var group = false;
             try
             {
                 while (free < claimAtLeast)
@@ -113,7 +112,6 @@ internal sealed class Dispatcher(
 
                 // And a connection for the group: the sends of one claim share it.
                 await sends.Groups.WaitAsync(stopping);
-                group = true;
             }
             catch (OperationCanceledException)
             {
@@ -129,7 +127,7 @@ internal sealed class Dispatcher(
             catch (Exception)
             {
                 ReleaseSlots(slots, free);
-                ReleaseSlots(sends.Groups, group ? 1 : 0);
+                ReleaseSlots(sends.Groups, 1);
                 if (stopping.IsCancellationRequested)
                 {
                     break;
@@ -313,22 +311,23 @@ internal sealed class Dispatcher(
     /// </summary>
     private async Task WriteAcceptedAsync(RoundWrites writes)
     {
-        if (writes.Sent.Count == 0 || writes.Broken)
+        var accepted = writes.Sent;
+        if (accepted.Count == 0 || writes.Broken)
         {
             return;
         }
 
         try
         {
-            await writes.RunAsync(() => MessageStates.MarkSentAsync(writes.Connection, writes.Transaction, writes.Sent));
+            await writes.RunAsync(() => MessageStates.MarkSentAsync(writes.Connection, writes.Transaction, [.. accepted.Select(a => a.Sent)]));
         }
         catch (Exception e)
         {
-            logger.LogError(e, "The answers of {Count} messages accepted by Twilio could not be written", writes.Sent.Count);
+            logger.LogError(e, "The answers of {Count} messages accepted by Twilio could not be written", accepted.Count);
             return;
         }
 
-        foreach (var (sent, kind, channel, phone) in writes.SentLog)
+        foreach (var (sent, kind, channel, phone) in accepted)
         {
             logger.LogInformation("Sent {Kind} {MessageId} by {Channel} to {Phone}", kind, sent.Id, channel, FrenchPhone.Mask(phone));
         }
@@ -486,19 +485,8 @@ internal sealed class Dispatcher(
 
         private readonly List<(SentMessage Sent, string Kind, string Channel, string? Phone)> sent = [];
 
-        /// <summary>What Twilio accepted in this round, written together at its end.</summary>
-        public IReadOnlyList<SentMessage> Sent
-        {
-            get
-            {
-                lock (sent)
-                {
-                    return [.. sent.Select(s => s.Sent)];
-                }
-            }
-        }
-
-        public IReadOnlyList<(SentMessage Sent, string Kind, string Channel, string? Phone)> SentLog
+        /// <summary>What Twilio accepted in this round (with what its log line names), written together at its end.</summary>
+        public IReadOnlyList<(SentMessage Sent, string Kind, string Channel, string? Phone)> Sent
         {
             get
             {

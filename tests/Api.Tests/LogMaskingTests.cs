@@ -57,4 +57,18 @@ public sealed class LogMaskingTests(ApiFactory api) : IClassFixture<ApiFactory>
         Assert.Contains("03:25:45.6789012", line, StringComparison.Ordinal);
         Assert.DoesNotContain("98765432", line, StringComparison.Ordinal);   // a long is still a number that may be a phone
     }
+
+    [Fact]
+    public async Task A_message_id_whose_last_group_is_digits_is_not_taken_for_a_phone()
+    {
+        var logger = api.Services.GetRequiredService<ILoggerFactory>().CreateLogger("RappelRdv.Tests.Masking");
+        // The shape of about one UUIDv7 in 110: its last group is twelve decimal digits.
+        var messageId = Guid.Parse("01a2504e-36e8-7744-9601-234567890123");
+        var marker = Guid.NewGuid().ToString("N");
+
+        logger.LogWarning("Dispatch of message {MessageId} failed " + marker, messageId);
+
+        Assert.False(RappelRdv.Reminders.Logging.PhoneMaskingEnricher.LooksLikePhone(messageId.ToString()));
+        Assert.Contains(messageId.ToString(), await api.Log.WaitForAsync(marker), StringComparison.Ordinal);
+    }
 }

@@ -11,11 +11,11 @@ namespace RappelRdv.Reminders.Appointments;
 
 /// <summary>
 /// Creations: the request's side (<see cref="TryCreateAsync"/>) and the batch's statement
-/// (<see cref="InsertCreationsAsync"/>); <see cref="CreationBatcher"/> gathers them in between.
+/// (<see cref="InsertCreations"/>); <see cref="CreationBatcher"/> gathers them in between.
 /// </summary>
 public sealed partial class AppointmentStore
 {
-    private readonly CreationBatcher creations = new(batch => InsertCreationsAsync(db, batch), clock);
+    private readonly CreationBatcher creations = new(batch => InsertCreations(db, batch), clock);
 
     /// <param name="RiskRoll">0 to 99, drawn at the request: below the rule's holdoutPercent, an at-risk appointment is held out.</param>
     internal sealed record NewAppointment(
@@ -78,16 +78,17 @@ public sealed partial class AppointmentStore
     }
 
     /// <summary>A batch of creations, in one statement: the rows created (an appointment that already exists has none).</summary>
-    private static async Task<Dictionary<(long, string), CreatedRow>> InsertCreationsAsync(NpgsqlDataSource db, List<NewAppointment> batch)
+    /// <remarks>Synchronous: it runs on the writer's own thread (<see cref="CreationBatcher"/>).</remarks>
+    private static Dictionary<(long, string), CreatedRow> InsertCreations(NpgsqlDataSource db, List<NewAppointment> batch)
     {
         // The batch's own span, linked to the request of each creation in it.
         using var span = RappelTelemetry.StartBatch("write creations", batch.Select(c => c.Traceparent), ("rappel.batch.size", batch.Count));
-        await using var connection = await db.OpenConnectionAsync();
+        using var connection = db.OpenConnection();
         // Before the plans are read: a targeted appointment's plan gains the rule's extra reminders.
-        await DrawRisksAsync(connection, batch);
+        DrawRisks(connection, batch);
         var messages = batch.SelectMany(c => c.Plan.Ids.Select((id, i) => (Creation: c, Index: i))).ToList();
         // One statement, hence one transaction: every appointment and message of the batch, or none.
-        var rows = await connection.QueryAsync<CreatedRow>(
+        var rows = connection.Query<CreatedRow>(
             $"""
             with appointment as (
                 insert into appointments (tenant_id, external_id, starts_at, duration_minutes, status, phone, first_name, last_name,

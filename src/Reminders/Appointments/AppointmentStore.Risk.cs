@@ -25,7 +25,7 @@ public sealed partial class AppointmentStore
     /// appointment), on the writer's connection before the batch's statement. Creations of tenants
     /// without a rule, or without a phone, stay <c>none</c> and cost nothing here.
     /// </summary>
-    private static async Task DrawRisksAsync(NpgsqlConnection connection, List<NewAppointment> batch)
+    private static void DrawRisks(NpgsqlConnection connection, List<NewAppointment> batch)
     {
         var candidates = new List<NewAppointment>();
         foreach (var creation in batch)
@@ -44,8 +44,8 @@ public sealed partial class AppointmentStore
             return;
         }
 
-        var keys = await HistoryKeysAsync(connection, candidates);
-        var noShows = (await connection.QueryAsync<(int Index, int NoShows)>(
+        var keys = HistoryKeys(connection, candidates);
+        var noShows = connection.Query<(int Index, int NoShows)>(
             """
             select n.i,
                    (select count(*) from appointments a
@@ -64,7 +64,7 @@ public sealed partial class AppointmentStore
                 CitizenKeys = candidates.Select(c => Convert.ToHexStringLower(TenantSecrets.CitizenKey(keys[c.TenantId], c.Data.Phone!))).ToArray(),
                 Sinces = candidates.Select(c => (c.Now - TimeSpan.FromDays(c.Settings.RiskReminders!.LookbackDays)).UtcDateTime).ToArray(),
                 Untils = candidates.Select(c => c.Now.UtcDateTime).ToArray(),
-            })).ToDictionary(r => r.Index, r => r.NoShows);
+            }).ToDictionary(r => r.Index, r => r.NoShows);
 
         for (var i = 0; i < candidates.Count; i++)
         {
@@ -85,7 +85,7 @@ public sealed partial class AppointmentStore
     }
 
     /// <summary>The history secrets of the candidates' tenants: from their settings as the tenant was read, else from the database.</summary>
-    private static async Task<Dictionary<long, byte[]>> HistoryKeysAsync(NpgsqlConnection connection, List<NewAppointment> candidates)
+    private static Dictionary<long, byte[]> HistoryKeys(NpgsqlConnection connection, List<NewAppointment> candidates)
     {
         var keys = new Dictionary<long, byte[]>();
         foreach (var creation in candidates)
@@ -99,7 +99,7 @@ public sealed partial class AppointmentStore
         var missing = candidates.Select(c => c.TenantId).Where(id => !keys.ContainsKey(id)).Distinct().ToArray();
         if (missing.Length > 0)
         {
-            foreach (var (id, key) in await connection.QueryAsync<(long, byte[])>(
+            foreach (var (id, key) in connection.Query<(long, byte[])>(
                 "select id, history_key from tenants where id = any(@missing)", new { missing }))
             {
                 keys[id] = key;

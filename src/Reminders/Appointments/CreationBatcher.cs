@@ -20,7 +20,7 @@ namespace RappelRdv.Reminders.Appointments;
 /// </para>
 /// </summary>
 internal sealed class CreationBatcher(
-    Func<List<AppointmentStore.NewAppointment>, Task<Dictionary<(long, string), AppointmentStore.CreatedRow>>> insert, TimeProvider clock)
+    Func<List<AppointmentStore.NewAppointment>, Dictionary<(long, string), AppointmentStore.CreatedRow>> insert, TimeProvider clock)
 {
     /// <summary>One batch is written at a time; the next fills meanwhile (2 or 4 writers were slower: bench/intake.sh).</summary>
     private const int CreationWriters = 1;
@@ -41,6 +41,12 @@ internal sealed class CreationBatcher(
     private int queuedCreations;
     private readonly SemaphoreSlim creationWriters = new(CreationWriters, CreationWriters);
 
+    /// <summary>How long the writer's thread waits for the next creation before it stops.</summary>
+    private static readonly TimeSpan WriterLinger = TimeSpan.FromSeconds(2);
+
+    private int lingering; // 1 while the writer waits for a creation in AwaitCreation
+    private readonly SemaphoreSlim arrived = new(0, 1);
+
     /// <summary>
     /// Queues a creation and waits until its batch is committed: the created row, or null when the
     /// appointment already exists.
@@ -49,7 +55,7 @@ internal sealed class CreationBatcher(
     {
         Admit(creation.TenantId);
         creations.Enqueue(creation);
-        StartCreationWriter();
+        WakeCreationWriter();
 
         try
         {
@@ -99,13 +105,17 @@ internal sealed class CreationBatcher(
             // become the parent of every batch the writer goes on to write. Each creation carries its own.
             using (ExecutionContext.SuppressFlow())
             {
-                _ = Task.Run(WriteCreationsAsync);
+                new Thread(WriteCreations) { IsBackground = true, Name = "Creation writer" }.Start();
             }
         }
     }
 
-    /// <summary>Writes batches until the queue is empty. Runs on the thread pool, never in a request.</summary>
-    private async Task WriteCreationsAsync()
+    /// <summary>
+    /// Writes batches until the queue has stayed empty for <see cref="WriterLinger"/>. Its own thread, with
+    /// synchronous I/O: when PostgreSQL answers, the kernel wakes this thread, rather than queueing the
+    /// writer's continuation behind the requests waiting for the thread pool (ARCHITECTURE.md, "Intake").
+    /// </summary>
+    private void WriteCreations()
     {
         while (true)
         {
@@ -125,32 +135,87 @@ internal sealed class CreationBatcher(
                 (keys.Add((creation.TenantId, creation.ExternalId)) ? batch : repeated).Add(creation);
             }
 
-            if (batch.Count == 0)
+            if (batch.Count > 0)
             {
-                creationWriters.Release();
-                // A creation queued after we looked and before we released would otherwise wait for the next one.
-                if (!creations.IsEmpty && creationWriters.Wait(0))
+                WriteCreationBatch(batch);
+                foreach (var creation in repeated)
                 {
-                    continue;
+                    // The first of them is committed now: this one takes the path of an existing appointment.
+                    creation.Done.TrySetResult(null);
                 }
 
-                return;
+                continue;
             }
 
-            await WriteCreationBatchAsync(batch);
-            foreach (var creation in repeated)
+            if (AwaitCreation())
             {
-                // The first of them is committed now: this one takes the path of an existing appointment.
-                creation.Done.TrySetResult(null);
+                continue;
             }
+
+            creationWriters.Release();
+            // A creation queued after we looked and before we released would otherwise wait for the next writer.
+            if (!creations.IsEmpty && creationWriters.Wait(0))
+            {
+                continue;
+            }
+
+            return;
         }
     }
 
-    private async Task WriteCreationBatchAsync(List<AppointmentStore.NewAppointment> batch)
+    /// <summary>
+    /// The queue is empty: waits up to <see cref="WriterLinger"/> for a creation (a steady trickle of PUTs
+    /// keeps one thread rather than starting one each). False when none came and the writer may stop.
+    /// </summary>
+    private bool AwaitCreation()
+    {
+        Volatile.Write(ref lingering, 1);
+        if (!creations.IsEmpty)
+        {
+            // Queued just before the flag was up, or just after: in the second case its request took the
+            // flag and is about to wake us, and that wake-up is taken here so that none is left over.
+            if (Interlocked.Exchange(ref lingering, 0) == 0)
+            {
+                arrived.Wait();
+            }
+
+            return true;
+        }
+
+        if (arrived.Wait(WriterLinger))
+        {
+            // Woken by the request that queued a creation (it took the flag down).
+            return true;
+        }
+
+        // Nothing came: down with the flag, unless a request took it in the meantime (then its wake-up is on the way).
+        if (Interlocked.Exchange(ref lingering, 0) == 0)
+        {
+            arrived.Wait();
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>Called by a request that queued a creation: wakes the lingering writer, or starts one.</summary>
+    private void WakeCreationWriter()
+    {
+        if (Interlocked.Exchange(ref lingering, 0) == 1)
+        {
+            arrived.Release();
+        }
+        else
+        {
+            StartCreationWriter();
+        }
+    }
+
+    private void WriteCreationBatch(List<AppointmentStore.NewAppointment> batch)
     {
         try
         {
-            var rows = await insert(batch);
+            var rows = insert(batch);
             foreach (var creation in batch)
             {
                 creation.Done.TrySetResult(rows.GetValueOrDefault((creation.TenantId, creation.ExternalId)));
@@ -162,7 +227,7 @@ internal sealed class CreationBatcher(
             // so that only the bad one fails.
             foreach (var creation in batch)
             {
-                await WriteCreationBatchAsync([creation]);
+                WriteCreationBatch([creation]);
             }
         }
         catch (Exception e)

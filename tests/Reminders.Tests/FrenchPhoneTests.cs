@@ -1,3 +1,4 @@
+using PhoneNumbers;
 using RappelRdv.Reminders.Phones;
 
 namespace RappelRdv.Reminders.Tests;
@@ -105,5 +106,89 @@ public sealed class FrenchPhoneTests
     {
         Assert.False(FrenchPhone.TryParseCitizen(input, out _), input);
         Assert.StartsWith("A service number", FrenchPhone.CitizenRefusal(input), StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// FrenchPhone parses a national number once per country code, not once per region. Against the way
+    /// it did before (every region in turn, the overseas ones first), on every national prefix from 01 to 09
+    /// followed by two digits (so every overseas block), written the ways agendas write them, national and
+    /// international: the same answer for each.
+    /// </summary>
+    [Fact]
+    public void Parsing_once_per_country_code_answers_as_every_region_in_turn_did()
+    {
+        var random = new Random(28);
+        var compared = 0;
+        for (var prefix = 100; prefix <= 999; prefix++)
+        {
+            for (var i = 0; i < 4; i++)
+            {
+                var rest = random.Next(1_000_000).ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
+                var national = $"0{prefix}{rest}";
+                foreach (var input in new[]
+                {
+                    national, $"{national[..2]} {national[2..4]} {national[4..6]} {national[6..8]} {national[8..]}", national[1..],
+                    national[..^1], $"+33{national[1..]}", $"0033{national[1..]}", $"33{national[1..]}",
+                    $"+590{national[1..]}", $"+262{national[1..]}", $"262{national[1..]}", $"590{national[1..]}",
+                })
+                {
+                    var expected = EveryRegionInTurn(input);
+                    Assert.Equal(expected is not null, FrenchPhone.TryParse(input, out var phone));
+                    if (expected is not null)
+                    {
+                        Assert.Equal(expected, phone);
+                    }
+
+                    compared++;
+                }
+            }
+        }
+
+        Assert.Equal(900 * 4 * 11, compared);
+    }
+
+    /// <summary>FrenchPhone.TryParse as it was until 2026-12-07: the nine regions one after the other.</summary>
+    private static ParsedPhone? EveryRegionInTurn(string input)
+    {
+        var util = PhoneNumberUtil.GetInstance();
+        string[] regions = ["GP", "MQ", "GF", "RE", "YT", "BL", "MF", "PM", "FR"];
+        var cleaned = new string([.. input.Where(c => char.IsDigit(c) || c == '+')]);
+        if (cleaned.Length < 9 || cleaned.LastIndexOf('+') > 0 || input.Any(char.IsLetter))
+        {
+            return null;
+        }
+
+        foreach (var region in regions)
+        {
+            PhoneNumber number;
+            try
+            {
+                number = util.Parse(cleaned, region);
+            }
+            catch (NumberParseException)
+            {
+                return null;
+            }
+
+            var actualRegion = util.GetRegionCodeForNumber(number);
+            if (actualRegion is null || !regions.Contains(actualRegion) || !util.IsValidNumber(number))
+            {
+                if (cleaned.StartsWith('+') || cleaned.StartsWith("00", StringComparison.Ordinal))
+                {
+                    return null;
+                }
+
+                continue;
+            }
+
+            var type = util.GetNumberType(number);
+            return new ParsedPhone(util.Format(number, PhoneNumberFormat.E164), type is PhoneNumberType.MOBILE)
+            {
+                IsCitizenLine = type is PhoneNumberType.MOBILE or PhoneNumberType.FIXED_LINE or PhoneNumberType.FIXED_LINE_OR_MOBILE or PhoneNumberType.VOIP
+                    && !util.GetNationalSignificantNumber(number).StartsWith('8'),
+            };
+        }
+
+        return null;
     }
 }

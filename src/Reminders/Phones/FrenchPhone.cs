@@ -18,11 +18,15 @@ public static class FrenchPhone
 {
     private static readonly PhoneNumberUtil Util = PhoneNumberUtil.GetInstance();
 
-    // A national number such as 0690… reads as a valid metropolitan mobile too, so the
-    // overseas regions are tried first: each only accepts its own prefixes.
-    private static readonly string[] Regions = ["GP", "MQ", "GF", "RE", "YT", "BL", "MF", "PM", "FR"];
+    /// <summary>The regions whose numbers are taken: metropolitan France and the overseas ones.</summary>
+    private static readonly HashSet<string> Accepted = ["GP", "MQ", "GF", "RE", "YT", "BL", "MF", "PM", "FR"];
 
-    private static readonly HashSet<string> Accepted = [.. Regions];
+    // A national number such as 0690… reads as a valid metropolitan mobile too, so the
+    // overseas country codes are tried first: each only accepts its own prefixes. One region per
+    // country code: a national number parses to the same number for every region that shares it
+    // (+590 Guadeloupe, Saint-Barthélemy and Saint-Martin; +262 La Réunion and Mayotte), and the
+    // number's own region is then read from it (GetRegionCodeForNumber).
+    private static readonly string[] ParsedAs = ["GP", "MQ", "GF", "RE", "PM", "FR"];
 
     public static bool TryParse(string? input, out ParsedPhone phone)
     {
@@ -38,7 +42,7 @@ public static class FrenchPhone
             return false;
         }
 
-        foreach (var region in Regions)
+        foreach (var region in ParsedAs)
         {
             PhoneNumber number;
             try

@@ -64,14 +64,15 @@ public static class ReminderPlanner
         if (!appointment.Holdout && appointment.RemindersAllowed)
         {
             var steps = settings.Reminders.Concat(appointment.ExtraReminders ?? [])
-                .Select((step, index) => (step, index))
-                .OrderByDescending(s => s.step.Offset)
+                // The offset parsed once a step (an ISO 8601 duration: a regular expression each time).
+                .Select((step, index) => (step, index, offset: step.Offset))
+                .OrderByDescending(s => s.offset)
                 .ToList();
-            var catchUp = steps.Where(s => appointment.StartsAt - s.step.Offset <= now).ToList();
-            foreach (var (step, index) in steps)
+            var catchUp = steps.Where(s => appointment.StartsAt - s.offset <= now).ToList();
+            foreach (var (step, index, offset) in steps)
             {
                 var channel = ReminderChannel(step.Channel, appointment);
-                var due = appointment.StartsAt - step.Offset;
+                var due = appointment.StartsAt - offset;
                 string? skip = null;
                 if (due <= now)
                 {

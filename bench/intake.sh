@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Intake benchmark: N appointments (default 20,000) pushed through PUT by 16 concurrent clients
 # against one Api and a PostgreSQL on the same machine. Usage: bench/intake.sh [count] [concurrency]
-# The Api is warmed up first with WARMUP PUTs (default 20,000): on 2 busy cores .NET needs about that
-# many requests to finish compiling the hot paths, and an Api runs for days. WARMUP=2000 shows it cold.
+# The Api is warmed up first with WARMUP PUTs (default 60,000): on 2 busy cores .NET's tiered compilation
+# needs about that many requests to finish compiling the hot paths (after 20,000 it still compiled 1,569
+# methods during the measured run, after 60,000 under 300), and an Api runs for days. WARMUP=2000 shows it cold.
 # RISK=1: the tenant has a riskReminders rule (a call the day before, 20 % held out) and one citizen in
 # five of those the run writes to missed an appointment last month, so that the creation batch's look-up
 # finds something and a fifth of the plans are drawn again (docs/BENCHMARKS.md, "Intake").
@@ -13,6 +14,9 @@
 # The load generator (bench/Bench/Intake.cs) is one thread and one keep-alive HTTP/1.1 connection per
 # client with its requests built beforehand; CLIENT=httpclient sends them through .NET's HttpClient
 # instead (the tool before 2026-12-07, heavier on the shared cores).
+# PGSS=1: PostgreSQL loads pg_stat_statements and the script prints what the measured run's statements
+# cost in the database (calls, mean and total time, rows).
+[[ "${PGSS:-0}" == 1 ]] && export PG_OPTIONS="${PG_OPTIONS:-} -c shared_preload_libraries=pg_stat_statements"
 source "$(dirname "$0")/common.sh"
 count=${1:-20000}
 concurrency=${2:-16}
@@ -29,11 +33,11 @@ if [[ "${RISK:-0}" == 1 ]]; then
       channel, mode, holdout, content_hash, created_at, updated_at)
     select t.id, 'past-' || i, now() - interval '30 days', 30, 'scheduled', 'no_show', '+336' || lpad(i::text, 8, '0'), true,
       'sms', 'in_person', false, '\\x'::bytea, now(), now()
-    from tenants t, generate_series(0, greatest($count, ${WARMUP:-20000}) - 1, 5) i where t.slug = 'bench'"
+    from tenants t, generate_series(0, greatest($count, ${WARMUP:-60000}) - 1, 5) i where t.slug = 'bench'"
 else
   key=$(bench_tenant "$port" '{"slug":"bench","name":"Bench"}')
 fi
-bench_tool intake --api "http://127.0.0.1:$port" --key "$key" --count "${WARMUP:-20000}" --concurrency "$concurrency" --client "${CLIENT:-raw}" 2>/dev/null | sed "s/^/warm-up /" >&2
+bench_tool intake --api "http://127.0.0.1:$port" --key "$key" --count "${WARMUP:-60000}" --concurrency "$concurrency" --client "${CLIENT:-raw}" 2>/dev/null | sed "s/^/warm-up /" >&2
 
 # pgbench on the same server, same clients, same durability (fsync and synchronous_commit on, as set
 # by scripts/postgres.sh), prepared statements as the Api's (Npgsql's automatic preparation).
@@ -56,9 +60,11 @@ pg_pids() { local pm; pm=$(head -n 1 "$bench_data/cluster/postmaster.pid"); echo
 # `times` in this shell, not in a $(…) subshell: it counts the children this shell waited for.
 client_ticks() { times > .data/logs/intake-times; tail -n 1 .data/logs/intake-times | awk '{ split($1, u, "m"); split($2, s, "m"); printf "%d", (u[1] * 60 + u[2] + s[1] * 60 + s[2]) * 100 }'; }
 api_before=$(cpu_ticks "${pids[0]}"); pg_before=$(cpu_ticks $(pg_pids)); client_ticks > .data/logs/intake-client; client_before=$(cat .data/logs/intake-client)
+[[ "${PGSS:-0}" == 1 ]] && bench_psql -c "create extension if not exists pg_stat_statements" -c "select pg_stat_statements_reset()" >/dev/null
 result=$(bench_tool intake --api "http://127.0.0.1:$port" --key "$key" --count "$count" --concurrency "$concurrency" --client "${CLIENT:-raw}")
 api_cpu=$(( $(cpu_ticks "${pids[0]}") - api_before )); pg_cpu=$(( $(cpu_ticks $(pg_pids)) - pg_before )); client_ticks > .data/logs/intake-client; client_cpu=$(( $(cat .data/logs/intake-client) - client_before ))
 echo "$result"
+[[ "${PGSS:-0}" == 1 ]] && bench_psql -c "select calls, round(mean_exec_time::numeric,3) mean_ms, round(total_exec_time::numeric) total_ms, rows, left(regexp_replace(query, '\s+', ' ', 'g'), 60) from pg_stat_statements order by total_exec_time desc limit 6"
 seconds=$(sed -nE 's/.* clients, ([0-9.]+) s,.*/\1/p' <<<"$result")
 awk -v a="$api_cpu" -v p="$pg_cpu" -v c="$client_cpu" -v s="$seconds" -v n="$count" 'BEGIN {
   printf "CPU during the run (%.1f s): Api %.1f s, PostgreSQL %.1f s, load generator %.1f s; per PUT: Api %.0f us, PostgreSQL %.0f us\n",

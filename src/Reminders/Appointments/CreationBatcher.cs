@@ -20,7 +20,8 @@ namespace RappelRdv.Reminders.Appointments;
 /// </para>
 /// </summary>
 internal sealed class CreationBatcher(
-    Func<List<AppointmentStore.NewAppointment>, Dictionary<(long, string), AppointmentStore.CreatedRow>> insert, TimeProvider clock)
+    Func<List<AppointmentStore.NewAppointment>, Dictionary<(long, string), AppointmentStore.CreatedRow>> insert, TimeProvider clock,
+    TimeSpan? writerLinger = null)
 {
     /// <summary>One batch is written at a time; the next fills meanwhile (2 or 4 writers were slower: bench/intake.sh).</summary>
     private const int CreationWriters = 1;
@@ -41,8 +42,8 @@ internal sealed class CreationBatcher(
     private int queuedCreations;
     private readonly SemaphoreSlim creationWriters = new(CreationWriters, CreationWriters);
 
-    /// <summary>How long the writer's thread waits for the next creation before it stops.</summary>
-    private static readonly TimeSpan WriterLinger = TimeSpan.FromSeconds(2);
+    /// <summary>How long the writer's thread waits for the next creation before it stops (2 s).</summary>
+    private readonly TimeSpan linger = writerLinger ?? TimeSpan.FromSeconds(2);
 
     private int lingering; // 1 while the writer waits for a creation in AwaitCreation
     private readonly SemaphoreSlim arrived = new(0, 1);
@@ -111,7 +112,7 @@ internal sealed class CreationBatcher(
     }
 
     /// <summary>
-    /// Writes batches until the queue has stayed empty for <see cref="WriterLinger"/>. Its own thread, with
+    /// Writes batches until the queue has stayed empty for the linger (2 s). Its own thread, with
     /// synchronous I/O: when PostgreSQL answers, the kernel wakes this thread, rather than queueing the
     /// writer's continuation behind the requests waiting for the thread pool (ARCHITECTURE.md, "Intake").
     /// </summary>
@@ -164,7 +165,7 @@ internal sealed class CreationBatcher(
     }
 
     /// <summary>
-    /// The queue is empty: waits up to <see cref="WriterLinger"/> for a creation (a steady trickle of PUTs
+    /// The queue is empty: waits up to the linger (2 s) for a creation (a steady trickle of PUTs
     /// keeps one thread rather than starting one each). False when none came and the writer may stop.
     /// </summary>
     private bool AwaitCreation()
@@ -182,7 +183,7 @@ internal sealed class CreationBatcher(
             return true;
         }
 
-        if (arrived.Wait(WriterLinger))
+        if (arrived.Wait(linger))
         {
             // Woken by the request that queued a creation (it took the flag down).
             return true;

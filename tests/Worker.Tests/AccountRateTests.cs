@@ -57,4 +57,33 @@ public sealed class AccountRateTests(DispatchHarness harness) : IClassFixture<Di
         Assert.Equal(harness.Twilio.Messages.Count, harness.Twilio.Messages.Select(m => m["To"]).Distinct().Count());
         Assert.Equal(0, await harness.ScalarAsync<long>("select count(*) from messages where status = 'sending'"));
     }
+
+    /// <summary>
+    /// Calls have their own account rate (<c>Twilio__MaxCallsPerSecond</c>, 1 by default). A stopping
+    /// Worker gives up its calls' wait for that rate and gives the calls back at once: at one a second,
+    /// the calls of a group waiting their turn would otherwise hold the stop past the host's 30 s (seen in
+    /// <c>bench/faults.sh calls-sigterm</c>: the Worker aborted, its claims left to recovery).
+    /// </summary>
+    [Fact]
+    public async Task A_stopping_Worker_does_not_wait_for_the_call_rate()
+    {
+        var (tenantId, settings) = await harness.TenantAsync();
+        // Landlines: every message is a call.
+        for (var i = 0; i < 30; i++)
+        {
+            await harness.DueNowAsync(tenantId, settings, $"call-{i}", $"04 94 12 34 {i:D2}");
+        }
+
+        var loop = harness.BuildServices(new() { ["Twilio:MaxCallsPerSecond"] = "1" }).GetRequiredService<DispatchLoop>();
+        using var stopping = new CancellationTokenSource();
+        var run = loop.RunAsync(DateTime.MaxValue, stopping.Token);
+        await harness.Twilio.WaitForRequestsAsync(1);
+        await stopping.CancelAsync();
+
+        // The dozens of calls claimed behind the first would take as many seconds at the call rate.
+        await run.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.InRange(harness.Twilio.Calls.Count, 1, 5);
+        Assert.Equal(0, await harness.ScalarAsync<long>("select count(*) from messages where status = 'sending'"));
+        Assert.Equal(harness.Twilio.Calls.Count, await harness.ScalarAsync<long>("select count(*) from messages where status = 'sent'"));
+    }
 }

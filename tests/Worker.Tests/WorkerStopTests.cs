@@ -163,6 +163,8 @@ public sealed class WorkerSigtermTests : WorkerStopTests
             await worker.WaitForExitAsync(exit.Token);
         }
 
+        // A clean stop, within the host's shutdown timeout: a stop past it ends in an unhandled exception (exit 134).
+        Assert.Equal(0, worker.ExitCode);
         var sent = await SentAsync();
         var sending = await ScalarAsync("select count(*) from messages where status = 'sending'");
         Assert.True(sending == 0, $"{sending} left sending; the Worker said: " + string.Join("\n", output.Where(l => !l.Contains("\"Sent {Kind}", StringComparison.Ordinal)).TakeLast(25)));

@@ -411,9 +411,12 @@ internal sealed class Dispatcher(
 
             // From here nothing is cancelled: a request at Twilio finishes and its answer is written, even
             // while the Worker stops (the host's shutdown timeout allows for Twilio's request timeout).
+            // Except a call's wait for the account's call rate, before anything leaves: at one call a second,
+            // a group's calls waiting their turn would hold the stop past the host's timeout. A stopping
+            // Worker gives that wait up, and the call goes back to pending (StartCallAsync).
             var result = channel == Channels.Sms
                 ? await provider.SendSmsAsync(m.Phone!, body, urls.SmsStatusOf(m.Id), Starting, CancellationToken.None)
-                : await provider.StartCallAsync(m.Phone!, urls.VoiceScript(m.Id), urls.VoiceStatus(m.Id), Starting, CancellationToken.None);
+                : await provider.StartCallAsync(m.Phone!, urls.VoiceScript(m.Id), urls.VoiceStatus(m.Id), Starting, stopping);
             if (result.Outcome == ProviderOutcome.Accepted)
             {
                 // Written with the round's other answers, in one statement, just before its commit (RoundWrites.Accepted).

@@ -1,4 +1,3 @@
-using Dapper;
 using Npgsql;
 using RappelRdv.Contracts;
 using RappelRdv.Reminders.Database;

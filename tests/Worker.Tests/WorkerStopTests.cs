@@ -95,11 +95,24 @@ public abstract class WorkerStopTests : IAsyncLifetime
         return await connection.ExecuteScalarAsync<long>(sql);
     }
 
-    protected static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout)
+    /// <summary>The Worker's last lines of output, without the one logged for each send.</summary>
+    private protected string WorkerSaid(int lines) =>
+        string.Join("\n", output.Where(l => !l.Contains("\"Sent {Kind}", StringComparison.Ordinal)).TakeLast(lines));
+
+    protected async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout)
     {
         if (!await Eventually.ValueAsync(condition, held => held, timeout))
         {
-            throw new TimeoutException($"not reached within {timeout}");
+            // What was left, to tell a slow machine from a stuck claim when it happens in CI.
+            await using var connection = await database.DataSource.OpenConnectionAsync();
+            var left = await connection.QueryAsync<(string Status, string? Error, bool Started, long Count)>(
+                """
+                select m.status, m.error, exists (select 1 from message_sends s where s.message_id = m.id), count(*)
+                from messages m where m.status <> 'sent' group by 1, 2, 3 order by 1, 2, 3
+                """);
+            throw new TimeoutException(
+                $"not reached within {timeout}; not sent: {string.Join("; ", left.Select(l => $"{l.Count} {l.Status} ({l.Error ?? "no error"}, start recorded: {l.Started})"))}; "
+                + $"Twilio took {twilio.Messages.Count}; the Worker said: " + WorkerSaid(15));
         }
     }
 
@@ -167,7 +180,7 @@ public sealed class WorkerSigtermTests : WorkerStopTests
         Assert.Equal(0, worker.ExitCode);
         var sent = await SentAsync();
         var sending = await ScalarAsync("select count(*) from messages where status = 'sending'");
-        Assert.True(sending == 0, $"{sending} left sending; the Worker said: " + string.Join("\n", output.Where(l => !l.Contains("\"Sent {Kind}", StringComparison.Ordinal)).TakeLast(25)));
+        Assert.True(sending == 0, $"{sending} left sending; the Worker said: " + WorkerSaid(25));
         Assert.Equal(StopAppointments - sent, await ScalarAsync("select count(*) from messages where status = 'pending'"));
         // Every request that reached Twilio was recorded: none is sent again by the next Worker.
         Assert.Equal(sent, twilio.Messages.Count);

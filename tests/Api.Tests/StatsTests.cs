@@ -263,6 +263,62 @@ public sealed class StatsTests(ApiFactory api) : IClassFixture<ApiFactory>, IAsy
         Assert.True(folded >= 0);
     }
 
+    /// <summary>
+    /// A creation writes its ledger rows in the creation batch's own statement, the trigger standing
+    /// aside (0022_creation_stats.sql): the rows are those the trigger writes for new appointments, for
+    /// every key the ledger has, and an appointment inserted otherwise is still counted by the trigger.
+    /// </summary>
+    [Fact]
+    public async Task Creations_write_the_ledger_rows_the_trigger_would_and_other_inserts_keep_the_trigger()
+    {
+        var agenda = api.WithKey(keys.ApiKey);
+        var puts = new List<Task<HttpResponseMessage>>();
+        for (var i = 0; i < 40; i++)
+        {
+            // Local days on both sides of midnight in Paris, with and without a service or a place, by SMS
+            // and by call, in two languages: sent at once, so that batches hold several of them.
+            var startsAt = $"2026-12-{1 + i % 3:00}T{(i % 2 == 0 ? "22:30:00Z" : "08:00:00+01:00")}";
+            var phone = i % 5 == 0 ? "01 23 45 67 89" : "06 12 34 56 78";
+            puts.Add(agenda.PutAsJsonAsync($"/v1/appointments/ledger-{i}", new
+            {
+                startsAt,
+                citizen = new { phone, language = i % 3 == 0 ? "en" : null },
+                service = i % 4 == 0 ? null : "RSA",
+                location = i % 6 == 0 ? null : new { name = "UTS Toulon Ouest" },
+            }));
+        }
+
+        foreach (var response in await Task.WhenAll(puts))
+        {
+            Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        }
+
+        await Add("2026-12-02T10:00:00Z", service: "PMI"); // inserted in SQL: the trigger counts it
+
+        await using var connection = await api.Database.DataSource.OpenConnectionAsync();
+        const string Keys = "day, service, location_name, channel, confirmed, holdout, language, variant, risk";
+        var written = (await connection.QueryAsync<string>(
+            $"""
+            select concat_ws('|', {Keys}, sum(appointments), sum(honoured), sum(no_show), sum(excused), sum(cancelled))
+            from appointment_stat_changes where tenant_id = @tenantId group by {Keys} order by 1
+            """, new { tenantId })).ToList();
+        // What the trigger's INSERT branch gives for these appointments, all new (0014_risk_reminders.sql).
+        var recounted = (await connection.QueryAsync<string>(
+            $"""
+            select concat_ws('|', {Keys}, count(*), 0, 0, 0, 0)
+            from (select (a.starts_at at time zone coalesce(t.settings ->> 'timeZone', 'Europe/Paris'))::date as day,
+                         coalesce(a.service, '') as service, coalesce(a.location_name, '') as location_name, a.channel,
+                         a.confirmed_at is not null as confirmed, a.holdout, a.language, coalesce(a.variant, '') as variant, a.risk
+                  from appointments a join tenants t on t.id = a.tenant_id where a.tenant_id = @tenantId) s
+            group by {Keys} order by 1
+            """, new { tenantId })).ToList();
+
+        Assert.True(recounted.Count > 10, string.Join("\n", recounted));
+        Assert.Equal(recounted, written);
+        Assert.Equal(41, await connection.ExecuteScalarAsync<long>(
+            "select sum(appointments) from appointment_stat_changes where tenant_id = @tenantId", new { tenantId }));
+    }
+
     [Fact]
     public async Task A_new_time_zone_moves_appointments_to_their_new_local_day()
     {

@@ -147,6 +147,26 @@ public sealed class FrenchPhoneTests
         Assert.Equal(900 * 4 * 11, compared);
     }
 
+    /// <summary>
+    /// A national number (0 and nine digits) is not parsed as text but built under each country code in
+    /// turn: the same answer as parsing it region by region, on numbers drawn from every block.
+    /// </summary>
+    [Fact]
+    public void A_national_number_built_without_parsing_answers_as_every_region_in_turn_did()
+    {
+        var random = new Random(2812);
+        for (var i = 0; i < 20_000; i++)
+        {
+            var input = "0" + random.NextInt64(100_000_000, 1_000_000_000).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var expected = EveryRegionInTurn(input);
+            Assert.Equal(expected is not null, FrenchPhone.TryParse(input, out var phone));
+            if (expected is not null)
+            {
+                Assert.Equal(expected, phone);
+            }
+        }
+    }
+
     /// <summary>FrenchPhone.TryParse as it was until 2026-12-07: the nine regions one after the other.</summary>
     private static ParsedPhone? EveryRegionInTurn(string input)
     {

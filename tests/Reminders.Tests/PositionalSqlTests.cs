@@ -30,7 +30,7 @@ public sealed class PositionalSqlTests
         var a = new NpgsqlParameter<int> { TypedValue = 1 };
         var b = new NpgsqlParameter<int> { TypedValue = 2 };
 
-        using var command = sql.Command(new NpgsqlConnection(), new Dictionary<string, NpgsqlParameter> { ["A"] = a, ["B"] = b });
+        var command = sql.BatchCommand(new Dictionary<string, NpgsqlParameter> { ["A"] = a, ["B"] = b });
 
         Assert.Same(b, command.Parameters[0]);
         Assert.Same(a, command.Parameters[1]);
@@ -42,8 +42,8 @@ public sealed class PositionalSqlTests
         var sql = PositionalSql.From("select @A, @B");
         var one = new NpgsqlParameter<int> { TypedValue = 1 };
 
-        Assert.Throws<ArgumentException>(() => sql.Command(new NpgsqlConnection(), new Dictionary<string, NpgsqlParameter> { ["A"] = one }));
-        Assert.Throws<ArgumentException>(() => sql.Command(new NpgsqlConnection(),
+        Assert.Throws<ArgumentException>(() => sql.BatchCommand(new Dictionary<string, NpgsqlParameter> { ["A"] = one }));
+        Assert.Throws<ArgumentException>(() => sql.BatchCommand(
             new Dictionary<string, NpgsqlParameter> { ["A"] = one, ["C"] = new NpgsqlParameter<int> { TypedValue = 3 } }));
     }
 }

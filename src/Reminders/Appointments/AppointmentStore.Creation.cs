@@ -97,12 +97,42 @@ public sealed partial class AppointmentStore
                 service, location_name, location_address, location_phone, mode, holdout, content_hash, source,
                 source_updated_at, now, language, variant, risk)
             on conflict (tenant_id, external_id) do nothing
-            returning id, tenant_id, external_id, phone),
-        {MessagePlans.CreationPlansCte}
+            returning id, tenant_id, external_id, phone, starts_at, service, location_name, channel, holdout, language, variant, risk),
+        {MessagePlans.CreationPlansCte},
+        {StatsLedgerCte}
         select a.id, a.tenant_id, a.external_id,
                exists (select 1 from opt_outs o where o.tenant_id = a.tenant_id and o.phone = a.phone) as opted_out
         from appointment a
         """);
+
+    /// <summary>
+    /// The statistics ledger's rows for the appointments the batch created, in the batch's statement,
+    /// as the statement-level trigger on appointments would write them (<c>appointment_stats_track</c>,
+    /// last written in 0014_risk_reminders.sql, its INSERT branch, for appointments that are new: scheduled, neither
+    /// confirmed nor with an outcome). The trigger would run a second plan through PL/pgSQL on a copy of
+    /// the rows, once a batch, on the writer's path: the batch says it wrote them (<see cref="StatsWrittenFlag"/>)
+    /// and the trigger stands aside (0022_creation_stats.sql). Every other insert keeps the trigger.
+    /// </summary>
+    private const string StatsLedgerCte =
+        """
+        ledger as (
+            insert into appointment_stat_changes
+                (tenant_id, day, service, location_name, channel, confirmed, holdout, language, variant, risk,
+                 appointments, honoured, no_show, excused, cancelled)
+            select a.tenant_id, (a.starts_at at time zone coalesce(t.settings ->> 'timeZone', 'Europe/Paris'))::date,
+                   coalesce(a.service, ''), coalesce(a.location_name, ''), a.channel, false, a.holdout,
+                   a.language, coalesce(a.variant, ''), a.risk,
+                   count(*), 0, 0, 0, 0
+            from appointment a
+                 join tenants t on t.id = a.tenant_id
+            group by 1, 2, 3, 4, 5, 7, 8, 9, 10)
+        """;
+
+    /// <summary>
+    /// Tells the trigger on appointments that the statement after it, in the same transaction, writes its
+    /// own ledger rows; local to the transaction, so gone with its commit or rollback.
+    /// </summary>
+    private const string StatsWrittenFlag = "select set_config('rappel.stats_written', 'on', true)";
 
     /// <summary>A batch of creations, in one statement: the rows created (an appointment that already exists has none).</summary>
     /// <remarks>Synchronous: it runs on the writer's own thread (<see cref="CreationBatcher"/>).</remarks>
@@ -114,8 +144,11 @@ public sealed partial class AppointmentStore
         // Before the plans are read: a targeted appointment's plan gains the rule's extra reminders.
         DrawRisks(connection, batch);
         var messages = batch.SelectMany(c => c.Plan.Ids.Select((id, i) => (Creation: c, Index: i))).ToList();
-        // One statement, hence one transaction: every appointment and message of the batch, or none.
-        using var command = InsertCreationsSql.Command(connection, new Dictionary<string, NpgsqlParameter>
+        // One transaction (an NpgsqlBatch's commands share one): the flag, then every appointment,
+        // message and ledger row of the batch in one statement; all of it, or none.
+        using var command = new NpgsqlBatch(connection);
+        command.BatchCommands.Add(new NpgsqlBatchCommand(StatsWrittenFlag));
+        command.BatchCommands.Add(InsertCreationsSql.BatchCommand(new Dictionary<string, NpgsqlParameter>
         {
             ["TenantIds"] = Typed(batch.Select(c => c.TenantId).ToArray()),
             ["ExternalIds"] = Typed(batch.Select(c => c.ExternalId).ToArray()),
@@ -152,8 +185,9 @@ public sealed partial class AppointmentStore
             ["Errors"] = Typed(messages.Select(m => m.Creation.Plan.Errors[m.Index]).ToArray()),
             ["MessageNows"] = Typed(messages.Select(m => m.Creation.Now.UtcDateTime).ToArray()),
             ["MessageTraceparents"] = Typed(messages.Select(m => m.Creation.Traceparent).ToArray()),
-        });
+        }));
         using var reader = command.ExecuteReader();
+        reader.NextResult(); // past the flag's row
         var rows = new Dictionary<(long, string), CreatedRow>(batch.Count);
         while (reader.Read())
         {

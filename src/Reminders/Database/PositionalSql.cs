@@ -45,10 +45,17 @@ internal sealed partial class PositionalSql
     }
 
     /// <summary>
-    /// A command on <paramref name="connection"/> with the parameters given by name: each name of the
+    /// A command of an <see cref="NpgsqlBatch"/> with the parameters given by name: each name of the
     /// statement must be given once, and nothing else.
     /// </summary>
-    public NpgsqlCommand Command(NpgsqlConnection connection, IReadOnlyDictionary<string, NpgsqlParameter> parameters)
+    public NpgsqlBatchCommand BatchCommand(IReadOnlyDictionary<string, NpgsqlParameter> parameters)
+    {
+        var command = new NpgsqlBatchCommand(Text);
+        command.Parameters.AddRange(InOrder(parameters));
+        return command;
+    }
+
+    private NpgsqlParameter[] InOrder(IReadOnlyDictionary<string, NpgsqlParameter> parameters)
     {
         if (parameters.Count != Names.Count || Names.Any(name => !parameters.ContainsKey(name)))
         {
@@ -56,12 +63,6 @@ internal sealed partial class PositionalSql
                 $"The statement's parameters are {string.Join(", ", Names)}; given: {string.Join(", ", parameters.Keys)}.", nameof(parameters));
         }
 
-        var command = new NpgsqlCommand(Text, connection);
-        foreach (var name in Names)
-        {
-            command.Parameters.Add(parameters[name]);
-        }
-
-        return command;
+        return [.. Names.Select(name => parameters[name])];
     }
 }

@@ -15,8 +15,6 @@ create trigger appointments_stats_insert after insert on appointments
     when (current_setting('rappel.stats_written', true) is distinct from 'on')
     execute function appointment_stats_track();
 
--- The ledger's check against tenants, a query and a row lock on the tenant for every ledger row: each
--- row is written in the transaction that inserts or changes the appointment it counts, of a tenant
--- that the appointment's own check (appointments.tenant_id) holds for that transaction; a time zone's
--- rebuild writes rows of the tenant it is updating. Tenants are never deleted. The check added nothing.
-alter table appointment_stat_changes drop constraint appointment_stat_changes_tenant_id_fkey;
+-- The ledger keeps its check against tenants (a query a ledger row): without it, a tenant deleted by
+-- hand could leave ledger rows behind that the compactor could never fold into appointment_stats
+-- (whose rows check their tenant), and compaction would stop for every tenant.

@@ -275,9 +275,9 @@ public sealed class StatsTests(ApiFactory api) : IClassFixture<ApiFactory>, IAsy
         var puts = new List<Task<HttpResponseMessage>>();
         for (var i = 0; i < 40; i++)
         {
-            // Local days on both sides of midnight in Paris, with and without a service or a place, by SMS
-            // and by call, in two languages: sent at once, so that batches hold several of them.
-            var startsAt = $"2026-12-{1 + i % 3:00}T{(i % 2 == 0 ? "22:30:00Z" : "08:00:00+01:00")}";
+            // 23:30 UTC is the next day in Paris (local days are not UTC days); with and without a service or
+            // a place, by SMS and by call, in two languages; sent at once, so that batches hold several of them.
+            var startsAt = $"2026-12-{1 + i % 3:00}T{(i % 2 == 0 ? "23:30:00Z" : "08:00:00+01:00")}";
             var phone = i % 5 == 0 ? "01 23 45 67 89" : "06 12 34 56 78";
             puts.Add(agenda.PutAsJsonAsync($"/v1/appointments/ledger-{i}", new
             {

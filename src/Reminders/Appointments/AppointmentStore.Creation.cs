@@ -146,9 +146,9 @@ public sealed partial class AppointmentStore
         var messages = batch.SelectMany(c => c.Plan.Ids.Select((id, i) => (Creation: c, Index: i))).ToList();
         // One transaction (an NpgsqlBatch's commands share one): the flag, then every appointment,
         // message and ledger row of the batch in one statement; all of it, or none.
-        using var command = new NpgsqlBatch(connection);
-        command.BatchCommands.Add(new NpgsqlBatchCommand(StatsWrittenFlag));
-        command.BatchCommands.Add(InsertCreationsSql.BatchCommand(new Dictionary<string, NpgsqlParameter>
+        using var statements = new NpgsqlBatch(connection);
+        statements.BatchCommands.Add(new NpgsqlBatchCommand(StatsWrittenFlag));
+        statements.BatchCommands.Add(InsertCreationsSql.BatchCommand(new Dictionary<string, NpgsqlParameter>
         {
             ["TenantIds"] = Typed(batch.Select(c => c.TenantId).ToArray()),
             ["ExternalIds"] = Typed(batch.Select(c => c.ExternalId).ToArray()),
@@ -186,7 +186,7 @@ public sealed partial class AppointmentStore
             ["MessageNows"] = Typed(messages.Select(m => m.Creation.Now.UtcDateTime).ToArray()),
             ["MessageTraceparents"] = Typed(messages.Select(m => m.Creation.Traceparent).ToArray()),
         }));
-        using var reader = command.ExecuteReader();
+        using var reader = statements.ExecuteReader();
         reader.NextResult(); // past the flag's row
         var rows = new Dictionary<(long, string), CreatedRow>(batch.Count);
         while (reader.Read())

@@ -24,15 +24,16 @@ namespace RappelRdv.Api.Tests.EndToEnd;
 /// in-memory exporter where the OTLP one would be, everything else as the hosts register it
 /// (<see cref="RappelTelemetry"/>). Listeners of <see cref="ActivitySource"/>s hear the whole process,
 /// so each list may hold the other host's spans too (and other tests'): the assertions look for
-/// spans by their ids, and the lists are read once their providers are disposed.
+/// spans by their ids. A listener hears a span stopped on another thread even as its provider is being
+/// disposed, so the lists take spans under a lock and are read through a copy (<see cref="Spans"/>).
 /// </summary>
 public sealed class TracingTests(EndToEndHarness e2e) : IClassFixture<EndToEndHarness>, IAsyncLifetime
 {
     // An external id a phone-number check mistakes for one: it is in the PUT's path, which a span records.
     private const string ExternalId = "rdv_0612345678";
 
-    private readonly List<Activity> apiSpans = [];
-    private readonly List<Activity> workerSpans = [];
+    private readonly Spans apiSpans = new();
+    private readonly Spans workerSpans = new();
     private readonly LogLines apiLog = new();
 
     public Task InitializeAsync() => e2e.ResetAsync();
@@ -187,5 +188,55 @@ public sealed class TracingTests(EndToEndHarness e2e) : IClassFixture<EndToEndHa
         Assert.Single(workerSpans, s => s.Kind == ActivityKind.Client && s.ParentSpanId == delivery.SpanId
             && (string?)s.GetTagItem("http.request.method") == "POST");
         NoPhoneIn(apiSpans.Concat(workerSpans), reply.TraceId, delivery.TraceId);
+    }
+
+    /// <summary>
+    /// The exporter's collection, safe to add to from any thread while a test reads it: enumerating it
+    /// walks a copy taken under the lock.
+    /// </summary>
+    private sealed class Spans : ICollection<Activity>
+    {
+        private readonly List<Activity> spans = [];
+
+        public int Count
+        {
+            get { lock (spans) { return spans.Count; } }
+        }
+
+        public bool IsReadOnly => false;
+
+        public void Add(Activity item)
+        {
+            lock (spans) { spans.Add(item); }
+        }
+
+        public void Clear()
+        {
+            lock (spans) { spans.Clear(); }
+        }
+
+        public bool Contains(Activity item)
+        {
+            lock (spans) { return spans.Contains(item); }
+        }
+
+        public void CopyTo(Activity[] array, int arrayIndex)
+        {
+            lock (spans) { spans.CopyTo(array, arrayIndex); }
+        }
+
+        public bool Remove(Activity item)
+        {
+            lock (spans) { return spans.Remove(item); }
+        }
+
+        public IEnumerator<Activity> GetEnumerator()
+        {
+            Activity[] copy;
+            lock (spans) { copy = [.. spans]; }
+            return ((IEnumerable<Activity>)copy).GetEnumerator();
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 }

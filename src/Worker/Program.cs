@@ -1,6 +1,7 @@
 using RappelRdv.Reminders.Logging;
 using RappelRdv.Reminders.Security;
 using RappelRdv.Worker;
+using RappelRdv.Worker.Hosting;
 
 var builder = Host.CreateApplicationBuilder(args);
 
@@ -12,6 +13,5 @@ if (builder.RefuseWeakSecrets())
 builder.UseRappelLogging();
 builder.AddRappelWorker();
 
-var host = builder.Build();
-host.Run();
-return 0;
+// 0 after a stop within Worker__StopTimeout; 1 for a refused setting or a stop cut short (WorkerStop).
+return await WorkerStop.RunAsync(builder);

@@ -37,11 +37,11 @@ internal static class WorkerSetup
             options.SchedulePollingInterval = TimeSpan.FromSeconds(5);
             // Hangfire runs the minute's tick and the nightly jobs only: sending is the Worker's own loop.
             options.WorkerCount = sp.GetRequiredService<IOptions<WorkerHangfireOptions>>().Value.WorkerCount;
-            // On SIGTERM the loops stop claiming at once and wait only for the requests already at
-            // Twilio (Twilio__RequestTimeout, 5 s by default): room for that, within the host's own timeout.
-            options.ShutdownTimeout = TimeSpan.FromSeconds(25);
+            // Hangfire stops last, once the loops have (WorkerStop): its share of Worker__StopTimeout.
+            options.ShutdownTimeout = sp.GetRequiredService<IOptions<WorkerStopOptions>>().Value.HangfireShutdownTimeout;
         });
-        services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+        services.AddOptions<WorkerStopOptions>().BindConfiguration(WorkerStopOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<HostOptions>().Configure<IOptions<WorkerStopOptions>>((host, stop) => host.ShutdownTimeout = stop.Value.StopTimeout);
         services.AddHostedService<RecurringJobsRegistration>();
         services.AddTransient<PersonalDataRetention>();
         services.AddOptions<HealthOptions>().BindConfiguration(HealthOptions.Section).ValidateDataAnnotations().ValidateOnStart();

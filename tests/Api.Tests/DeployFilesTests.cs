@@ -14,6 +14,7 @@ using RappelRdv.Reminders.Twilio;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
 using DispatchOptions = worker::RappelRdv.Worker.Dispatch.DispatchOptions;
+using WorkerStopOptions = worker::RappelRdv.Worker.Hosting.WorkerStopOptions;
 using WorkerHeartbeat = worker::RappelRdv.Worker.Health.WorkerHeartbeat;
 
 namespace RappelRdv.Api.Tests;
@@ -67,6 +68,7 @@ public sealed partial class DeployFilesTests
         Section(TwilioOptions.Section, typeof(TwilioOptions));
         Section(DispatchOptions.Section, typeof(DispatchOptions));
         Section(BillingOptions.Section, typeof(BillingOptions));
+        Section(WorkerStopOptions.Section, typeof(WorkerStopOptions));
         Section(RappelRdv.Api.Dashboard.OidcOptions.Section, typeof(RappelRdv.Api.Dashboard.OidcOptions));
         foreach (var key in RawKeys)
         {

@@ -22,6 +22,15 @@ public abstract class WorkerStopTests : IAsyncLifetime
     private protected readonly FakeTwilio twilio = new();
     private readonly List<Process> processes = [];
     private protected readonly System.Collections.Concurrent.ConcurrentQueue<string> output = new();
+    private protected readonly System.Collections.Concurrent.ConcurrentQueue<string> errors = new();
+
+    /// <summary>Sends the process SIGTERM, as a deploy does.</summary>
+    protected static async Task TerminateAsync(Process worker)
+    {
+        using var kill = Process.Start("kill", ["-TERM", worker.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync();
+        Assert.Equal(0, kill.ExitCode);
+    }
 
     public Task InitializeAsync() => database.InitializeAsync();
 
@@ -42,17 +51,17 @@ public abstract class WorkerStopTests : IAsyncLifetime
     /// <paramref name="count"/> messages due now and a Worker sending them; once <paramref name="sentFirst"/>
     /// are sent, Twilio holds its answers until at least four requests wait on it: the Worker has sends in flight.
     /// </summary>
-    protected async Task<Process> StartBurstAndHoldAsync(int count, string lease, int sentFirst)
+    protected async Task<Process> StartBurstAndHoldAsync(int count, string lease, int sentFirst, string? stopTimeout = null)
     {
         await DueNowAsync(count);
-        var worker = StartWorker(lease);
+        var worker = StartWorker(lease, stopTimeout);
         await WaitUntilAsync(async () => await SentAsync() >= sentFirst, TimeSpan.FromSeconds(60));
         twilio.HoldAnswers();
         await twilio.WaitForRequestsAsync(twilio.Received + 4);
         return worker;
     }
 
-    protected Process StartWorker(string lease)
+    protected Process StartWorker(string lease, string? stopTimeout = null)
     {
         var dll = typeof(DispatchJobs).Assembly.Location;
         var start = new ProcessStartInfo("dotnet", [dll])
@@ -78,9 +87,14 @@ public abstract class WorkerStopTests : IAsyncLifetime
                 ["Twilio__ValidityPeriod"] = "00:01:00",
             },
         };
+        if (stopTimeout is not null)
+        {
+            start.Environment["Worker__StopTimeout"] = stopTimeout;
+        }
+
         var process = Process.Start(start)!;
         process.OutputDataReceived += (_, line) => { if (line.Data is { } data) { output.Enqueue(data); } };
-        process.ErrorDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, line) => { if (line.Data is { } data) { errors.Enqueue(data); } };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         processes.Add(process);
@@ -164,19 +178,14 @@ public sealed class WorkerSigtermTests : WorkerStopTests
         // A lease far longer than the test: anything left sending would still be sending at the end.
         var worker = await StartBurstAndHoldAsync(StopAppointments, lease: "01:00:00", sentFirst: 20);
 
-        using (var kill = Process.Start("kill", ["-TERM", worker.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-        {
-            await kill.WaitForExitAsync();
-            Assert.Equal(0, kill.ExitCode);
-        }
-
+        await TerminateAsync(worker);
         twilio.ReleaseAnswers();
         using (var exit = new CancellationTokenSource(TimeSpan.FromSeconds(40)))
         {
             await worker.WaitForExitAsync(exit.Token);
         }
 
-        // A clean stop, within the host's shutdown timeout: a stop past it ends in an unhandled exception (exit 134).
+        // A clean stop, within Worker__StopTimeout: a stop cut short exits with 1 (WorkerStopOverrunTests).
         Assert.Equal(0, worker.ExitCode);
         var sent = await SentAsync();
         var sending = await ScalarAsync("select count(*) from messages where status = 'sending'");
@@ -185,6 +194,37 @@ public sealed class WorkerSigtermTests : WorkerStopTests
         // Every request that reached Twilio was recorded: none is sent again by the next Worker.
         Assert.Equal(sent, twilio.Messages.Count);
 
+        StartWorker(lease: "01:00:00");
+        await WaitUntilAsync(async () => await SentAsync() == StopAppointments, TimeSpan.FromSeconds(90));
+        var recipients = twilio.Messages.Select(m => m["To"]).ToList();
+        Assert.Equal(StopAppointments, recipients.Count);
+        Assert.Equal(StopAppointments, recipients.Distinct().Count());
+    }
+}
+
+public sealed class WorkerStopOverrunTests : WorkerStopTests
+{
+    [Fact]
+    public async Task A_stop_that_outlasts_the_stop_timeout_exits_with_one_line_and_the_next_worker_takes_over_at_once()
+    {
+        // Twilio answers nothing until the Worker is gone: its loops wait for their sends in flight past the 4 s allowed.
+        var worker = await StartBurstAndHoldAsync(StopAppointments, lease: "01:00:00", sentFirst: 20, stopTimeout: "00:00:04");
+        var stoppedAt = Stopwatch.StartNew();
+        await TerminateAsync(worker);
+        using (var exit = new CancellationTokenSource(TimeSpan.FromSeconds(40)))
+        {
+            await worker.WaitForExitAsync(exit.Token);
+        }
+
+        stoppedAt.Stop();
+        // Cut short and said so in one line, not an abort (exit 134, with an unhandled exception's stack trace).
+        Assert.True(worker.ExitCode == 1, $"exit code {worker.ExitCode} after {stoppedAt.Elapsed.TotalSeconds:0.0} s; the Worker said: " + WorkerSaid(25));
+        Assert.Contains(output, l => l.Contains("outlasted Worker__StopTimeout", StringComparison.Ordinal));
+        Assert.DoesNotContain(errors, l => l.Contains("Unhandled exception", StringComparison.Ordinal));
+
+        // Its sends in flight reached Twilio; with a lease of an hour, only the gone Worker's number lets
+        // the next one take them (and the claims it had not started) back within the test.
+        twilio.ReleaseAnswers();
         StartWorker(lease: "01:00:00");
         await WaitUntilAsync(async () => await SentAsync() == StopAppointments, TimeSpan.FromSeconds(90));
         var recipients = twilio.Messages.Select(m => m["To"]).ToList();

@@ -86,4 +86,63 @@ public sealed class AccountRateTests(DispatchHarness harness) : IClassFixture<Di
         Assert.Equal(0, await harness.ScalarAsync<long>("select count(*) from messages where status = 'sending'"));
         Assert.Equal(harness.Twilio.Calls.Count, await harness.ScalarAsync<long>("select count(*) from messages where status = 'sent'"));
     }
+
+    /// <summary>
+    /// Calls are claimed only while fewer than 5 s of the call rate wait for it, in all Workers
+    /// (<c>Twilio__MaxCallsPerSecond</c> × <see cref="Dispatcher.CallHorizon"/>: 5 calls here). They used
+    /// to be claimed like SMS, by the loop's free slots: 30 landline calls were all claimed at once, to
+    /// wait up to 30 s for their turn holding their slots and their appointments' locks. Claims of 4 rows
+    /// at a time, so that the claim must pass over the waiting calls to reach the SMS due after them.
+    /// </summary>
+    [Fact]
+    public async Task Calls_are_claimed_by_what_the_call_rate_starts_soon_and_the_SMS_behind_them_still_go()
+    {
+        var (tenantId, settings) = await harness.TenantAsync();
+        for (var i = 0; i < 30; i++)
+        {
+            // Landlines: SMS reminders that go as calls.
+            await harness.DueNowAsync(tenantId, settings, $"call-{i}", $"04 94 12 34 {i:D2}");
+        }
+
+        for (var i = 0; i < 10; i++)
+        {
+            await harness.DueNowAsync(tenantId, settings, $"sms-{i}", $"06 12 34 56 {i:D2}");
+        }
+
+        var loop = harness.BuildServices(new() { ["Twilio:MaxCallsPerSecond"] = "1", ["Dispatch:BatchSize"] = "4" }).GetRequiredService<DispatchLoop>();
+        using var stopping = new CancellationTokenSource();
+        var run = loop.RunAsync(DateTime.MaxValue, stopping.Token);
+        const string CallsWaiting =
+            """
+            select count(*) from messages m
+            where m.status = 'sending' and m.channel = 'voice'
+              and not exists (select 1 from message_sends s where s.message_id = m.id and s.claim_token = m.claim_token)
+            """;
+        var mostWaiting = 0L;
+        var callsWhenSmsWent = -1;
+        var watch = Stopwatch.StartNew();
+        // Until the SMS are gone and more calls than the room went (the room is taken again as calls leave).
+        while ((harness.Twilio.Messages.Count < 10 || harness.Twilio.Calls.Count < 7) && watch.Elapsed < TimeSpan.FromSeconds(40))
+        {
+            mostWaiting = Math.Max(mostWaiting, await harness.ScalarAsync<long>(CallsWaiting));
+            if (callsWhenSmsWent < 0 && harness.Twilio.Messages.Count == 10)
+            {
+                callsWhenSmsWent = harness.Twilio.Calls.Count;
+            }
+
+            // The loop's idle wait, between claims that found nothing it may take, is on the harness's clock.
+            harness.Clock.Advance(TimeSpan.FromMilliseconds(100));
+            await Task.Delay(50);
+        }
+
+        await stopping.CancelAsync();
+        await run.WaitAsync(TimeSpan.FromSeconds(20));
+
+        // Every SMS went while the calls were still going out one a second, and the calls kept going.
+        Assert.Equal(10, harness.Twilio.Messages.Count);
+        Assert.InRange(callsWhenSmsWent, 0, 20);
+        Assert.True(harness.Twilio.Calls.Count >= 7, $"{harness.Twilio.Calls.Count} calls in {watch.Elapsed.TotalSeconds:0} s");
+        Assert.InRange(mostWaiting, 1, 5);
+        Assert.Equal(0, await harness.ScalarAsync<long>("select count(*) from messages where status = 'sending'"));
+    }
 }

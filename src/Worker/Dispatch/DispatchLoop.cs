@@ -13,7 +13,7 @@ namespace RappelRdv.Worker.Dispatch;
 /// <para>
 /// Stopping (SIGTERM): the host's stopping token ends the claims at once, the sends already at
 /// Twilio finish and are recorded, and the claims not started go back to <c>pending</c> before the
-/// loop returns (within the host's 30 s). A database that goes away pauses the loop, never ends it.
+/// loop returns (within Worker__StopTimeout). A database that goes away pauses the loop, never ends it.
 /// </para>
 /// </summary>
 internal sealed class DispatchLoop(

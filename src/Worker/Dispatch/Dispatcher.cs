@@ -560,31 +560,73 @@ internal sealed class Dispatcher(
         Guid MessageId, long AppointmentId, Guid ClaimToken, string Channel, string Body, long TenantId, string Kind, string? Traceparent);
 
     /// <summary>
+    /// Calls claimed and waiting for their turn at the account's call rate (<c>Twilio__MaxCallsPerSecond</c>,
+    /// 1 a second by default), in all Workers: claimed as calls, their start not recorded yet.
+    /// </summary>
+    private const string CallsWaitingSql =
+        """
+        (select count(*) from messages w
+         where w.status = 'sending' and w.channel = 'voice'
+           and not exists (select 1 from message_sends s where s.message_id = w.id and s.claim_token = w.claim_token))
+        """;
+
+    /// <summary>A pending message that will go as a call: planned as one, or an SMS to a number that cannot take one (<see cref="Compose"/>).</summary>
+    private const string GoesAsCallSql =
+        """
+        (p.channel = 'voice' or exists (
+            select 1 from appointments a
+            where a.id = p.appointment_id
+              and (not a.phone_is_mobile or exists (select 1 from phone_flags f where f.phone = a.phone and f.sms_unusable))))
+        """;
+
+    /// <summary>
+    /// How far ahead calls are claimed: what the account's call rate starts in this time may wait for
+    /// it, in all Workers (<see cref="CallRoom"/>).
+    /// </summary>
+    internal static readonly TimeSpan CallHorizon = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How many calls may wait for the call rate at once, in all Workers: what the rate starts within
+    /// <see cref="CallHorizon"/> (5 calls at the default of one a second). A claimed call holds its send
+    /// slot, and its group's row locks, until its turn; claimed by the loop's free slots like an SMS (up
+    /// to 128), calls waited minutes at one a second, past their lease, and held back the SMS of their
+    /// group and the agendas' changes to their appointments.
+    /// </summary>
+    private int CallRoom => (int)Math.Max(1, twilio.Value.MaxCallsPerSecond * CallHorizon.TotalSeconds);
+
+    /// <summary>
     /// Claims a batch, with the text of each message committed in the same transaction: if we crash
     /// after Twilio accepted a message, recovery finds it at Twilio by number and text. The rows are
     /// locked (SKIP LOCKED: two Workers never claim the same), read with what the texts need, then
-    /// updated once, all in three round trips for the batch.
+    /// updated once, all in three round trips for the batch. Calls are claimed only while fewer than
+    /// <see cref="CallRoom"/> wait for the call rate; beyond it the claim passes over them, so the SMS due
+    /// after a backlog of calls still go.
     /// </summary>
     private async Task<List<Draft>> ClaimAsync(int batchSize, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
+        var callRoom = CallRoom;
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var due = await connection.QueryAsync<MessageSnapshot>(
+        await using var read = await connection.QueryMultipleAsync(
             new CommandDefinition(
                 $"""
+                select {CallsWaitingSql};
                 {MessageSnapshots.Columns}
                 where m.id in (
-                    select id from messages
-                    where status = 'pending' and due_at <= @now
-                    order by due_at
+                    select p.id from messages p
+                    where p.status = 'pending' and p.due_at <= @now
+                      and ({CallsWaitingSql} < @callRoom or not {GoesAsCallSql})
+                    order by p.due_at
                     limit @batchSize
                     for update skip locked)
                 order by m.due_at
                 """,
-                new { now, batchSize },
+                new { now, batchSize, callRoom },
                 transaction,
                 cancellationToken: cancellationToken));
+        var callsLeft = callRoom - await read.ReadSingleAsync<long>();
+        var due = await read.ReadAsync<MessageSnapshot>();
         var drafts = new List<Draft>();
         if (parsedSettings.Count > MaxParsedSettings)
         {
@@ -595,6 +637,12 @@ internal sealed class Dispatcher(
         {
             // A batch is mostly one tenant's 9:00: its settings are parsed once, not once per message.
             var (channel, body) = Compose(m.ShareSettings(parsedSettings));
+            if (channel == Channels.Voice && callsLeft-- <= 0)
+            {
+                // No room for another call: it stays pending, unlocked at the commit, for a later claim.
+                continue;
+            }
+
             drafts.Add(new Draft(m.Id, m.AppointmentId, Guid.NewGuid(), channel, body, m.TenantId, m.Kind, m.Traceparent));
         }
 

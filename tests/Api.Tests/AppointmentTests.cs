@@ -106,6 +106,55 @@ public sealed class AppointmentTests(ApiFactory api) : IClassFixture<ApiFactory>
     }
 
     [Fact]
+    public async Task The_creation_writer_keeps_its_connection_from_batch_to_batch_and_replaces_one_that_broke()
+    {
+        // Its own data source, named, so that its backends can be told from the Api's.
+        await using var db = new Npgsql.NpgsqlDataSourceBuilder(api.Database.ConnectionString) { ConnectionStringBuilder = { ApplicationName = "writer-test" } }.Build();
+        var store = new AppointmentStore(db, api.Clock);
+        var settings = TestData.Settings();
+        await using var look = await api.Database.DataSource.OpenConnectionAsync();
+        var tenantId = await look.ExecuteScalarAsync<long>("select id from tenants where slug = 'var'");
+        // Idle connections in the pool: taken from it for each batch, the writer went round them all.
+        var idle = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => db.OpenConnectionAsync().AsTask()));
+        foreach (var connection in idle)
+        {
+            await connection.DisposeAsync();
+        }
+
+        Task<WriteResult> Create(string id) =>
+            store.UpsertAsync(tenantId, settings, id, TestData.Appointment(new DateTimeOffset(2026, 12, 3, 8, 30, 0, TimeSpan.Zero)), CancellationToken.None);
+        Task<int[]> WritersBackends() => look.QueryAsync<int>(
+            "select pid from pg_stat_activity where application_name = 'writer-test' and query like '%insert into appointments%'").ContinueWith(t => t.Result.ToArray());
+
+        for (var i = 0; i < 12; i++)
+        {
+            // One at a time: each its own batch.
+            Assert.Equal(WriteOutcome.Created, (await Create($"kept-{i}")).Outcome);
+        }
+
+        var backend = Assert.Single(await WritersBackends());
+
+        // Its backend ends (a restart, an administrator): at most the next batch fails, then a new connection serves.
+        await look.ExecuteAsync("select pg_terminate_backend(@backend)", new { backend });
+        await Eventually.ValueAsync(async () => (await WritersBackends()).Length, n => n == 0, TimeSpan.FromSeconds(10));
+        try
+        {
+            await Create("after-0");
+        }
+        catch (Npgsql.NpgsqlException)
+        {
+            // The batch that found the connection broken.
+        }
+
+        for (var i = 1; i < 4; i++)
+        {
+            Assert.Equal(WriteOutcome.Created, (await Create($"after-{i}")).Outcome);
+        }
+
+        Assert.NotEqual(backend, Assert.Single(await WritersBackends()));
+    }
+
+    [Fact]
     public async Task A_landline_defaults_to_voice()
     {
         await agenda.PutAsJsonAsync("/v1/appointments/landline", Appointment(phone: "04 94 12 34 56"));

@@ -14,7 +14,7 @@ namespace RappelRdv.Reminders.Appointments;
 /// </summary>
 public sealed partial class AppointmentStore
 {
-    private readonly CreationBatcher creations = new(batch => InsertCreations(db, batch), clock);
+    private readonly CreationBatcher creations = WriterConnection.Batcher(db, clock);
 
     /// <param name="RiskRoll">0 to 99, drawn at the request: below the rule's holdoutPercent, an at-risk appointment is held out.</param>
     internal sealed record NewAppointment(
@@ -134,13 +134,52 @@ public sealed partial class AppointmentStore
     /// </summary>
     private const string StatsWrittenFlag = "select set_config('rappel.stats_written', 'on', true)";
 
+    /// <summary>
+    /// The creation writer's connection, kept from one batch to the next while the writer runs, and given
+    /// back to the pool when it stops (<see cref="CreationBatcher"/>'s linger). Taken from the pool for each
+    /// batch, it was a different one each time (Npgsql hands out the connection idle the longest): each
+    /// batch woke another PostgreSQL backend, its caches cold. Kept, one backend serves every batch, and
+    /// PostgreSQL's CPU a creation fell by a quarter (docs/BENCHMARKS.md, "Intake"). A connection left
+    /// broken (the database restarted, the network) is dropped, and the next batch opens another.
+    /// Used by the writer's thread only: one writer runs at a time.
+    /// </summary>
+    private sealed class WriterConnection(NpgsqlDataSource db)
+    {
+        private NpgsqlConnection? connection;
+
+        public static CreationBatcher Batcher(NpgsqlDataSource db, TimeProvider clock)
+        {
+            var writer = new WriterConnection(db);
+            return new CreationBatcher(writer.Insert, clock, writerStopped: writer.Close);
+        }
+
+        private Dictionary<(long, string), CreatedRow> Insert(List<NewAppointment> batch)
+        {
+            var open = connection ??= db.OpenConnection();
+            try
+            {
+                return InsertCreations(open, batch);
+            }
+            catch (Exception) when (open.FullState != System.Data.ConnectionState.Open)
+            {
+                Close();
+                throw;
+            }
+        }
+
+        private void Close()
+        {
+            connection?.Dispose();
+            connection = null;
+        }
+    }
+
     /// <summary>A batch of creations, in one statement: the rows created (an appointment that already exists has none).</summary>
-    /// <remarks>Synchronous: it runs on the writer's own thread (<see cref="CreationBatcher"/>).</remarks>
-    private static Dictionary<(long, string), CreatedRow> InsertCreations(NpgsqlDataSource db, List<NewAppointment> batch)
+    /// <remarks>Synchronous: it runs on the writer's own thread (<see cref="CreationBatcher"/>), on its connection.</remarks>
+    private static Dictionary<(long, string), CreatedRow> InsertCreations(NpgsqlConnection connection, List<NewAppointment> batch)
     {
         // The batch's own span, linked to the request of each creation in it.
         using var span = RappelTelemetry.StartBatch("write creations", batch.Select(c => c.Traceparent), ("rappel.batch.size", batch.Count));
-        using var connection = db.OpenConnection();
         // Before the plans are read: a targeted appointment's plan gains the rule's extra reminders.
         DrawRisks(connection, batch);
         var messages = batch.SelectMany(c => c.Plan.Ids.Select((id, i) => (Creation: c, Index: i))).ToList();

@@ -19,9 +19,11 @@ namespace RappelRdv.Reminders.Appointments;
 /// with Retry-After. A creation whose request was abandoned while it waited is dropped, not written.
 /// </para>
 /// </summary>
+/// <param name="insert">Writes a batch, on the writer's thread.</param>
+/// <param name="writerStopped">Called on the writer's thread as it stops, before another may start: what it held (its connection) goes.</param>
 internal sealed class CreationBatcher(
     Func<List<AppointmentStore.NewAppointment>, Dictionary<(long, string), AppointmentStore.CreatedRow>> insert, TimeProvider clock,
-    TimeSpan? writerLinger = null)
+    TimeSpan? writerLinger = null, Action? writerStopped = null)
 {
     /// <summary>One batch is written at a time; the next fills meanwhile (2 or 4 writers were slower: bench/intake.sh).</summary>
     private const int CreationWriters = 1;
@@ -153,6 +155,7 @@ internal sealed class CreationBatcher(
                 continue;
             }
 
+            writerStopped?.Invoke();
             creationWriters.Release();
             // A creation queued after we looked and before we released would otherwise wait for the next writer.
             if (!creations.IsEmpty && creationWriters.Wait(0))

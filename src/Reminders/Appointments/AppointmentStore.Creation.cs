@@ -139,9 +139,15 @@ public sealed partial class AppointmentStore
     /// back to the pool when it stops (<see cref="CreationBatcher"/>'s linger). Taken from the pool for each
     /// batch, it was a different one each time (Npgsql hands out the connection idle the longest): each
     /// batch woke another PostgreSQL backend, its caches cold. Kept, one backend serves every batch, and
-    /// PostgreSQL's CPU a creation fell by a quarter (docs/BENCHMARKS.md, "Intake"). A connection left
-    /// broken (the database restarted, the network) is dropped, and the next batch opens another.
-    /// Used by the writer's thread only: one writer runs at a time.
+    /// PostgreSQL's CPU a creation fell by a quarter (docs/BENCHMARKS.md, "Intake").
+    /// <para>
+    /// A connection found broken by a batch (the database restarted, its backend terminated, the network
+    /// cut while it was idle) is dropped with the pool's idle ones, which most likely died with it, and the
+    /// batch runs once more on a new connection: the statement almost always never ran. If it did run and
+    /// commit before the break, the second run finds its appointments and they take the path of an
+    /// appointment that exists, as an agenda's retry of the same PUT would (200 rather than 201, nothing
+    /// written twice). Used by the writer's thread only: one writer runs at a time.
+    /// </para>
     /// </summary>
     private sealed class WriterConnection(NpgsqlDataSource db)
     {
@@ -155,15 +161,35 @@ public sealed partial class AppointmentStore
 
         private Dictionary<(long, string), CreatedRow> Insert(List<NewAppointment> batch)
         {
+            try
+            {
+                return InsertOnce(batch);
+            }
+            catch (BrokenConnectionException)
+            {
+                try
+                {
+                    return InsertOnce(batch);
+                }
+                catch (BrokenConnectionException again)
+                {
+                    throw again.InnerException!;
+                }
+            }
+        }
+
+        private Dictionary<(long, string), CreatedRow> InsertOnce(List<NewAppointment> batch)
+        {
             var open = connection ??= db.OpenConnection();
             try
             {
                 return InsertCreations(open, batch);
             }
-            catch (Exception) when (open.FullState != System.Data.ConnectionState.Open)
+            catch (Exception e) when (open.FullState != System.Data.ConnectionState.Open)
             {
                 Close();
-                throw;
+                db.Clear();
+                throw new BrokenConnectionException(e);
             }
         }
 
@@ -172,6 +198,8 @@ public sealed partial class AppointmentStore
             connection?.Dispose();
             connection = null;
         }
+
+        private sealed class BrokenConnectionException(Exception inner) : Exception("the creation writer's connection broke", inner);
     }
 
     /// <summary>A batch of creations, in one statement: the rows created (an appointment that already exists has none).</summary>

@@ -24,8 +24,10 @@ namespace RappelRdv.Api.Tests.EndToEnd;
 /// in-memory exporter where the OTLP one would be, everything else as the hosts register it
 /// (<see cref="RappelTelemetry"/>). Listeners of <see cref="ActivitySource"/>s hear the whole process,
 /// so each list may hold the other host's spans too (and other tests'): the assertions look for
-/// spans by their ids. A listener hears a span stopped on another thread even as its provider is being
-/// disposed, so the lists take spans under a lock and are read through a copy (<see cref="Spans"/>).
+/// spans by their ids. A request's server span can end just after its client has read the answer: each
+/// test waits for it before its host goes (<see cref="ServerSpanEndedAsync"/>). A span may still be stopped
+/// on another thread while a test reads a list, so the lists take spans under a lock and are read through
+/// a copy (<see cref="Spans"/>).
 /// </summary>
 public sealed class TracingTests(EndToEndHarness e2e) : IClassFixture<EndToEndHarness>, IAsyncLifetime
 {
@@ -91,6 +93,16 @@ public sealed class TracingTests(EndToEndHarness e2e) : IClassFixture<EndToEndHa
         Assert.Single(spans, s => s.Kind == ActivityKind.Server && s.TraceId == trace && (string?)s.GetTagItem("http.request.method") == method
             && (string?)s.GetTagItem("http.route") == route);
 
+    /// <summary>
+    /// Waits until the request of this trace has its server span: ASP.NET Core ends it as the request's
+    /// pipeline ends, which can be just after its client has read the answer. Waited for before the host,
+    /// and its exporter, go: a span that ends after them is never exported.
+    /// </summary>
+    private static async Task ServerSpanEndedAsync(IEnumerable<Activity> spans, ActivityTraceId trace) =>
+        Assert.True(
+            await Eventually.ValueAsync(() => Task.FromResult(spans.Any(s => s.Kind == ActivityKind.Server && s.TraceId == trace)), ended => ended, TimeSpan.FromSeconds(10)),
+            "the request's server span did not end within 10 s");
+
     private static bool LinksTo(Activity span, Activity planner) =>
         span.Links.Any(l => l.Context.TraceId == planner.TraceId && l.Context.SpanId == planner.SpanId);
 
@@ -120,6 +132,7 @@ public sealed class TracingTests(EndToEndHarness e2e) : IClassFixture<EndToEndHa
         {
             await PutAsync(Agenda(api, keys.ApiKey, traceparent));
             logged = (await apiLog.WaitForAsync(PutLogged)).Split('\n').Single(l => l.Contains(PutLogged, StringComparison.Ordinal));
+            await ServerSpanEndedAsync(apiSpans, trace);
         }
 
         var put = ServerSpan(apiSpans, trace, "PUT", "/v1/appointments/{externalId}/");
@@ -175,6 +188,7 @@ public sealed class TracingTests(EndToEndHarness e2e) : IClassFixture<EndToEndHa
             request.Headers.Add("traceparent", traceparent);
             var response = await api.CreateClient().SendAsync(request);
             response.EnsureSuccessStatusCode();
+            await ServerSpanEndedAsync(apiSpans, trace);
         }
 
         var reply = ServerSpan(apiSpans, trace, "POST", "/twilio/sms/inbound");

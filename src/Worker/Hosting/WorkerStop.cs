@@ -63,14 +63,30 @@ internal static class WorkerStop
         }
         catch (Exception e) when (stopping.IsCancellationRequested)
         {
-            var timeout = host.Services.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout;
-            host.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(WorkerStop)).LogError(
-                "The Worker's stop outlasted Worker__StopTimeout ({StopTimeout} s) and was cut short ({Error}); "
-                + "what it still held is taken back by the other Workers at once",
-                timeout.TotalSeconds, e.GetBaseException().Message);
+            var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(WorkerStop));
+            if (CutShort(e))
+            {
+                var timeout = host.Services.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout;
+                logger.LogError(
+                    "The Worker's stop outlasted Worker__StopTimeout ({StopTimeout} s) and was cut short ({Error}); "
+                    + "what it still held is taken back by the other Workers at once",
+                    timeout.TotalSeconds, e.GetBaseException().Message);
+            }
+            else
+            {
+                logger.LogError(e, "The Worker's stop failed; what it still held is taken back by the other Workers at once");
+            }
+
             return 1;
         }
     }
+
+    /// <summary>The stop's exceptions are the host's cancellation at the timeout, and nothing else.</summary>
+    private static bool CutShort(Exception e) => e switch
+    {
+        AggregateException all => all.InnerExceptions.All(CutShort),
+        _ => e is OperationCanceledException,
+    };
 
     private static int Refused(OptionsValidationException refusal)
     {

@@ -410,7 +410,7 @@ internal sealed class Dispatcher(
             }
 
             // From here nothing is cancelled: a request at Twilio finishes and its answer is written, even
-            // while the Worker stops (the host's shutdown timeout allows for Twilio's request timeout).
+            // while the Worker stops (Worker__StopTimeout allows for Twilio's request timeout).
             // Except a call's wait for the account's call rate, before anything leaves: at one call a second,
             // a group's calls waiting their turn would hold the stop past the host's timeout. A stopping
             // Worker gives that wait up, and the call goes back to pending (StartCallAsync).

@@ -161,35 +161,23 @@ public sealed partial class AppointmentStore
 
         private Dictionary<(long, string), CreatedRow> Insert(List<NewAppointment> batch)
         {
-            try
+            for (var attempt = 1; ; attempt++)
             {
-                return InsertOnce(batch);
-            }
-            catch (BrokenConnectionException)
-            {
+                var open = connection ??= db.OpenConnection();
                 try
                 {
-                    return InsertOnce(batch);
+                    return InsertCreations(open, batch);
                 }
-                catch (BrokenConnectionException again)
+                catch (Exception) when (open.FullState != System.Data.ConnectionState.Open)
                 {
-                    throw again.InnerException!;
+                    // Broken: dropped, with the pool's idle connections; the batch once more on a new one.
+                    Close();
+                    db.Clear();
+                    if (attempt == 2)
+                    {
+                        throw;
+                    }
                 }
-            }
-        }
-
-        private Dictionary<(long, string), CreatedRow> InsertOnce(List<NewAppointment> batch)
-        {
-            var open = connection ??= db.OpenConnection();
-            try
-            {
-                return InsertCreations(open, batch);
-            }
-            catch (Exception e) when (open.FullState != System.Data.ConnectionState.Open)
-            {
-                Close();
-                db.Clear();
-                throw new BrokenConnectionException(e);
             }
         }
 
@@ -198,8 +186,6 @@ public sealed partial class AppointmentStore
             connection?.Dispose();
             connection = null;
         }
-
-        private sealed class BrokenConnectionException(Exception inner) : Exception("the creation writer's connection broke", inner);
     }
 
     /// <summary>A batch of creations, in one statement: the rows created (an appointment that already exists has none).</summary>

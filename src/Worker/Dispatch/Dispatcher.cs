@@ -560,14 +560,17 @@ internal sealed class Dispatcher(
         Guid MessageId, long AppointmentId, Guid ClaimToken, string Channel, string Body, long TenantId, string Kind, string? Traceparent);
 
     /// <summary>
-    /// Calls claimed and waiting for their turn at the account's call rate (<c>Twilio__MaxCallsPerSecond</c>,
-    /// 1 a second by default), in all Workers: claimed as calls, their start not recorded yet.
+    /// Counts the calls claimed and waiting for their turn at the account's call rate
+    /// (<c>Twilio__MaxCallsPerSecond</c>, 1 a second by default), in all Workers: claimed as calls, their
+    /// start not recorded yet. Counted once a claim and kept for its transaction in <c>rappel.calls_waiting</c>,
+    /// which the claim's statement reads.
     /// </summary>
-    private const string CallsWaitingSql =
+    private const string CountCallsWaitingSql =
         """
-        (select count(*) from messages w
-         where w.status = 'sending' and w.channel = 'voice'
-           and not exists (select 1 from message_sends s where s.message_id = w.id and s.claim_token = w.claim_token))
+        select set_config('rappel.calls_waiting', (
+            select count(*) from messages w
+            where w.status = 'sending' and w.channel = 'voice'
+              and not exists (select 1 from message_sends s where s.message_id = w.id and s.claim_token = w.claim_token))::text, true)::bigint
         """;
 
     /// <summary>A pending message that will go as a call: planned as one, or an SMS to a number that cannot take one (<see cref="Compose"/>).</summary>
@@ -611,12 +614,12 @@ internal sealed class Dispatcher(
         await using var read = await connection.QueryMultipleAsync(
             new CommandDefinition(
                 $"""
-                select {CallsWaitingSql};
+                {CountCallsWaitingSql};
                 {MessageSnapshots.Columns}
                 where m.id in (
                     select p.id from messages p
                     where p.status = 'pending' and p.due_at <= @now
-                      and ({CallsWaitingSql} < @callRoom or not {GoesAsCallSql})
+                      and (current_setting('rappel.calls_waiting')::bigint < @callRoom or not {GoesAsCallSql})
                     order by p.due_at
                     limit @batchSize
                     for update skip locked)

@@ -53,6 +53,35 @@ public sealed class ExactReconciliationTests(DispatchHarness harness) : IClassFi
     }
 
     [Fact]
+    public async Task A_refused_call_started_after_its_claim_is_placed_again_when_Twilio_surely_dropped_it_not_a_lease_later()
+    {
+        var (tenantId, settings) = await harness.TenantAsync();
+        await harness.DueNowAsync(tenantId, settings, "rdv", "01 23 45 67 89");
+        harness.Twilio.Failures.Enqueue((500, 20500));
+        var dispatcher = harness.BuildServices().GetRequiredService<Dispatcher>();
+        Assert.Equal(1, await dispatcher.DispatchDueAsync(None));
+        Assert.Empty(harness.Twilio.Calls);
+        // The call waited its turn at the account's call rate: its send started 10 s after its claim. The lease
+        // runs from the claim, the grace (two leases for a call) from the send.
+        Assert.Equal(1, await harness.ScalarAsync<long>(
+            "with moved as (update message_sends set started_at = started_at + interval '10 seconds' returning 1) select count(*) from moved"));
+
+        // One lease on, then another: not listed, and Twilio may still hold it (the grace runs 10 s more).
+        harness.Clock.Advance(Lease + TimeSpan.FromSeconds(1));
+        Assert.Equal(0, await dispatcher.RecoverAsync(None));
+        harness.Clock.Advance(Lease + TimeSpan.FromSeconds(1));
+        Assert.Equal(0, await dispatcher.RecoverAsync(None));
+        Assert.Equal(1, await CountAsync("status = 'sending' and error like 'not listed by Twilio yet%'"));
+
+        // Just past the grace's end, not one more lease: back to pending, and placed.
+        harness.Clock.Advance(TimeSpan.FromSeconds(9));
+        Assert.Equal(1, await dispatcher.RecoverAsync(None));
+        await dispatcher.DispatchDueAsync(None);
+        Assert.Single(harness.Twilio.Calls);
+        Assert.Equal(1, await CountAsync("status = 'sent'"));
+    }
+
+    [Fact]
     public async Task A_match_held_by_another_message_is_not_taken_and_does_not_stop_the_rows_after_it()
     {
         // The same text to one number from two tenants: Twilio got only one of the two, answered 500 to both.

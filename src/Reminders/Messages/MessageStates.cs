@@ -357,13 +357,19 @@ public static class MessageStates
     /// start of its send, not from this), so that waiting messages cost one look-up per lease. Recovery holds
     /// it now, by lease alone: its claimer's number goes, or a claimer gone would bring it back every round.
     /// </summary>
-    public static Task ReconcileLaterAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, StuckMessage m, string reason, DateTimeOffset now) =>
+    /// <param name="leaseFrom">
+    /// Where its new lease starts: <paramref name="now"/>, or earlier to be looked at again sooner (when
+    /// Twilio surely dropped what it did not list, before a whole lease is over).
+    /// </param>
+    public static Task ReconcileLaterAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, StuckMessage m, string reason, DateTimeOffset now,
+        DateTimeOffset? leaseFrom = null) =>
         connection.ExecuteAsync(
             """
-            update messages set error = @reason, claimed_at = @now, claimed_by = null, updated_at = @now
+            update messages set error = @reason, claimed_at = @leaseFrom, claimed_by = null, updated_at = @now
             where id = @Id and status = 'sending' and claim_token = @ClaimToken
             """,
-            new { m.Id, m.ClaimToken, reason, now },
+            new { m.Id, m.ClaimToken, reason, now, leaseFrom = leaseFrom ?? now },
             transaction);
 
     // ---- Twilio's callbacks (Api) -----------------------------------------------------------------------

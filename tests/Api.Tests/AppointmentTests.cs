@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Collections.Concurrent;
 using Dapper;
+using Microsoft.Extensions.Logging;
 using RappelRdv.Contracts;
 using RappelRdv.Reminders.Appointments;
 using RappelRdv.TestSupport;
@@ -102,6 +104,49 @@ public sealed class AppointmentTests(ApiFactory api) : IClassFixture<ApiFactory>
             var others = await Task.WhenAll(writes.Where((_, i) => i != 15));
             Assert.All(others, r => Assert.Equal(WriteOutcome.Created, r.Outcome));
             Assert.Equal(30, await connection.ExecuteScalarAsync<long>("select count(*) from appointments where external_id like 'batch-%'"));
+        }
+    }
+
+    [Fact]
+    public async Task A_creation_batch_is_sent_as_one_statement()
+    {
+        // Npgsql writes the second and later statements of a synchronous batch on the thread pool (its guard
+        // against deadlocks): a batch of the stats flag and then the statement waited there, behind the Api's
+        // requests. What Npgsql says it executes, at Debug: "Executing command" for one, "Executing batch" for more.
+        var executed = new ConcurrentQueue<string>();
+        using var logging = LoggerFactory.Create(builder => builder.AddProvider(new CommandLog(executed)).SetMinimumLevel(LogLevel.Debug));
+        await using var db = new Npgsql.NpgsqlDataSourceBuilder(api.Database.ConnectionString).UseLoggerFactory(logging).Build();
+        var store = new AppointmentStore(db, api.Clock);
+        await using var look = await api.Database.DataSource.OpenConnectionAsync();
+        var tenantId = await look.ExecuteScalarAsync<long>("select id from tenants where slug = 'var'");
+
+        var created = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => store.UpsertAsync(
+            tenantId, TestData.Settings(), $"one-statement-{i}", TestData.Appointment(new DateTimeOffset(2026, 12, 3, 8, 30, 0, TimeSpan.Zero)),
+            CancellationToken.None)));
+
+        Assert.All(created, c => Assert.Equal(WriteOutcome.Created, c.Outcome));
+        var creations = executed.Where(m => m.StartsWith("Executing", StringComparison.Ordinal) && m.Contains("insert into appointments", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(creations);
+        Assert.All(creations, m => Assert.StartsWith("Executing command", m, StringComparison.Ordinal));
+        // The ledger's rows written by the statement, not again by the trigger: one ledger count for eight.
+        Assert.Equal(8, await look.ExecuteScalarAsync<long>(
+            "select coalesce(sum(appointments), 0) from appointment_stat_changes where tenant_id = @tenantId", new { tenantId }));
+    }
+
+    /// <summary>Npgsql's command log lines, kept.</summary>
+    private sealed class CommandLog(ConcurrentQueue<string> lines) : ILoggerProvider, ILogger
+    {
+        public ILogger CreateLogger(string categoryName) => this;
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            lines.Enqueue(formatter(state, exception));
+
+        public void Dispose()
+        {
         }
     }
 

@@ -96,6 +96,7 @@ public sealed partial class AppointmentStore
                 as n(tenant_id, external_id, starts_at, duration_minutes, phone, first_name, last_name, phone_is_mobile, channel,
                 service, location_name, location_address, location_phone, mode, holdout, content_hash, source,
                 source_updated_at, now, language, variant, risk)
+                cross join ({StatsWrittenFlag}) as stats_written
             on conflict (tenant_id, external_id) do nothing
             returning id, tenant_id, external_id, phone, starts_at, service, location_name, channel, holdout, language, variant, risk),
         {MessagePlans.CreationPlansCte},
@@ -129,8 +130,12 @@ public sealed partial class AppointmentStore
         """;
 
     /// <summary>
-    /// Tells the trigger on appointments that the statement after it, in the same transaction, writes its
-    /// own ledger rows; local to the transaction, so gone with its commit or rollback.
+    /// Tells the trigger on appointments that the batch's statement writes its own ledger rows; local to the
+    /// transaction, so gone with its commit or rollback. Read as the appointments' insert takes its rows, so
+    /// set before that insert ends and the trigger's <c>WHEN</c> is read. Inside the statement, not a
+    /// statement of its own before it: Npgsql writes the second and later statements of a synchronous
+    /// batch on the thread pool (its guard against deadlocks with large results), which put every batch's
+    /// statement behind the Api's requests waiting there (docs/BENCHMARKS.md, "Intake").
     /// </summary>
     private const string StatsWrittenFlag = "select set_config('rappel.stats_written', 'on', true)";
 
@@ -197,10 +202,9 @@ public sealed partial class AppointmentStore
         // Before the plans are read: a targeted appointment's plan gains the rule's extra reminders.
         DrawRisks(connection, batch);
         var messages = batch.SelectMany(c => c.Plan.Ids.Select((id, i) => (Creation: c, Index: i))).ToList();
-        // One transaction (an NpgsqlBatch's commands share one): the flag, then every appointment,
-        // message and ledger row of the batch in one statement; all of it, or none.
+        // One statement, its own transaction: the flag, every appointment, message and ledger row of the batch;
+        // all of it, or none. Written whole by the writer's thread (StatsWrittenFlag says why one).
         using var statements = new NpgsqlBatch(connection);
-        statements.BatchCommands.Add(new NpgsqlBatchCommand(StatsWrittenFlag));
         statements.BatchCommands.Add(InsertCreationsSql.BatchCommand(new Dictionary<string, NpgsqlParameter>
         {
             ["TenantIds"] = Typed(batch.Select(c => c.TenantId).ToArray()),
@@ -240,7 +244,6 @@ public sealed partial class AppointmentStore
             ["MessageTraceparents"] = Typed(messages.Select(m => m.Creation.Traceparent).ToArray()),
         }));
         using var reader = statements.ExecuteReader();
-        reader.NextResult(); // past the flag's row
         var rows = new Dictionary<(long, string), CreatedRow>(batch.Count);
         while (reader.Read())
         {

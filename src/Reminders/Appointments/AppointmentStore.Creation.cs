@@ -204,8 +204,8 @@ public sealed partial class AppointmentStore
         var messages = batch.SelectMany(c => c.Plan.Ids.Select((id, i) => (Creation: c, Index: i))).ToList();
         // One statement, its own transaction: the flag, every appointment, message and ledger row of the batch;
         // all of it, or none. Written whole by the writer's thread (StatsWrittenFlag says why one).
-        using var statements = new NpgsqlBatch(connection);
-        statements.BatchCommands.Add(InsertCreationsSql.BatchCommand(new Dictionary<string, NpgsqlParameter>
+        using var statement = new NpgsqlBatch(connection);
+        statement.BatchCommands.Add(InsertCreationsSql.BatchCommand(new Dictionary<string, NpgsqlParameter>
         {
             ["TenantIds"] = Typed(batch.Select(c => c.TenantId).ToArray()),
             ["ExternalIds"] = Typed(batch.Select(c => c.ExternalId).ToArray()),
@@ -243,7 +243,7 @@ public sealed partial class AppointmentStore
             ["MessageNows"] = Typed(messages.Select(m => m.Creation.Now.UtcDateTime).ToArray()),
             ["MessageTraceparents"] = Typed(messages.Select(m => m.Creation.Traceparent).ToArray()),
         }));
-        using var reader = statements.ExecuteReader();
+        using var reader = statement.ExecuteReader();
         var rows = new Dictionary<(long, string), CreatedRow>(batch.Count);
         while (reader.Read())
         {

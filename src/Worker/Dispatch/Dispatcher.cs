@@ -825,20 +825,16 @@ internal sealed class Dispatcher(
                 await MessageStates.ReconcileNeverSentAsync(connection, transaction, m, "reconciled: Twilio never had it" + conflict, now);
                 outcome = Recovery.Settled;
             }
-            else if (unlisted)
+            else if (unlisted || ours.Count == 1)
             {
-                // Looked at again one lease on, or as soon as Twilio surely dropped it, whichever comes first:
-                // the lease runs from the claim, the grace from the send, which a call's turn at the call
-                // rate can put seconds later, and a look just before the grace's end would otherwise cost
-                // a whole lease more (bench/faults.sh refused-calls: 6 min instead of 4).
-                var leaseFrom = startedAt + UnlistedGrace(m.Channel) - options.ClaimLease;
+                // ours.Count == 1 here: another message took that SID between our check and our update.
+                // Unlisted, it is looked at again one lease on, or as soon as Twilio surely dropped it, whichever
+                // comes first: the lease runs from the claim, the grace from the send, which a call's turn at the
+                // call rate can put seconds later, and a look just before the grace's end would otherwise cost a
+                // whole lease more (bench/faults.sh refused-calls: 6 min instead of 4).
+                var graceLeaseFrom = startedAt + UnlistedGrace(m.Channel) - options.ClaimLease;
                 await MessageStates.ReconcileLaterAsync(connection, transaction, m, "not listed by Twilio yet: it may still hold it" + conflict, now,
-                    leaseFrom < now ? leaseFrom : now);
-            }
-            else if (ours.Count == 1)
-            {
-                // Another message took that SID between our check and our update.
-                await MessageStates.ReconcileLaterAsync(connection, transaction, m, "not listed by Twilio yet: it may still hold it", now);
+                    unlisted && graceLeaseFrom < now ? graceLeaseFrom : now);
             }
             else
             {
